@@ -1,0 +1,75 @@
+/**
+ * @module e2e/docker
+ * Test-side Docker helpers: one dockerode client, a session label on everything a test
+ * creates, and removal by label (containers first, then networks, then volumes).
+ */
+import Docker from 'dockerode';
+import { randomUUID } from 'node:crypto';
+
+export const docker = new Docker();
+
+/** Label key on everything the e2e suites create. */
+export const TEST_LABEL = 'org.docker-worker.test-session';
+
+/** A fresh session id per test file run; everything created is labelled with it. */
+export function newSession(): string {
+  return `t${randomUUID().slice(0, 8)}`;
+}
+
+export function labels(session: string): Record<string, string> {
+  return { [TEST_LABEL]: session };
+}
+
+/** Removes every container, network and volume carrying the session label (or any session). */
+export async function removeByLabel(session?: string): Promise<void> {
+  const label = session ? `${TEST_LABEL}=${session}` : TEST_LABEL;
+  const filters = JSON.stringify({ label: [label] });
+  const containers = await docker.listContainers({ all: true, filters });
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone)));
+  const networks = await docker.listNetworks({ filters });
+  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(ignoreGone)));
+  const { Volumes } = await docker.listVolumes({ filters });
+  await Promise.all((Volumes ?? []).map((v) => docker.getVolume(v.Name).remove({ force: true }).catch(ignoreGone)));
+}
+
+function ignoreGone(err: unknown): void {
+  const code = (err as { statusCode?: number }).statusCode;
+  if (code !== 404 && code !== 409) throw err;
+}
+
+/** Runs a command in a fresh container and returns its exit code and output. */
+export async function runToEnd(opts: {
+  image: string;
+  cmd: string[];
+  session: string;
+  network?: string;
+  env?: string[];
+}): Promise<{ exitCode: number; output: string }> {
+  const container = await docker.createContainer({
+    Image: opts.image,
+    Cmd: opts.cmd,
+    Env: opts.env,
+    Labels: labels(opts.session),
+    HostConfig: { NetworkMode: opts.network ?? 'bridge' },
+  });
+  try {
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    const logs = await container.logs({ stdout: true, stderr: true, follow: false });
+    return { exitCode: StatusCode, output: demux(logs as unknown as Buffer) };
+  } finally {
+    await container.remove({ force: true }).catch(ignoreGone);
+  }
+}
+
+/** Docker multiplexes stdout/stderr in 8-byte framed chunks when there is no TTY. */
+export function demux(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const size = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
