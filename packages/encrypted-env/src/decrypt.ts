@@ -1,0 +1,107 @@
+/**
+ * @module decrypt
+ * Worker side: `payload.encryptedEnv` → the task's environment. Messages are decrypted concurrently
+ * (the costly part) and then validated strictly in order, so the first failing message (and for
+ * duplicates, the later of the two) is reported deterministically.
+ */
+import * as openpgp from 'openpgp';
+import type { PrivateKey } from 'openpgp';
+import { EncryptedEnvError } from './errors.js';
+import type { EncryptedEnvRule } from './errors.js';
+import { readPrivateKey, unlockPrivateKey } from './keys.js';
+import { checkMessage, parseMessage } from './message.js';
+import type { Violation } from './message.js';
+
+export const DEFAULT_RESERVED_NAMES: readonly string[] = ['TASK_ID', 'RUN_ID'];
+
+/** What the worker may write to its own debug log about a violation (never the value). */
+export interface EncryptedEnvIncident {
+  incidentId: string;
+  rule: EncryptedEnvRule;
+  index: number;
+  detail: string;
+}
+
+export interface DecryptEnvVarsOptions {
+  /** The worker's private key: read once with `readPrivateKey`, or armored text. */
+  privateKey: PrivateKey | string;
+  /** For a passphrase-protected key. */
+  passphrase?: string;
+  taskId: string;
+  /** `payload.env` (absent = `{}`). */
+  env: Record<string, string> | undefined;
+  encryptedEnv: string[];
+  /** Milliseconds since the epoch. */
+  now: number;
+  /** Names the worker sets itself (default `TASK_ID`, `RUN_ID`); pass every one. */
+  reservedNames?: readonly string[];
+  /** Called once before a violation is thrown, with a detail for the worker's debug log. */
+  onIncident?: (incident: EncryptedEnvIncident) => void;
+}
+
+type Opened = { ok: true; plaintext: Uint8Array } | { ok: false; rule: EncryptedEnvRule; detail: string; cause?: unknown };
+
+// Lenient like Node's decoder (whitespace, no padding, URL-safe `-`/`_`), but not any text at all.
+const BASE64ISH = /^[A-Za-z0-9+/\-_=\s]+$/;
+
+async function open(item: unknown, key: PrivateKey): Promise<Opened> {
+  if (typeof item !== 'string' || !BASE64ISH.test(item)) {
+    return { ok: false, rule: 'base64', detail: typeof item === 'string' ? 'characters outside base64' : `a ${typeof item}, not a string` };
+  }
+  const bytes = Buffer.from(item, 'base64');
+  if (bytes.length === 0) return { ok: false, rule: 'base64', detail: 'decodes to nothing' };
+  let message: openpgp.Message<Uint8Array>;
+  try {
+    message = await openpgp.readMessage({ binaryMessage: bytes });
+  } catch (cause) {
+    return { ok: false, rule: 'openpgp', detail: errorText(cause), cause };
+  }
+  try {
+    const { data } = await openpgp.decrypt({ message, decryptionKeys: key, format: 'binary' });
+    return { ok: true, plaintext: data };
+  } catch (cause) {
+    // No plaintext exists when decryption fails, so openpgp's error is safe to keep as the cause.
+    return { ok: false, rule: 'decrypt', detail: errorText(cause), cause };
+  }
+}
+
+/**
+ * Decrypts and validates every message and returns `payload.env` merged with the decrypted variables.
+ * Throws `EncryptedEnvError` for the first message that breaks a rule.
+ * @example
+ * const env = await decryptEnvVars({ privateKey, taskId, env: payload.env,
+ *   encryptedEnv: payload.encryptedEnv ?? [], now: Date.now(), reservedNames: ['TASK_ID', 'RUN_ID'] });
+ */
+export async function decryptEnvVars(opts: DecryptEnvVarsOptions): Promise<Record<string, string>> {
+  const key =
+    typeof opts.privateKey === 'string'
+      ? await readPrivateKey(opts.privateKey, opts.passphrase === undefined ? {} : { passphrase: opts.passphrase })
+      : await unlockPrivateKey(opts.privateKey, opts.passphrase);
+  const entries = new Map<string, string>(Object.entries(opts.env ?? {}));
+  const reserved = new Set(opts.reservedNames ?? DEFAULT_RESERVED_NAMES);
+  const opened = await Promise.all(opts.encryptedEnv.map((item) => open(item, key)));
+
+  const fail = (index: number, v: Violation, cause?: unknown): never => {
+    const err = new EncryptedEnvError({ rule: v.rule, index, cause });
+    opts.onIncident?.({ incidentId: err.incidentId, rule: v.rule, index, detail: v.detail });
+    throw err;
+  };
+  for (const [index, o] of opened.entries()) {
+    if (!o.ok) fail(index, o, o.cause);
+    else {
+      const parsed = parseMessage(o.plaintext);
+      if (!parsed.ok) fail(index, parsed.violation);
+      else {
+        const m = parsed.message;
+        const violation = checkMessage(m, { taskId: opts.taskId, now: opts.now, reserved, taken: entries });
+        if (violation) fail(index, violation);
+        entries.set(m.name, m.value);
+      }
+    }
+  }
+  return Object.fromEntries(entries);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
+}
