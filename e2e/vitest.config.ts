@@ -11,5 +11,7 @@ export default defineProject({
     globalSetup: ['src/global-setup.ts'],
     // e2e files share one engine and 2 cores: run them one file at a time.
     fileParallelism: false,
+    // ...and only after every unit-test project has finished.
+    sequence: { groupOrder: 1 },
   },
 });
