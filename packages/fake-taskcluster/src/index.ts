@@ -1,5 +1,17 @@
 /**
  * @module @docker-worker/fake-taskcluster
- * A faithful local stand-in for Taskcluster (auth, queue, index, artifact storage) for tests.
+ * A faithful local stand-in for Taskcluster for tests: Hawk, bewits, temporary credentials,
+ * authorizedScopes and roles checked as Taskcluster's auth service does.
  */
-export const packageName = '@docker-worker/fake-taskcluster';
+export { startFakeTaskcluster } from './server.js';
+export type { FakeTaskcluster, FakeTaskclusterOptions } from './server.js';
+export { createApp } from './app.js';
+export type { FakeTaskclusterDeps, RecordedRequest } from './app.js';
+export { ClientStore } from './clients.js';
+export type { ClientSpec } from './clients.js';
+export type { RoleSpec } from './auth/scopes.js';
+export { expandScopes, normalizeScopes } from './auth/scopes.js';
+export type { AuthResult, AuthScheme } from './auth/authenticate.js';
+export { certificateSignatureString, temporaryAccessToken } from './auth/certificate.js';
+export { HttpError } from './errors.js';
+export { blobStream, blobSha256 } from './blob.js';

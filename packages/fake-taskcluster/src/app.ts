@@ -1,0 +1,68 @@
+/**
+ * @module app
+ * `createApp(deps)`: the express app of fake-taskcluster, one router per service under
+ * `/api/<service>/v1`. It never listens (see `server.ts`).
+ */
+import express from 'express';
+import type { Express, RequestHandler } from 'express';
+import { createAuthenticator } from './auth/authenticate.js';
+import type { AuthScheme } from './auth/authenticate.js';
+import { createEndpoint } from './auth/require-scopes.js';
+import type { ApiLocals } from './auth/require-scopes.js';
+import type { ClientStore } from './clients.js';
+import { errorHandler, notFound } from './errors.js';
+import { authRoutes } from './routes/auth.js';
+import type { RouteContext } from './routes/context.js';
+import { fakeRoutes } from './routes/fake.js';
+import { queueRoutes } from './routes/queue.js';
+
+export interface RecordedRequest {
+  method: string;
+  /** The raw request-target (path and query). */
+  path: string;
+  clientId?: string;
+  /** Effective scopes; empty when the request was not (successfully) authenticated. */
+  scopes: string[];
+  /** The scheme the request used (also when authentication failed). */
+  scheme: AuthScheme;
+  status: number;
+}
+
+export interface FakeTaskclusterDeps {
+  store: ClientStore;
+  now: () => number;
+  onRequest?: (request: RecordedRequest) => void;
+}
+
+function recorder(onRequest: (r: RecordedRequest) => void): RequestHandler {
+  return (req, res, next) => {
+    const path = req.originalUrl;
+    const scheme: AuthScheme = req.headers.authorization ? 'hawk' : /[?&]bewit=/.test(path) ? 'bewit' : 'none';
+    res.on('finish', () => {
+      const auth = (res.locals as ApiLocals).auth;
+      onRequest({
+        method: req.method,
+        path,
+        ...(auth?.clientId ? { clientId: auth.clientId } : {}),
+        scopes: auth?.scopes ?? [],
+        scheme: auth?.scheme ?? scheme,
+        status: res.statusCode,
+      });
+    });
+    next();
+  };
+}
+
+export function createApp(deps: FakeTaskclusterDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  if (deps.onRequest) app.use(recorder(deps.onRequest));
+  const ctx: RouteContext = { endpoint: createEndpoint(createAuthenticator(deps.store, deps.now)), store: deps.store, now: deps.now };
+  app.use('/api/auth/v1', authRoutes(ctx));
+  app.use('/api/queue/v1', queueRoutes(ctx));
+  app.use('/api/fake/v1', fakeRoutes(ctx));
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
+}
