@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+/**
+ * @module cli
+ * `balrog-vpn-proxy`: the image's entrypoint. Checks its inputs (one clear line each), creates
+ * /dev/net/tun when absent, starts openvpn, waits for the tunnel, then forwards port 80 to
+ * PROXIED_SERVER. If openvpn exits, it stops serving and exits non-zero so the worker notices.
+ */
+import { createServer } from 'node:http';
+import { Command, InvalidArgumentError } from 'commander';
+import { pino } from 'pino';
+import { createApp } from './app.js';
+import { checkNetAdmin, ensureTun, readProcStatus } from './host-checks.js';
+import { InputError, parseProxiedServer } from './input-error.js';
+import { openvpnArgs, startOpenvpn } from './openvpn.js';
+import { createUpstreamProbe } from './upstream-probe.js';
+import { findVpnConfig } from './vpn-config.js';
+
+interface Options {
+  configDir: string;
+  config?: string;
+  port: number;
+  tunnelTimeout: number;
+  timeout: number;
+  exitGrace: number;
+  tunDevice: string;
+  openvpn: string;
+}
+
+const seconds = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds');
+  return n;
+};
+const port = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number');
+  return n;
+};
+
+const program = new Command('balrog-vpn-proxy')
+  .description('Forward http://balrog (port 80) over an OpenVPN tunnel to PROXIED_SERVER.')
+  .option('--config-dir <dir>', 'VPN configuration directory (env VPN_CONFIG_DIR)', process.env.VPN_CONFIG_DIR || '/vpn')
+  .option('--config <file>', 'configuration file inside the directory (default: the only *.conf/*.ovpn, or config.conf)', process.env.VPN_CONFIG_FILE || undefined)
+  .option('--port <port>', 'port to serve on (env PORT)', port, port(process.env.PORT || '80'))
+  .option('--tunnel-timeout <s>', 'how long to wait for the tunnel (env TUNNEL_TIMEOUT)', seconds, seconds(process.env.TUNNEL_TIMEOUT || '60'))
+  .option('--timeout <s>', 'client and upstream socket timeout (env PROXY_TIMEOUT)', seconds, seconds(process.env.PROXY_TIMEOUT || '120'))
+  .option('--exit-grace <s>', 'after openvpn exits, keep answering 503 this long before exiting', seconds, 2)
+  .option('--tun-device <path>', 'tun device path', '/dev/net/tun')
+  .option('--openvpn <path>', 'openvpn executable', 'openvpn')
+  .action((opts: Options) => main(opts));
+
+const log = pino({ name: 'balrog-vpn-proxy', redact: ['req.headers.authorization', 'headers.authorization'] });
+
+async function main(opts: Options): Promise<void> {
+  const target = parseProxiedServer(process.env.PROXIED_SERVER);
+  const vpn = findVpnConfig(opts.configDir, opts.config);
+  checkNetAdmin(readProcStatus());
+  if (ensureTun(opts.tunDevice)) log.info({ device: opts.tunDevice }, 'created the tun device');
+
+  log.info({ config: vpn.file, upstream: target.origin }, 'starting openvpn');
+  const openvpn = startOpenvpn({
+    command: opts.openvpn,
+    args: openvpnArgs(vpn.file, vpn.dir),
+    cwd: vpn.dir,
+    onLine: (line) => log.info({ src: 'openvpn' }, `openvpn: ${line}`),
+  });
+  const stopAndExit = (code: number): void => {
+    openvpn.stop();
+    const force = setTimeout(() => process.exit(code), 5000);
+    void openvpn.exited.then(() => {
+      clearTimeout(force);
+      process.exit(code);
+    });
+  };
+  try {
+    await openvpn.waitUntilUp(opts.tunnelTimeout * 1000);
+  } catch (err) {
+    log.error({ state: openvpn.status().state }, (err as Error).message);
+    fail(`${(err as Error).message}; see the openvpn lines above.`);
+    stopAndExit(1);
+    return;
+  }
+
+  const app = createApp({ target, tunnel: openvpn, probeUpstream: createUpstreamProbe(target, 5000), log, timeoutMs: opts.timeout * 1000 });
+  const server = createServer(app);
+  server.listen(opts.port, () => log.info({ port: opts.port, upstream: target.origin }, 'tunnel up, forwarding'));
+
+  let stopping = false;
+  void openvpn.exited.then((exit) => {
+    if (stopping) return;
+    log.error({ ...exit }, `${openvpn.status().state}; the VPN tunnel is gone, exiting`);
+    server.close();
+    setTimeout(() => {
+      server.closeAllConnections();
+      process.exit(exit.code === 0 || exit.code === null ? 1 : exit.code);
+    }, opts.exitGrace * 1000);
+  });
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => {
+      stopping = true;
+      log.info({ signal: sig }, 'stopping');
+      server.close();
+      server.closeAllConnections();
+      stopAndExit(0);
+    });
+  }
+}
+
+function fail(message: string): void {
+  process.stderr.write(`balrog-vpn-proxy: ${message}\n`);
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof InputError) {
+    fail(err.message);
+  } else {
+    log.error({ err }, 'unexpected error');
+    fail(`unexpected error: ${(err as Error).message}`);
+  }
+  process.exit(1);
+});
