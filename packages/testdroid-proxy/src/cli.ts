@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * @module cli
+ * `testdroid-proxy`: reads options and environment, builds the cloud client and the device
+ * manager, and listens (port 80 by default). Errors a user can cause print one line and exit 64.
+ */
+import { createServer } from 'node:http';
+import { Command } from 'commander';
+import { createApp } from './app.js';
+import { TestdroidClient } from './cloud/client.js';
+import { ConfigError, resolveConfig, type RawOptions } from './config.js';
+import { DeviceManager } from './device/device-manager.js';
+import { createLogger } from './log.js';
+
+const program = new Command('testdroid-proxy')
+  .description('Requests and releases phones from the Testdroid device cloud for a task (http://testdroid)')
+  .option('--cloud-url <url>', 'Testdroid cloud base URL (env TESTDROID_CLOUD_URL)')
+  .option('--username <name>', 'Testdroid user (env TESTDROID_USERNAME)')
+  .option('--password <password>', 'Testdroid password; prefer env TESTDROID_PASSWORD')
+  .option('--taskcluster-client-id <id>', 'worker clientId for signing build URLs (env TASKCLUSTER_CLIENT_ID)')
+  .option('--taskcluster-access-token <token>', 'prefer env TASKCLUSTER_ACCESS_TOKEN')
+  .option('--taskcluster-certificate <json>', 'for temporary credentials (env TASKCLUSTER_CERTIFICATE)')
+  .option('--device-timeout <seconds>', "device session timeout: the task's maxRunTime (env DEVICE_TIMEOUT)")
+  .option('--port <port>', 'port to listen on (env PORT, default 80)')
+  .option('--host <address>', 'address to listen on (env HOST, default 0.0.0.0)')
+  .option('--proxy-host <host>', 'host of the adb/marionette proxies (env TESTDROID_PROXY_HOST, default 10.1.2.9)')
+  .option('--log-level <level>', 'pino level (env LOG_LEVEL, default info)')
+  .showHelpAfterError();
+
+program.parse();
+
+let config;
+try {
+  config = resolveConfig(program.opts<RawOptions>(), process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`testdroid-proxy: ${err.message}\n`);
+  process.exit(64);
+}
+
+const log = createLogger({ level: config.logLevel });
+const cloud = new TestdroidClient({ cloudUrl: config.cloudUrl, username: config.username, password: config.password });
+const devices = new DeviceManager({
+  cloud,
+  log,
+  credentials: config.taskcluster,
+  deviceTimeoutSec: config.deviceTimeoutSec,
+  proxyHost: config.proxyHost,
+});
+const server = createServer(createApp({ cloud, devices, log }));
+// Flashing a phone is slow: POST /device may take ~20 min (upstream: 22 min, socket 23 min).
+server.requestTimeout = 23 * 60_000;
+server.timeout = 23 * 60_000;
+server.headersTimeout = 60_000;
+server.keepAliveTimeout = 5_000;
+
+server.on('error', (err) => {
+  process.stderr.write(`testdroid-proxy: cannot listen on ${config.host}:${config.port}: ${err.message}\n`);
+  process.exit(1);
+});
+server.listen(config.port, config.host, () => {
+  log.info({ port: config.port, cloudUrl: new URL(config.cloudUrl).origin, deviceTimeoutSec: config.deviceTimeoutSec }, 'listening');
+});
+
+const shutdown = (): void => {
+  // give a held device back before going away
+  devices
+    .release()
+    .catch((err: unknown) => log.error({ err: String(err) }, 'release on shutdown failed'))
+    .finally(() => server.close(() => process.exit(0)));
+  setTimeout(() => process.exit(0), 10_000).unref();
+};
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);

@@ -1,0 +1,97 @@
+/**
+ * @module config
+ * The proxy's settings from command-line options and environment variables (options win),
+ * checked into a plain typed object. Each problem is one line saying what to pass.
+ */
+export interface ProxyConfig {
+  cloudUrl: string;
+  username: string;
+  password: string;
+  taskcluster: { clientId: string; accessToken: string; certificate?: string };
+  deviceTimeoutSec: number;
+  port: number;
+  host: string;
+  proxyHost: string;
+  logLevel: string;
+}
+
+export type RawOptions = Partial<Record<
+  'cloudUrl' | 'username' | 'password' | 'taskclusterClientId' | 'taskclusterAccessToken' | 'taskclusterCertificate'
+  | 'deviceTimeout' | 'port' | 'host' | 'proxyHost' | 'logLevel',
+  string
+>>;
+
+/** Option → environment variable. */
+export const ENV: Readonly<Record<keyof RawOptions, string>> = {
+  cloudUrl: 'TESTDROID_CLOUD_URL',
+  username: 'TESTDROID_USERNAME',
+  password: 'TESTDROID_PASSWORD',
+  taskclusterClientId: 'TASKCLUSTER_CLIENT_ID',
+  taskclusterAccessToken: 'TASKCLUSTER_ACCESS_TOKEN',
+  taskclusterCertificate: 'TASKCLUSTER_CERTIFICATE',
+  deviceTimeout: 'DEVICE_TIMEOUT',
+  port: 'PORT',
+  host: 'HOST',
+  proxyHost: 'TESTDROID_PROXY_HOST',
+  logLevel: 'LOG_LEVEL',
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function resolveConfig(options: RawOptions, env: Readonly<Record<string, string | undefined>>): ProxyConfig {
+  const get = (key: keyof RawOptions): string | undefined => {
+    const v = options[key] ?? env[ENV[key]];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const flag = (key: keyof RawOptions): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const required = (key: keyof RawOptions): string => {
+    const v = get(key);
+    if (v === undefined) throw new ConfigError(`missing ${flag(key)} (or env ${ENV[key]})`);
+    return v;
+  };
+
+  let cloudUrl = required('cloudUrl');
+  let parsed: URL;
+  try {
+    parsed = new URL(cloudUrl);
+  } catch {
+    throw new ConfigError(`${flag('cloudUrl')} must be an http(s) URL like https://cloud.testdroid.com/`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError(`${flag('cloudUrl')} must be an http(s) URL like https://cloud.testdroid.com/`);
+  }
+  if (!cloudUrl.endsWith('/')) cloudUrl += '/';
+
+  const integer = (key: keyof RawOptions, value: string, min: number, max: number): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) throw new ConfigError(`${flag(key)} must be an integer from ${min} to ${max}, got "${value}"`);
+    return n;
+  };
+
+  const certificate = get('taskclusterCertificate');
+  if (certificate !== undefined) {
+    try {
+      JSON.parse(certificate);
+    } catch {
+      throw new ConfigError(`${flag('taskclusterCertificate')} must be the certificate JSON exactly as issued`);
+    }
+  }
+
+  return {
+    cloudUrl,
+    username: required('username'),
+    password: required('password'),
+    taskcluster: {
+      clientId: required('taskclusterClientId'),
+      accessToken: required('taskclusterAccessToken'),
+      ...(certificate !== undefined ? { certificate } : {}),
+    },
+    deviceTimeoutSec: integer('deviceTimeout', required('deviceTimeout'), 1, 7 * 24 * 3600),
+    port: integer('port', get('port') ?? '80', 0, 65535),
+    host: get('host') ?? '0.0.0.0',
+    proxyHost: get('proxyHost') ?? '10.1.2.9',
+    logLevel: get('logLevel') ?? 'info',
+  };
+}
