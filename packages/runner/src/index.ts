@@ -1,5 +1,31 @@
 /**
  * @module @docker-worker/runner
- * The docker-worker task lifecycle over features, as a library and the CLI `docker-worker`.
+ * The docker-worker task lifecycle over features: `runTask` (the lifecycle), `RunContext` (the
+ * per-run context), the built-in features, `startSidecar` for feature sidecars, and local mode.
  */
-export const packageName = '@docker-worker/runner';
+export { runTask } from './task-run.js';
+export { RunContext } from './run-context.js';
+export type { RunDeps } from './run-context.js';
+export { runLocalTask } from './local/run-local.js';
+export type { LocalRunOptions, LocalRunResult } from './local/run-local.js';
+export { toTaskDefinition, readTaskFile, slugid } from './local/task-file.js';
+export { builtinFeatures } from './features/index.js';
+export * as features from './features/index.js';
+export type { Contribution, Credentials, Feature, Outcome, TaskRun } from './features/feature.js';
+export { payloadErrors } from './features/payload.js';
+export { startSidecar } from './docker/sidecar.js';
+export type { Sidecar, SidecarOptions } from './docker/sidecar.js';
+export { createDockerClient, DockerError } from './docker/docker-client.js';
+export type { ContainerSpec, DockerClient, ImageInfo, NetworkInfo, Resource, ResourceKind } from './docker/docker-client.js';
+export { LABEL, runLabels, removeByLabels, removeRun, sweepLeftovers, processOwner } from './docker/labels.js';
+export type { Role, RunIdentity } from './docker/labels.js';
+export * from './errors.js';
+export { systemClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { buildConfig, loadConfig } from './config.js';
+export type { WorkerConfig, WorkerConfigInput } from './config.js';
+export { LiveLog } from './live-log-stream.js';
+export type { LiveLogSink } from './live-log-stream.js';
+export { createLocalSink } from './artifacts/local-sink.js';
+export type { ArtifactSink, ArtifactRecord, ArtifactErrorRecord, ArtifactErrorReason } from './artifacts/sink.js';
+export type { TaskDefinition, Payload, ImageRef, ArtifactSpec, PhoneCapability } from './task.js';

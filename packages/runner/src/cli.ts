@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+/**
+ * @module cli
+ * `docker-worker run TASK_FILE ...` (one task on the local engine) and `docker-worker start`
+ * (queue mode, a later issue). Parses arguments, reads env vars, builds the real dependencies and
+ * turns every user error into one line. Exit: 0 completed, 1 failed, 2 exception, 64 usage.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { systemClock } from './clock.js';
+import { loadConfig } from './config.js';
+import { createDockerClient } from './docker/docker-client.js';
+import { UsageError, workerShutdown } from './errors.js';
+import { runLocalTask, type LocalRunResult } from './local/run-local.js';
+import { readTaskFile, toTaskDefinition } from './local/task-file.js';
+import { createOperatorLog } from './operator-log.js';
+import type { RunContext } from './run-context.js';
+
+const EXIT = { completed: 0, failed: 1, exception: 2, usage: 64 } as const;
+
+interface RunFlags {
+  taskId?: string;
+  runId?: number;
+  artifactsDir?: string;
+  config?: string;
+  resultJson?: string;
+  debug?: boolean;
+}
+
+function runIdArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 49) throw new InvalidArgumentError('must be an integer from 0 to 49');
+  return n;
+}
+
+async function run(taskFile: string, flags: RunFlags): Promise<number> {
+  const log = createOperatorLog({ debug: flags.debug === true, level: process.env.LOG_LEVEL });
+  const config = await loadConfig(flags.config);
+  const task = toTaskDefinition(await readTaskFile(taskFile), { taskId: flags.taskId, runId: flags.runId, now: Date.now() });
+  const env = process.env;
+  const rootUrl = config.rootUrl || env.TASKCLUSTER_ROOT_URL || '';
+  const credentials =
+    env.TASKCLUSTER_CLIENT_ID && env.TASKCLUSTER_ACCESS_TOKEN
+      ? { clientId: env.TASKCLUSTER_CLIENT_ID, accessToken: env.TASKCLUSTER_ACCESS_TOKEN, certificate: env.TASKCLUSTER_CERTIFICATE || undefined }
+      : undefined;
+  const docker = createDockerClient();
+  try {
+    await docker.ping();
+  } catch (err) {
+    throw new UsageError(`cannot reach the Docker engine (${(err as Error).message}); start it (npm run setup) or set DOCKER_HOST`);
+  }
+  const artifactsDir = resolve(flags.artifactsDir ?? `artifacts/${task.taskId}`);
+  let current: RunContext | undefined;
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (++signals > 1) process.exit(130);
+    log.warn({ signal: sig }, 'stopping the task');
+    current?.abort(workerShutdown('Task has been aborted prematurely. Reason: worker-shutdown'));
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  const result = await runLocalTask({
+    task,
+    config,
+    docker,
+    clock: systemClock,
+    log,
+    artifactsDir,
+    liveLogSink: process.stdout,
+    credentials,
+    rootUrl,
+    onRun: (r) => {
+      current = r;
+      if (signals > 0) r.abort(workerShutdown('Task has been aborted prematurely. Reason: worker-shutdown'));
+    },
+  });
+  if (flags.resultJson) await writeFile(flags.resultJson, `${JSON.stringify(resultJson(result), null, 2)}\n`);
+  const where = result.artifacts.length > 0 ? `; artifacts in ${artifactsDir}` : '';
+  const reason = result.state === 'exception' ? ` (${result.reasonResolved})` : '';
+  process.stderr.write(`docker-worker: task ${task.taskId} run ${task.runId} ${result.state}${reason}, exit code ${result.exitCode ?? 'none'}${where}\n`);
+  return EXIT[result.state];
+}
+
+export function resultJson(r: LocalRunResult): Record<string, unknown> {
+  return {
+    taskId: r.taskId,
+    runId: r.runId,
+    state: r.state,
+    reasonResolved: r.reasonResolved,
+    exitCode: r.exitCode,
+    durationMs: r.durationMs,
+    artifacts: r.artifacts.map(({ name, path, contentType, expires }) => ({ name, path, contentType, expires })),
+    artifactErrors: r.artifactErrors,
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.usage;
+  let debug = argv.includes('--debug');
+  const program = new Command('docker-worker')
+    .description("Taskcluster's docker-worker: run docker-worker tasks on the local Docker engine")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program
+    .command('run')
+    .description('run one task definition (YAML or JSON) on the local engine; the live log goes to stdout')
+    .argument('<TASK_FILE>', 'task definition: an object with payload, optional scopes, taskId, expires, deadline')
+    .option('--task-id <ID>', 'task id (default: the file\'s taskId, or a new slugid)')
+    .option('--run-id <N>', 'run id (default 0)', runIdArg)
+    .option('--artifacts-dir <DIR>', 'where artifacts land (default ./artifacts/<taskId>/)')
+    .option('--config <FILE>', 'worker config, YAML or JSON')
+    .option('--result-json <FILE>', 'write {taskId, runId, state, reasonResolved, exitCode, durationMs, artifacts} here')
+    .option('--debug', 'debug operator log and stack traces')
+    .action(async (file: string, flags: RunFlags) => {
+      debug = flags.debug === true;
+      code = await run(file, flags);
+    });
+  program
+    .command('start')
+    .description('claim tasks from a Taskcluster queue (not implemented yet)')
+    .option('--config <FILE>', 'worker config, YAML or JSON')
+    .action(() => {
+      process.stderr.write('docker-worker: queue mode is not implemented yet; use `docker-worker run TASK_FILE`\n');
+      code = EXIT.usage;
+    });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT.usage;
+    if (err instanceof UsageError) {
+      process.stderr.write(`docker-worker: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`docker-worker: internal error: ${(err as Error).message}${debug ? `\n${(err as Error).stack}` : ' (run with --debug for details)'}\n`);
+    return EXIT.exception;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,78 @@
+/**
+ * @module config
+ * The worker configuration: a YAML or JSON file validated once against `schemas/worker-config.json`
+ * (ajv fills every default), then a plain typed object. Only this module and `cli.ts` read env vars.
+ */
+import { Ajv } from 'ajv';
+import { readFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import schema from './schemas/worker-config.json' with { type: 'json' };
+import { UsageError } from './errors.js';
+
+export interface WorkerConfig {
+  rootUrl: string;
+  provisionerId: string;
+  workerType: string;
+  taskQueueId: string;
+  workerGroup: string;
+  workerId: string;
+  capacity: number;
+  pollingIntervalMs: number;
+  reclaimIntervalMs: number;
+  workDir: string;
+  cacheVolumePrefix: string;
+  maxRunTimeLimit: number;
+  sidecarTimeoutMs: number;
+  cleanupTimeoutMs: number;
+  images: { taskclusterProxy: string };
+  capabilities: { privileged: boolean; devices: string[] };
+  keys: { encryptedEnvPrivateKey?: string; passphraseFile?: string };
+  balrog: {
+    image: string;
+    proxiedServer: string;
+    vpnConfigDir: string;
+    extraHosts: string[];
+    probe: { attempts: number; intervalMs: number };
+  };
+  testdroid: { image: string; cloudUrl: string; username?: string; password?: string };
+}
+
+/** Deeply partial, for tests and overrides. */
+export type WorkerConfigInput = { [K in keyof WorkerConfig]?: WorkerConfig[K] extends object ? Partial<WorkerConfig[K]> : WorkerConfig[K] };
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true });
+const validate = ajv.compile(schema);
+
+/** Validates `input`, fills defaults and derived values. Throws UsageError listing every problem. */
+export function buildConfig(input: unknown = {}, source = 'config'): WorkerConfig {
+  const copy = structuredClone(input ?? {}) as Record<string, unknown>;
+  if (!validate(copy)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
+    throw new UsageError(`${source} is invalid: ${problems.join('; ')}; see the runner README for the config keys`);
+  }
+  const config = copy as unknown as WorkerConfig;
+  if (!config.workerId) config.workerId = hostname();
+  if (!config.taskQueueId) config.taskQueueId = `${config.provisionerId}/${config.workerType}`;
+  if (!config.workDir) config.workDir = join(tmpdir(), 'docker-worker');
+  return config;
+}
+
+/** Reads a YAML or JSON config file (YAML is a superset of JSON). */
+export async function loadConfig(file?: string): Promise<WorkerConfig> {
+  if (!file) return buildConfig({});
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new UsageError(`config file ${file} is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return buildConfig(parsed ?? {}, `config file ${file}`);
+}

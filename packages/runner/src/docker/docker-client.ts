@@ -1,0 +1,228 @@
+/**
+ * @module docker/docker-client
+ * The ONLY module that imports dockerode. `DockerClient` speaks in the runner's own words; no
+ * dockerode type crosses this line. Failures come out as `DockerError { statusCode, operation }`.
+ */
+import Docker from 'dockerode';
+import { PassThrough, type Readable } from 'node:stream';
+
+export interface ContainerSpec {
+  name?: string;
+  image: string;
+  cmd?: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  network: string;
+  aliases?: string[];
+  binds?: string[];
+  devices?: string[];
+  capAdd?: string[];
+  privileged?: boolean;
+  extraHosts?: string[];
+}
+
+export interface ImageInfo {
+  id: string;
+  digest?: string;
+}
+
+export interface NetworkInfo {
+  id: string;
+  name: string;
+  gateway?: string;
+}
+
+export type ResourceKind = 'container' | 'network' | 'volume';
+export interface Resource {
+  kind: ResourceKind;
+  id: string;
+  labels: Record<string, string>;
+}
+
+export interface DockerClient {
+  ping(): Promise<void>;
+  inspectImage(name: string): Promise<ImageInfo | undefined>;
+  /** Pulls; `onProgress` gets one human line per layer status change. */
+  pullImage(name: string, onProgress: (line: string) => void): Promise<void>;
+  createNetwork(name: string, labels: Record<string, string>): Promise<NetworkInfo>;
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  createContainer(spec: ContainerSpec): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** Resolves with the exit code once the container stops. */
+  waitContainer(id: string): Promise<number>;
+  /** stdout+stderr (demultiplexed into one stream), following until the container stops. */
+  followOutput(id: string): Promise<Readable>;
+  /** The container's address on `network`, and whether it still runs. */
+  inspectContainer(id: string, network: string): Promise<{ ip?: string; running: boolean; exitCode: number }>;
+  killContainer(id: string): Promise<void>;
+  /** A tar stream of `path` inside the (possibly stopped) container. 404 when absent. */
+  getArchive(id: string, path: string): Promise<Readable>;
+  listByLabel(kind: ResourceKind, labels: string[]): Promise<Resource[]>;
+  remove(resource: Pick<Resource, 'kind' | 'id'>): Promise<void>;
+}
+
+export class DockerError extends Error {
+  override readonly name = 'DockerError';
+  constructor(
+    readonly operation: string,
+    readonly statusCode: number | undefined,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+function wrap(operation: string, err: unknown): DockerError {
+  const e = err as { statusCode?: number; json?: { message?: string }; message?: string };
+  const reason = e.json?.message ?? e.message ?? String(err);
+  return new DockerError(operation, e.statusCode, reason.trim(), { cause: err });
+}
+
+async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw wrap(operation, err);
+  }
+}
+
+const gone = (err: unknown): boolean => {
+  const code = (err as DockerError).statusCode;
+  return code === 404 || code === 409;
+};
+
+export function createDockerClient(docker: Docker = new Docker()): DockerClient {
+  return {
+    ping: () => call('ping', async () => void (await docker.ping())),
+
+    inspectImage: (name) =>
+      call('inspect image', async () => {
+        try {
+          const info = await docker.getImage(name).inspect();
+          return { id: info.Id, digest: info.RepoDigests?.[0] };
+        } catch (err) {
+          if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+          throw err;
+        }
+      }),
+
+    pullImage: (name, onProgress) =>
+      call('pull image', async () => {
+        const stream = (await docker.pull(name)) as Readable;
+        const seen = new Map<string, string>();
+        await new Promise<void>((resolve, reject) => {
+          docker.modem.followProgress(
+            stream,
+            (err: Error | null) => (err ? reject(err) : resolve()),
+            (event: { id?: string; status?: string; error?: string }) => {
+              if (event.error) return reject(new Error(event.error));
+              const key = event.id ?? '';
+              if (!event.status || seen.get(key) === event.status) return;
+              seen.set(key, event.status);
+              onProgress(event.id ? `${event.id}: ${event.status}` : event.status);
+            },
+          );
+        });
+      }),
+
+    createNetwork: (name, labels) =>
+      call('create network', async () => {
+        const net = await docker.createNetwork({ Name: name, Labels: labels, CheckDuplicate: true });
+        const info = await net.inspect();
+        return { id: net.id, name, gateway: info.IPAM?.Config?.[0]?.Gateway };
+      }),
+
+    createVolume: (name, labels) => call('create volume', async () => void (await docker.createVolume({ Name: name, Labels: labels }))),
+
+    createContainer: (spec) =>
+      call('create container', async () => {
+        const c = await docker.createContainer({
+          name: spec.name,
+          Image: spec.image,
+          Cmd: spec.cmd,
+          Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+          Labels: spec.labels,
+          AttachStdout: true,
+          AttachStderr: true,
+          Tty: false,
+          HostConfig: {
+            NetworkMode: spec.network,
+            Binds: spec.binds,
+            Privileged: spec.privileged ?? false,
+            CapAdd: spec.capAdd,
+            ExtraHosts: spec.extraHosts,
+            Devices: (spec.devices ?? []).map((d) => {
+              const [host = d, inside = host] = d.split(':');
+              return { PathOnHost: host, PathInContainer: inside, CgroupPermissions: 'rwm' };
+            }),
+          },
+          NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: spec.aliases ?? [] } } },
+        });
+        return c.id;
+      }),
+
+    startContainer: (id) => call('start container', async () => void (await docker.getContainer(id).start())),
+
+    waitContainer: (id) =>
+      call('wait container', async () => ((await docker.getContainer(id).wait()) as { StatusCode: number }).StatusCode),
+
+    followOutput: (id) =>
+      call('container logs', async () => {
+        const raw = (await docker.getContainer(id).logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
+        const out = new PassThrough();
+        docker.modem.demuxStream(raw, out, out);
+        raw.on('end', () => out.end());
+        raw.on('error', (err) => out.destroy(err));
+        return out;
+      }),
+
+    inspectContainer: (id, network) =>
+      call('inspect container', async () => {
+        const info = await docker.getContainer(id).inspect();
+        const ip = info.NetworkSettings.Networks[network]?.IPAddress || undefined;
+        return { ip, running: info.State.Running, exitCode: info.State.ExitCode };
+      }),
+
+    killContainer: (id) =>
+      call('kill container', async () => {
+        await docker
+          .getContainer(id)
+          .kill()
+          .catch((err) => {
+            if (!gone(wrap('kill', err))) throw err;
+          });
+      }),
+
+    getArchive: (id, path) =>
+      call('get archive', async () => (await docker.getContainer(id).getArchive({ path })) as unknown as Readable),
+
+    listByLabel: (kind, labels) =>
+      call(`list ${kind}s`, async () => {
+        const filters = JSON.stringify({ label: labels });
+        if (kind === 'container') {
+          const list = await docker.listContainers({ all: true, filters });
+          return list.map((c) => ({ kind, id: c.Id, labels: c.Labels ?? {} }));
+        }
+        if (kind === 'network') {
+          const list = await docker.listNetworks({ filters });
+          return list.map((n) => ({ kind, id: n.Id, labels: n.Labels ?? {} }));
+        }
+        const { Volumes } = await docker.listVolumes({ filters });
+        return (Volumes ?? []).map((v) => ({ kind, id: v.Name, labels: v.Labels ?? {} }));
+      }),
+
+    remove: ({ kind, id }) =>
+      call(`remove ${kind}`, async () => {
+        const op =
+          kind === 'container'
+            ? docker.getContainer(id).remove({ force: true, v: true })
+            : kind === 'network'
+              ? docker.getNetwork(id).remove()
+              : docker.getVolume(id).remove();
+        await op.catch((err: unknown) => {
+          if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+        });
+      }),
+  };
+}

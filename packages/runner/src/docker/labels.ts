@@ -1,0 +1,90 @@
+/**
+ * @module docker/labels
+ * Label keys on everything a run creates, removal by label at the end of a run, and the start-up
+ * sweep of what a crashed predecessor left (a run whose owning process is gone).
+ */
+import { hostname } from 'node:os';
+import type { DockerClient, Resource, ResourceKind } from './docker-client.js';
+
+export const LABEL = {
+  managed: 'org.docker-worker.managed',
+  workerId: 'org.docker-worker.worker-id',
+  taskId: 'org.docker-worker.task-id',
+  runId: 'org.docker-worker.run-id',
+  role: 'org.docker-worker.role',
+  owner: 'org.docker-worker.owner',
+  cache: 'org.docker-worker.cache',
+} as const;
+
+export type Role = 'task' | 'sidecar' | 'network' | 'volume' | 'cache';
+
+/** `<host name>/<pid>` of the process that created a resource: lets the sweep tell dead runs from live ones. */
+export const processOwner = (pid = process.pid): string => `${hostname()}/${pid}`;
+
+export interface RunIdentity {
+  workerId: string;
+  taskId: string;
+  runId: number;
+  owner: string;
+}
+
+export function runLabels(id: RunIdentity, role: Role, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    [LABEL.managed]: 'true',
+    [LABEL.workerId]: id.workerId,
+    [LABEL.taskId]: id.taskId,
+    [LABEL.runId]: String(id.runId),
+    [LABEL.role]: role,
+    [LABEL.owner]: id.owner,
+    ...extra,
+  };
+}
+
+const ORDER: ResourceKind[] = ['container', 'network', 'volume'];
+
+/** Removes every container, then network, then volume matching all `filters` (never caches). */
+export async function removeByLabels(docker: DockerClient, filters: string[], keep?: (r: Resource) => boolean): Promise<number> {
+  let removed = 0;
+  const failures: Error[] = [];
+  for (const kind of ORDER) {
+    const found = (await docker.listByLabel(kind, [`${LABEL.managed}=true`, ...filters])).filter(
+      (r) => r.labels[LABEL.role] !== 'cache' && !keep?.(r),
+    );
+    const results = await Promise.allSettled(found.map((r) => docker.remove(r)));
+    for (const r of results) {
+      if (r.status === 'fulfilled') removed++;
+      else failures.push(r.reason as Error);
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, `could not remove ${failures.length} resource(s): ${failures[0]?.message}`);
+  return removed;
+}
+
+/** Removes what one run created. */
+export function removeRun(docker: DockerClient, id: RunIdentity): Promise<number> {
+  return removeByLabels(docker, [`${LABEL.workerId}=${id.workerId}`, `${LABEL.taskId}=${id.taskId}`, `${LABEL.runId}=${id.runId}`]);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Start-up sweep: removes resources of this worker id whose owner process (on this host) is gone,
+ * i.e. what a killed or crashed run left behind. Live concurrent runs are left alone.
+ */
+export function sweepLeftovers(docker: DockerClient, workerId: string): Promise<number> {
+  const host = hostname();
+  return removeByLabels(docker, [`${LABEL.workerId}=${workerId}`], (r) => {
+    const owner = r.labels[LABEL.owner] ?? '';
+    const slash = owner.lastIndexOf('/');
+    if (owner.slice(0, slash) !== host) return true; // another host's resources: not ours to judge
+    const pid = Number(owner.slice(slash + 1));
+    return Number.isInteger(pid) && pid > 0 && isAlive(pid);
+  });
+}

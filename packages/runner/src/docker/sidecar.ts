@@ -1,0 +1,138 @@
+/**
+ * @module docker/sidecar
+ * Starts a feature's service container on the task network under an alias, waits (on the run's
+ * clock) until it answers, and copies its output into the live log prefixed with `[alias]`. If it
+ * never becomes ready the error carries its last log lines.
+ *
+ * @example
+ * const proxy = await startSidecar(run, { image, alias: 'taskcluster', env, readyPort: 80, readyPath: '/__health', timeoutMs: 30_000 });
+ * // ... later, in the feature's stop():
+ * await proxy.stop();
+ */
+import { connect } from 'node:net';
+import type { Readable } from 'node:stream';
+import { failure, resourceUnavailable, TaskError } from '../errors.js';
+import type { TaskRun } from '../features/feature.js';
+
+export interface SidecarOptions {
+  image: string;
+  /** Network alias: the task reaches the sidecar at http://<alias>/. */
+  alias: string;
+  env?: Record<string, string>;
+  cmd?: string[];
+  capAdd?: string[];
+  devices?: string[];
+  binds?: string[];
+  extraHosts?: string[];
+  /** Port probed inside the sidecar. */
+  readyPort: number;
+  /** With a path: HTTP GET until `isReady(status)` (default 2xx); without: a TCP connect. */
+  readyPath?: string;
+  isReady?: (status: number) => boolean;
+  timeoutMs: number;
+  /** Delay between probes (default 100 ms). */
+  intervalMs?: number;
+}
+
+export interface Sidecar {
+  readonly alias: string;
+  readonly containerId: string;
+  /** The sidecar's address on the task network. */
+  readonly ip: string;
+  /** Recent output lines (at most 50). */
+  lastLines(): string[];
+  /** Kills and removes the container, then flushes its output. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const KEEP_LINES = 50;
+
+export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<Sidecar> {
+  const { docker, liveLog } = run;
+  if (!(await docker.inspectImage(opts.image))) {
+    throw resourceUnavailable(`the ${opts.alias} sidecar image ${opts.image} is not on this worker; build it (npm run images) or set its name in the worker config`);
+  }
+  const containerId = await docker.createContainer({
+    image: opts.image,
+    cmd: opts.cmd,
+    env: opts.env ?? {},
+    labels: run.labels('sidecar', { 'org.docker-worker.alias': opts.alias }),
+    network: run.network.name,
+    aliases: [opts.alias],
+    binds: opts.binds,
+    devices: opts.devices,
+    capAdd: opts.capAdd,
+    extraHosts: opts.extraHosts,
+  });
+  await docker.startContainer(containerId);
+  const lines: string[] = [];
+  const prefix = `[${opts.alias}] `;
+  const output = await docker.followOutput(containerId);
+  const copied = copyOutput(output, async (chunk) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      lines.push(line);
+      if (lines.length > KEEP_LINES) lines.shift();
+    }
+    await liveLog.output(chunk, opts.alias, prefix);
+  });
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      await docker.remove({ kind: 'container', id: containerId });
+      await copied;
+      await liveLog.flush(opts.alias, prefix);
+    })());
+  try {
+    const ip = await waitUntilReady(run, containerId, opts, () => lines);
+    run.log.info({ alias: opts.alias, containerId, ip }, 'sidecar ready');
+    return { alias: opts.alias, containerId, ip, lastLines: () => [...lines], stop };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function waitUntilReady(run: TaskRun, id: string, opts: SidecarOptions, lines: () => string[]): Promise<string> {
+  const deadline = run.clock.now() + opts.timeoutMs;
+  const notReady = (why: string): TaskError =>
+    failure(
+      `the ${opts.alias} sidecar (${opts.image}) ${why}; its last log lines:\n${lines().slice(-20).join('\n') || '(no output)'}`,
+    );
+  for (;;) {
+    const state = await run.docker.inspectContainer(id, run.network.name);
+    if (!state.running) throw notReady(`exited with status ${state.exitCode} before it was ready`);
+    if (state.ip && (await probe(state.ip, opts))) return state.ip;
+    if (run.clock.now() >= deadline) throw notReady(`did not answer on port ${opts.readyPort} within ${Math.round(opts.timeoutMs / 1000)}s`);
+    await run.clock.sleep(opts.intervalMs ?? 100, run.signal);
+  }
+}
+
+async function probe(ip: string, opts: SidecarOptions): Promise<boolean> {
+  if (opts.readyPath === undefined) {
+    return new Promise((resolve) => {
+      const socket = connect({ host: ip, port: opts.readyPort, timeout: 1000 });
+      const done = (ok: boolean): void => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+      socket.once('timeout', () => done(false));
+    });
+  }
+  try {
+    const res = await fetch(`http://${ip}:${opts.readyPort}${opts.readyPath}`, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return (opts.isReady ?? ((s) => s >= 200 && s < 300))(res.status);
+  } catch {
+    return false;
+  }
+}
+
+async function copyOutput(stream: Readable, onChunk: (chunk: Buffer) => Promise<void>): Promise<void> {
+  try {
+    for await (const chunk of stream) await onChunk(chunk as Buffer);
+  } catch {
+    // the container went away: its output ends here
+  }
+}

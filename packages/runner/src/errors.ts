@@ -1,0 +1,48 @@
+/**
+ * @module errors
+ * One error class that carries a Taskcluster resolution: `failed`, or `exception` with one of the
+ * queue's reportException reasons. `message` is for the task author: it says what to change.
+ */
+export type ExceptionReason =
+  | 'malformed-payload'
+  | 'resource-unavailable'
+  | 'internal-error'
+  | 'intermittent-task'
+  | 'worker-shutdown';
+export type Resolution = 'failed' | ExceptionReason;
+
+export class TaskError extends Error {
+  override readonly name = 'TaskError';
+  constructor(
+    readonly resolution: Resolution,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export const malformedPayload = (message: string, cause?: unknown): TaskError =>
+  new TaskError('malformed-payload', message, { cause });
+export const resourceUnavailable = (message: string, cause?: unknown): TaskError =>
+  new TaskError('resource-unavailable', message, { cause });
+export const internalError = (message: string, cause?: unknown): TaskError =>
+  new TaskError('internal-error', message, { cause });
+export const failure = (message: string, cause?: unknown): TaskError => new TaskError('failed', message, { cause });
+export const workerShutdown = (message: string, cause?: unknown): TaskError =>
+  new TaskError('worker-shutdown', message, { cause });
+export const intermittentTask = (message: string, cause?: unknown): TaskError =>
+  new TaskError('intermittent-task', message, { cause });
+
+/** Anything thrown that is not a TaskError is a worker bug: internal-error, keeping the cause. */
+export function toTaskError(err: unknown, signal?: AbortSignal): TaskError {
+  if (err instanceof TaskError) return err;
+  if (signal?.aborted && signal.reason instanceof TaskError) return signal.reason;
+  const text = err instanceof Error ? err.message : String(err);
+  return internalError(`worker error: ${text}`, err);
+}
+
+/** A user-facing error of the CLI or the config (exit 64), one line. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

@@ -1,0 +1,52 @@
+/**
+ * @module features/caches
+ * payload.cache (name → mount path) backed by named Docker volumes that persist across runs,
+ * labelled as caches (the run's clean-up never removes them). Needs docker-worker:cache:<name>.
+ * After a non-zero exit listed in onExitStatus.purgeCaches, the task's cache volumes are removed.
+ */
+import { createHash } from 'node:crypto';
+import { LABEL } from '../docker/labels.js';
+import type { TaskDefinition } from '../task.js';
+import type { Feature } from './feature.js';
+
+/** A valid Docker volume name for a cache name (a hash suffix when characters had to change). */
+export function cacheVolumeName(prefix: string, cache: string): string {
+  const safe = cache.replace(/[^a-zA-Z0-9_.-]/g, '_');
+  if (safe === cache) return `${prefix}${cache}`;
+  return `${prefix}${safe}-${createHash('sha256').update(cache).digest('hex').slice(0, 8)}`;
+}
+
+const caches = (task: TaskDefinition): [string, string][] => Object.entries(task.payload.cache ?? {});
+
+export const cache: Feature = {
+  name: 'cache',
+  isEnabled: () => true,
+  isRequested: (task) => caches(task).length > 0,
+  requiredScopes: (task) => [caches(task).map(([name]) => `docker-worker:cache:${name}`)],
+  async start(run) {
+    const binds: string[] = [];
+    for (const [name, path] of caches(run.task)) {
+      const volume = cacheVolumeName(run.config.cacheVolumePrefix, name);
+      await run.docker.createVolume(volume, {
+        [LABEL.managed]: 'true',
+        [LABEL.role]: 'cache',
+        [LABEL.cache]: name,
+        [LABEL.workerId]: run.config.workerId,
+      });
+      run.liveLog.info(`using cache "${name}" -> ${path}`);
+      binds.push(`${volume}:${path}`);
+    }
+    return { binds };
+  },
+  async stop(run, outcome) {
+    const code = outcome.exitCode;
+    const purge = run.task.payload.onExitStatus?.purgeCaches ?? [];
+    if (code === null || code === 0 || !purge.includes(code)) return;
+    const volumes = caches(run.task).map(([name]) => cacheVolumeName(run.config.cacheVolumePrefix, name));
+    run.liveLog.info(`Purging caches (exit code ${code} is in onExitStatus.purgeCaches): ${caches(run.task).map(([n]) => n).join(', ')}`);
+    // The task container still uses the volumes: remove them once it is gone.
+    run.afterCleanup(async () => {
+      for (const id of volumes) await run.docker.remove({ kind: 'volume', id });
+    });
+  },
+};

@@ -1,0 +1,55 @@
+/**
+ * @module features/encrypted-env
+ * payload.encryptedEnv through @docker-worker/encrypted-env with the worker's private key (config
+ * keys.encryptedEnvPrivateKey, a file). Any broken rule → malformed-payload with the incident id and
+ * no secret. Every decrypted value is redacted from the live log as `[secret]`.
+ */
+import { decryptEnvVars, EncryptedEnvError } from '@docker-worker/encrypted-env';
+import { readFile } from 'node:fs/promises';
+import { internalError, malformedPayload } from '../errors.js';
+import { reservedEnv } from './env.js';
+import type { Feature } from './feature.js';
+
+async function readKeyFile(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw internalError(`cannot read the worker's ${what} ${path} (worker config keys): ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+export const encryptedEnv: Feature = {
+  name: 'encryptedEnv',
+  isEnabled: () => true,
+  isRequested: (task) => (task.payload.encryptedEnv ?? []).length > 0,
+  async start(run) {
+    const { keys } = run.config;
+    if (!keys.encryptedEnvPrivateKey) {
+      throw malformedPayload('payload.encryptedEnv is set but this worker has no private key for it (worker config keys.encryptedEnvPrivateKey); remove encryptedEnv or use a worker pool that has one');
+    }
+    const privateKey = await readKeyFile(keys.encryptedEnvPrivateKey, 'private key');
+    const passphrase = keys.passphraseFile ? (await readKeyFile(keys.passphraseFile, 'passphrase file')).trim() : undefined;
+    const plain = run.task.payload.env ?? {};
+    let merged: Record<string, string>;
+    try {
+      merged = await decryptEnvVars({
+        privateKey,
+        ...(passphrase === undefined ? {} : { passphrase }),
+        taskId: run.task.taskId,
+        env: plain,
+        encryptedEnv: run.task.payload.encryptedEnv ?? [],
+        now: run.clock.now(),
+        reservedNames: Object.keys(reservedEnv(run)),
+        onIncident: (incident) => run.log.warn({ incident }, 'encryptedEnv violation'),
+      });
+    } catch (err) {
+      if (err instanceof EncryptedEnvError) throw malformedPayload(err.message, err);
+      throw err;
+    }
+    for (const [name, value] of Object.entries(merged)) {
+      if (!(name in plain)) run.liveLog.addSecret(value);
+    }
+    return { taskEnv: merged };
+  },
+  async stop() {},
+};

@@ -1,0 +1,45 @@
+/**
+ * @module features
+ * The ordered list of built-in features: the order is the contract. Stops run in reverse.
+ *
+ * - liveLog is first so every later line lands in the log, and last to stop so it writes the
+ *   footer and stores the backing log after everything else.
+ * - payload validates before anything reads the payload.
+ * - env, then encryptedEnv (it merges decrypted variables over payload.env; reserved win).
+ * - image, caches, capabilities: the container's image, volumes, devices.
+ * - taskclusterProxy, then balrogVPNProxy (`./balrog-vpn-proxy.js`), then testdroidProxy
+ *   (`./testdroid-proxy.js`): sidecars on the task network. Those two go right after
+ *   taskclusterProxy, in that order, with one line each below.
+ * - artifacts stops right after the container ends (before the sidecars go), chain of trust
+ *   (later) sits just before it so it signs after they upload.
+ * - maxRunTime is last to start, so its timer starts just before the container.
+ */
+import { artifacts } from './artifacts.js';
+import { cache } from './caches.js';
+import { capabilities } from './capabilities.js';
+import { encryptedEnv } from './encrypted-env.js';
+import { env } from './env.js';
+import type { Feature } from './feature.js';
+import { image } from './image.js';
+import { liveLog } from './live-log.js';
+import { maxRunTime } from './max-run-time.js';
+import { payload } from './payload.js';
+import { taskclusterProxy } from './taskcluster-proxy.js';
+
+export const builtinFeatures: readonly Feature[] = [
+  liveLog,
+  payload,
+  env,
+  encryptedEnv,
+  image,
+  cache,
+  capabilities,
+  taskclusterProxy,
+  // balrogVPNProxy goes here (features/balrog-vpn-proxy.ts)
+  // testdroidProxy goes here (features/testdroid-proxy.ts)
+  artifacts,
+  maxRunTime,
+];
+
+export { artifacts, cache, capabilities, encryptedEnv, env, image, liveLog, maxRunTime, payload, taskclusterProxy };
+export type { Contribution, Credentials, Feature, Outcome, TaskRun } from './feature.js';

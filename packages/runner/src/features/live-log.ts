@@ -1,0 +1,52 @@
+/**
+ * @module features/live-log
+ * First to start, last to stop: writes docker-worker's header, then at the end its footer, closes
+ * the log and stores it as `public/logs/live_backing.log` (named after payload.log when given).
+ */
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { posix } from 'node:path';
+import type { Feature } from './feature.js';
+
+const DEFAULT_NAME = 'public/logs/live.log';
+
+/** `public/logs/live.log` → `public/logs/live_backing.log` (dir + name + `_backing` + ext). */
+export function backingLogName(logName: unknown): string {
+  const name = typeof logName === 'string' && logName.length > 0 ? logName : DEFAULT_NAME;
+  const { dir, name: base, ext } = posix.parse(name);
+  return posix.join(dir, `${base}_backing${ext}`);
+}
+
+export const liveLog: Feature = {
+  name: 'liveLog',
+  isEnabled: () => true,
+  isRequested: () => true,
+  async start(run) {
+    const { config, task, liveLog: log } = run;
+    log.info(`Task ID: ${task.taskId}`);
+    log.info(`Run ID: ${task.runId}`);
+    log.info(`Worker ID: ${config.workerId}`);
+    log.info(`Worker Group: ${config.workerGroup}`);
+    log.info(`Worker Type: ${config.workerType}`);
+    log.info(`Task Queue ID: ${config.taskQueueId}`);
+    log.info(`Hostname: ${hostname()}`);
+  },
+  async stop(run, outcome) {
+    const { liveLog: log, task } = run;
+    const seconds = (outcome.durationMs / 1000).toFixed(3);
+    const code = outcome.exitCode ?? -1;
+    const word = outcome.state === 'completed' ? 'Successful' : 'Unsuccessful';
+    log.info(`${word} task run with exit code: ${code} completed in ${seconds} seconds`);
+    if (outcome.state !== 'completed') log.info(`Resolution: ${outcome.state}${outcome.state === 'exception' ? ` (${outcome.reasonResolved})` : ''}`);
+    await log.close();
+    try {
+      await run.artifacts.putFile(backingLogName(task.payload?.log), createReadStream(log.path), {
+        contentType: 'text/plain; charset=utf-8',
+        expires: task.expires,
+      });
+    } finally {
+      await rm(log.path, { force: true });
+    }
+  },
+};

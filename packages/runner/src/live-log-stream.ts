@@ -1,0 +1,98 @@
+/**
+ * @module live-log-stream
+ * The task author's log: container output, sidecar output (`[alias] ` prefixed) and the worker's
+ * `[taskcluster <time>]` lines, with secrets replaced by `[secret]`. Written to a backing file on
+ * disk (never held whole in memory) and, in local mode, to a sink such as stdout.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Clock } from './clock.js';
+
+export interface LiveLogSink {
+  write(chunk: string): boolean;
+}
+
+/** Longest line kept before it is flushed without its end-of-line. */
+const MAX_PARTIAL = 64 * 1024;
+
+export class LiveLog {
+  private readonly file: WriteStream;
+  private readonly secrets = new Set<string>();
+  private readonly partials = new Map<string, string>();
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly clock: Clock,
+    private readonly sink?: LiveLogSink,
+  ) {
+    this.file = createWriteStream(path, { flags: 'a' });
+  }
+
+  /** Every later occurrence of `value` in the log is written as `[secret]`. */
+  addSecret(value: string): void {
+    if (value.length > 0) this.secrets.add(value);
+  }
+
+  /** `[taskcluster 2016-05-02 10:11:12.345Z] message` */
+  info(message: string): void {
+    this.emit(`[taskcluster ${this.timestamp()}] ${message}\n`);
+  }
+
+  /** `\n[taskcluster:error] message` (the leading newline is docker-worker's). */
+  error(message: string): void {
+    this.emit(`\n[taskcluster:error] ${message}\n`);
+  }
+
+  /** Container output: redacted line by line so a secret split across chunks is still caught. */
+  async output(chunk: Buffer | string, source = '', prefix = ''): Promise<void> {
+    const text = (this.partials.get(source) ?? '') + chunk.toString();
+    const end = text.lastIndexOf('\n');
+    let ready = end >= 0 ? text.slice(0, end + 1) : '';
+    let rest = end >= 0 ? text.slice(end + 1) : text;
+    if (rest.length > MAX_PARTIAL) {
+      ready += rest;
+      rest = '';
+    }
+    this.partials.set(source, rest);
+    if (ready) await this.emitLines(ready, prefix);
+  }
+
+  /** Writes what is left of a source's last line. */
+  async flush(source = '', prefix = ''): Promise<void> {
+    const rest = this.partials.get(source);
+    this.partials.delete(source);
+    if (rest) await this.emitLines(`${rest}\n`, prefix);
+  }
+
+  /** Flushes every source and closes the backing file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const source of [...this.partials.keys()]) await this.flush(source);
+    this.closed = true;
+    this.file.end();
+    await once(this.file, 'close');
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const s of [...this.secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join('[secret]');
+    return out;
+  }
+
+  private async emitLines(text: string, prefix: string): Promise<void> {
+    const body = prefix ? text.replace(/^(?=.)/gm, prefix) : text;
+    if (!this.emit(body)) await once(this.file, 'drain');
+  }
+
+  private emit(text: string): boolean {
+    if (this.closed) return true;
+    const safe = this.redact(text);
+    this.sink?.write(safe);
+    return this.file.write(safe);
+  }
+
+  private timestamp(): string {
+    return new Date(this.clock.now()).toISOString().replace('T', ' ');
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * @module local/run-local
+ * Local mode: one task on the local engine, no queue. Sweeps what crashed runs of this worker
+ * left, runs the task with the live log to a sink (stdout) and artifacts into a directory.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { createLocalSink } from '../artifacts/local-sink.js';
+import type { ArtifactErrorRecord, ArtifactRecord } from '../artifacts/sink.js';
+import type { Clock } from '../clock.js';
+import type { WorkerConfig } from '../config.js';
+import type { DockerClient } from '../docker/docker-client.js';
+import { sweepLeftovers } from '../docker/labels.js';
+import { builtinFeatures } from '../features/index.js';
+import type { Credentials, Feature, Outcome } from '../features/feature.js';
+import { LiveLog, type LiveLogSink } from '../live-log-stream.js';
+import { RunContext } from '../run-context.js';
+import { runTask } from '../task-run.js';
+import type { TaskDefinition } from '../task.js';
+
+export interface LocalRunOptions {
+  task: TaskDefinition;
+  config: WorkerConfig;
+  docker: DockerClient;
+  clock: Clock;
+  log: Logger;
+  artifactsDir: string;
+  liveLogSink?: LiveLogSink;
+  credentials?: Credentials;
+  rootUrl?: string;
+  features?: readonly Feature[];
+  /** Receives the run as soon as it exists (e.g. to abort it on SIGTERM). */
+  onRun?: (run: RunContext) => void;
+}
+
+export interface LocalRunResult extends Outcome {
+  taskId: string;
+  runId: number;
+  artifacts: ArtifactRecord[];
+  artifactErrors: ArtifactErrorRecord[];
+}
+
+export async function runLocalTask(opts: LocalRunOptions): Promise<LocalRunResult> {
+  const { task, config, docker, log } = opts;
+  const swept = await sweepLeftovers(docker, config.workerId);
+  if (swept > 0) log.info({ swept }, 'removed resources left by earlier runs');
+  await mkdir(config.workDir, { recursive: true });
+  const liveLog = new LiveLog(join(config.workDir, `${task.taskId}-${task.runId}-${process.pid}.log`), opts.clock, opts.liveLogSink);
+  const artifacts = createLocalSink(opts.artifactsDir);
+  const run = new RunContext(task, {
+    docker,
+    clock: opts.clock,
+    log,
+    config,
+    artifacts,
+    liveLog,
+    credentials: opts.credentials,
+    rootUrl: opts.rootUrl ?? config.rootUrl,
+  });
+  opts.onRun?.(run);
+  const outcome = await runTask(run, opts.features ?? builtinFeatures);
+  return { taskId: task.taskId, runId: task.runId, ...outcome, artifacts: [...artifacts.records], artifactErrors: [...artifacts.errors] };
+}

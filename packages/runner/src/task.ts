@@ -1,0 +1,52 @@
+/**
+ * @module task
+ * The task definition the runner works on, and the docker-worker v1 payload (as the schema in
+ * `schemas/payload.json` describes it).
+ */
+export type ImageRef =
+  | string
+  | { type: 'docker-image'; name: string }
+  | { type: 'indexed-image'; namespace: string; path: string }
+  | { type: 'task-image'; taskId: string; path: string };
+
+export interface ArtifactSpec {
+  type: 'file' | 'directory';
+  path: string;
+  expires?: string;
+}
+
+export interface PhoneCapability {
+  type: string;
+  sims: string;
+  build: string;
+  memory: string;
+}
+
+export interface Payload {
+  image: ImageRef;
+  command?: string[];
+  env?: Record<string, string>;
+  maxRunTime: number;
+  encryptedEnv?: string[];
+  features?: Record<string, boolean>;
+  artifacts?: Record<string, ArtifactSpec>;
+  cache?: Record<string, string>;
+  capabilities?: {
+    privileged?: boolean;
+    devices?: Record<string, boolean | PhoneCapability>;
+  };
+  onExitStatus?: { retry?: number[]; purgeCaches?: number[] };
+  log?: string;
+  supersederUrl?: string;
+}
+
+export interface TaskDefinition {
+  taskId: string;
+  runId: number;
+  scopes: string[];
+  /** Unvalidated until the payload feature has run; features after it may rely on the schema. */
+  payload: Payload;
+  created: Date;
+  deadline: Date;
+  expires: Date;
+}
