@@ -19,7 +19,6 @@ export function buildProgram(io: CliIo): Command {
     )
     .version('0.1.0')
     .option('--debug', 'print stack traces of errors')
-    .showHelpAfterError('(add --help for usage)')
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -34,7 +33,7 @@ export function buildProgram(io: CliIo): Command {
     cmd.exitOverride().configureOutput({
       writeOut: (s) => io.stdout(s),
       writeErr: (s) => io.stderr(s),
-      outputError: (s, write) => write(`encrypted-env: ${s.replace(/^error: /, '')}`),
+      outputError: (s, write) => write(`encrypted-env: ${s.trim().replace(/^error: /, '')} (see ${cmd === program ? '' : `${cmd.name()} `}--help)\n`),
     });
   }
   return program;

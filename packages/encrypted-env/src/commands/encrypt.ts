@@ -73,5 +73,8 @@ async function readValue(opts: EncryptOptions, io: CliIo): Promise<string> {
   if (opts.value !== undefined) return opts.value;
   if (opts.valueFile !== undefined) return readOptionFile(opts.valueFile, '--value-file', 'a file holding the value');
   if (io.stdinIsTTY) throw new UsageError('no value: give --value, --value-file, or pipe the value into standard input');
-  return (await io.readStdin()).replace(/\r?\n$/, '');
+  const text = await io.readStdin();
+  // `docker run` without -i, or `< /dev/null`: an empty stdin is a forgotten value, not an empty one.
+  if (text === '') throw new UsageError("no value: standard input is empty; give --value, --value-file or pipe the value in (docker run needs -i); for an empty value use --value ''");
+  return text.replace(/\r?\n$/, '');
 }
