@@ -1,0 +1,81 @@
+/**
+ * @module config
+ * Turns CLI options and the environment into the proxy's configuration; every problem is one
+ * line saying what is wrong and how to fix it (`ConfigError`).
+ */
+import { readFileSync } from 'node:fs';
+import { CredentialsError, parseCredentials } from './credentials.js';
+import type { Credentials } from './credentials.js';
+
+export class ConfigError extends Error {}
+
+export interface CliOptions {
+  port: number;
+  ipAddress: string;
+  rootUrl?: string;
+  clientId?: string;
+  accessToken?: string;
+  certificate?: string;
+  scopesFile?: string;
+  allScopes?: boolean;
+}
+
+export interface ProxyConfig {
+  port: number;
+  host: string;
+  rootUrl: string;
+  credentials: Credentials;
+  authorizedScopes: string[] | undefined;
+  credentialsSecret: string | undefined;
+}
+
+type Env = Record<string, string | undefined>;
+
+function readScopesFile(file: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`--scopes-file ${file}: cannot read a JSON array of scopes (${(err as Error).message})`);
+  }
+  if (!Array.isArray(parsed) || !parsed.every((s) => typeof s === 'string')) throw new ConfigError(`--scopes-file ${file}: expected a JSON array of scope strings`);
+  return parsed;
+}
+
+function readSecret(env: Env): string | undefined {
+  if (env.TASKCLUSTER_PROXY_CREDENTIALS_SECRET) return env.TASKCLUSTER_PROXY_CREDENTIALS_SECRET;
+  const file = env.TASKCLUSTER_PROXY_CREDENTIALS_SECRET_FILE;
+  if (!file) return undefined;
+  try {
+    const secret = readFileSync(file, 'utf8').trim();
+    if (secret === '') throw new Error('the file is empty');
+    return secret;
+  } catch (err) {
+    throw new ConfigError(`TASKCLUSTER_PROXY_CREDENTIALS_SECRET_FILE=${file}: cannot read the secret (${(err as Error).message})`);
+  }
+}
+
+export function loadConfig(opts: CliOptions, scopes: string[], env: Env): ProxyConfig {
+  const rootUrl = opts.rootUrl ?? env.TASKCLUSTER_ROOT_URL;
+  if (!rootUrl) throw new ConfigError('no root URL: pass --root-url URL or set TASKCLUSTER_ROOT_URL');
+  try {
+    const u = new URL(rootUrl);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+  } catch {
+    throw new ConfigError(`root URL ${JSON.stringify(rootUrl)} is not an http(s) URL (e.g. https://tc.example.com)`);
+  }
+  const clientId = opts.clientId ?? env.TASKCLUSTER_CLIENT_ID;
+  const accessToken = opts.accessToken ?? env.TASKCLUSTER_ACCESS_TOKEN;
+  if (!clientId || !accessToken) throw new ConfigError('no credentials: pass --client-id and --access-token or set TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN');
+  let credentials: Credentials;
+  try {
+    credentials = parseCredentials({ clientId, accessToken, certificate: opts.certificate ?? env.TASKCLUSTER_CERTIFICATE });
+  } catch (err) {
+    if (err instanceof CredentialsError) throw new ConfigError(`--certificate / TASKCLUSTER_CERTIFICATE: ${err.message}`);
+    throw err;
+  }
+  if (opts.scopesFile && scopes.length > 0) throw new ConfigError('give the scopes either as arguments or with --scopes-file, not both');
+  if (opts.allScopes && (opts.scopesFile || scopes.length > 0)) throw new ConfigError('--all-scopes cannot be combined with scopes');
+  const authorizedScopes = opts.allScopes ? undefined : opts.scopesFile ? readScopesFile(opts.scopesFile) : scopes;
+  return { port: opts.port, host: opts.ipAddress, rootUrl, credentials, authorizedScopes, credentialsSecret: readSecret(env) };
+}

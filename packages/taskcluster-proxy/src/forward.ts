@@ -1,0 +1,129 @@
+/**
+ * @module forward
+ * Forwards one task request to its Taskcluster target with http-proxy: bodies stream both ways,
+ * a fresh Hawk header per attempt replaces the task's Authorization, redirects are passed back,
+ * and idempotent requests without a body are retried with exponential back-off on 5xx or
+ * connection errors (PROTOCOLS.md §4.3).
+ */
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import httpProxy from 'http-proxy';
+import type { Credentials } from './credentials.js';
+import type { Target } from './routing.js';
+import { authorizationHeader } from './signing.js';
+
+export interface RetryOptions {
+  /** Further attempts after the first (default 5). */
+  retries: number;
+  /** First back-off delay (default 500 ms); doubles each time, ±50 % jitter. */
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryOptions = { retries: 5, initialDelayMs: 500, maxDelayMs: 10_000 };
+
+export interface ForwardRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  target: Target;
+  creds: Credentials;
+  authorizedScopes: readonly string[] | undefined;
+  /** Headers to add to the response (the proxy headers of §4.4). */
+  responseHeaders: Record<string, string>;
+  retry: RetryOptions;
+}
+
+export interface ForwardResult {
+  status: number;
+  attempts: number;
+  error?: string;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+export function backoffMs(attempt: number, retry: RetryOptions, random = Math.random): number {
+  const base = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** (attempt - 1));
+  return Math.round(base * (0.5 + random()));
+}
+
+function relay(proxyRes: IncomingMessage, res: ServerResponse, extra: Record<string, string>): Promise<void> {
+  for (const [name, value] of Object.entries(proxyRes.headers)) {
+    if (value !== undefined && !HOP_BY_HOP.has(name)) res.setHeader(name, value);
+  }
+  for (const [name, value] of Object.entries(extra)) res.setHeader(name, value);
+  res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage);
+  return pipeline(proxyRes, res);
+}
+
+/** Resolves when the response to the task has ended (or the task went away). */
+export function forward(f: ForwardRequest): Promise<ForwardResult> {
+  const { req, res, target } = f;
+  const retryable = IDEMPOTENT.has(req.method ?? '') && !hasBody(req);
+  let closed = false;
+  res.once('close', () => (closed = true));
+
+  return new Promise<ForwardResult>((resolve) => {
+    let current = 1;
+    res.once('close', () => resolve({ status: res.statusCode, attempts: current, ...(res.writableFinished ? {} : { error: 'connection closed before the response ended' }) }));
+    const attempt = (n: number) => {
+      current = n;
+      const proxy = httpProxy.createProxyServer({});
+      const again = (): boolean => {
+        if (!retryable || n > f.retry.retries || closed) return false;
+        setTimeout(() => attempt(n + 1), backoffMs(n, f.retry)).unref();
+        return true;
+      };
+      proxy.on('proxyReq', (proxyReq) => {
+        // http-proxy's own path joining collapses "//"; send the raw path and query instead.
+        proxyReq.path = target.path + (target.query === undefined ? '' : `?${target.query}`);
+        proxyReq.setHeader('host', target.host);
+        proxyReq.setHeader('authorization', authorizationHeader(target, req.method ?? 'GET', f.creds, f.authorizedScopes));
+      });
+      proxy.on('proxyRes', (proxyRes) => {
+        const status = proxyRes.statusCode ?? 502;
+        if (status >= 500 && again()) {
+          proxyRes.resume();
+          return;
+        }
+        relay(proxyRes, res, f.responseHeaders).then(
+          () => resolve({ status, attempts: n }),
+          (err: Error) => resolve({ status, attempts: n, error: err.message }),
+        );
+      });
+      proxy.web(
+        req,
+        res,
+        {
+          target: { protocol: target.protocol, host: target.hostname, port: target.port },
+          agent: agents[target.protocol],
+          secure: true,
+          selfHandleResponse: true,
+          prependPath: false,
+          ignorePath: true,
+          ...(retryable ? { buffer: Readable.from([]) } : {}),
+        },
+        (err: Error) => {
+          if (again()) return;
+          if (!res.headersSent && !closed) {
+            for (const [name, value] of Object.entries(f.responseHeaders)) res.setHeader(name, value);
+            res.writeHead(500, { 'content-type': 'text/plain' }).end(`Failed during proxy request: ${err.message}\n`);
+          } else {
+            res.destroy();
+          }
+          resolve({ status: 500, attempts: n, error: err.message });
+        },
+      );
+    };
+    attempt(1);
+  });
+}

@@ -1,0 +1,82 @@
+// The parts of hawk 9 this package uses (hawk ships no types).
+declare module 'hawk' {
+  import type { Hash } from 'node:crypto';
+
+  export interface HawkCredentials {
+    id?: string;
+    key: string;
+    algorithm: 'sha1' | 'sha256';
+  }
+  export interface HawkRequest {
+    method: string;
+    url: string;
+    host: string;
+    port: number;
+    authorization?: string;
+    contentType?: string;
+  }
+  export interface HawkArtifacts {
+    method: string;
+    host: string;
+    port: number;
+    resource: string;
+    ts: string;
+    nonce: string;
+    hash?: string;
+    ext?: string;
+    mac: string;
+    id: string;
+  }
+  export interface HawkServerOptions {
+    timestampSkewSec?: number;
+    localtimeOffsetMsec?: number;
+  }
+  export interface HawkUri {
+    protocol: string;
+    hostname: string;
+    port: string | number;
+    pathname: string;
+    search: string;
+  }
+  export interface HawkClientOptions {
+    credentials: HawkCredentials & { id: string };
+    ext?: string;
+    timestamp?: number;
+    nonce?: string;
+    localtimeOffsetMsec?: number;
+    payload?: string;
+    contentType?: string;
+  }
+  export interface HawkBewitOptions {
+    credentials: HawkCredentials & { id: string };
+    ttlSec: number;
+    ext?: string;
+    localtimeOffsetMsec?: number;
+  }
+  const hawk: {
+    server: {
+      authenticate<C extends HawkCredentials>(
+        req: HawkRequest,
+        credentialsFunc: (id: string) => Promise<C | null>,
+        options?: HawkServerOptions,
+      ): Promise<{ credentials: C; artifacts: HawkArtifacts }>;
+      authenticateBewit<C extends HawkCredentials>(
+        req: HawkRequest,
+        credentialsFunc: (id: string) => Promise<C | null>,
+        options?: HawkServerOptions,
+      ): Promise<{ credentials: C; attributes: { id: string; exp: string; mac: string; ext: string } }>;
+    };
+    client: {
+      header(uri: string | HawkUri, method: string, options: HawkClientOptions): { header: string; artifacts: HawkArtifacts };
+      getBewit(uri: string | HawkUri, options: HawkBewitOptions): string;
+    };
+    crypto: {
+      initializePayloadHash(algorithm: string, contentType?: string): Hash;
+      finalizePayloadHash(hash: Hash): string;
+    };
+    utils: {
+      parseAuthorizationHeader(header: string, keys?: string[]): Record<string, string>;
+    };
+  };
+  export default hawk;
+}
