@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from './config.js';
+
+const env = {
+  TESTDROID_CLOUD_URL: 'https://cloud.example',
+  TESTDROID_USERNAME: 'u',
+  TESTDROID_PASSWORD: 'pw-secret',
+  TASKCLUSTER_CLIENT_ID: 'worker',
+  TASKCLUSTER_ACCESS_TOKEN: 'tok',
+  DEVICE_TIMEOUT: '3600',
+};
+
+describe('resolveConfig', () => {
+  it('reads the environment, adds the final / to the cloud URL and applies defaults', () => {
+    expect(resolveConfig({}, env)).toEqual({
+      cloudUrl: 'https://cloud.example/',
+      username: 'u',
+      password: 'pw-secret',
+      taskcluster: { clientId: 'worker', accessToken: 'tok' },
+      deviceTimeoutSec: 3600,
+      port: 80,
+      host: '0.0.0.0',
+      proxyHost: '10.1.2.9',
+      logLevel: 'info',
+    });
+  });
+
+  it('lets options win over the environment', () => {
+    const c = resolveConfig({ deviceTimeout: '60', port: '8080', taskclusterCertificate: '{"version":1}' }, env);
+    expect([c.deviceTimeoutSec, c.port, c.taskcluster.certificate]).toEqual([60, 8080, '{"version":1}']);
+  });
+
+  it.each([
+    [{ TESTDROID_PASSWORD: '' }, 'missing --password (or env TESTDROID_PASSWORD)'],
+    [{ DEVICE_TIMEOUT: '1.5' }, '--device-timeout must be an integer from 1 to 604800, got "1.5"'],
+    [{ TESTDROID_CLOUD_URL: 'ftp://x/' }, '--cloud-url must be an http(s) URL like https://cloud.testdroid.com/'],
+    [{ TASKCLUSTER_CERTIFICATE: '{' }, '--taskcluster-certificate must be the certificate JSON exactly as issued'],
+  ])('refuses %j in one line', (over, message) => {
+    expect(() => resolveConfig({}, { ...env, ...over })).toThrow(message);
+  });
+});

@@ -1,0 +1,175 @@
+import hawk from 'hawk';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestdroidClient } from '../cloud/client.js';
+import { FastClock } from '../testing/fast-clock.js';
+import { startSimulatedCloud, type SimulatedCloud, type SimulatedCloudOptions } from '../testing/simulated-cloud.js';
+import { acquireDevice, type AcquireDeps } from './acquire.js';
+import type { DeviceRequest } from './request.js';
+
+const BUILD = 'https://queue.example:443/api/queue/v1/task/T1/artifacts/private/build/b2g.zip';
+const CREDS = { clientId: 'worker/flame-pool', accessToken: 'worker-access-token-0123456789' };
+const request: DeviceRequest = { type: 'flame', sims: '1', memory: '319', build: BUILD };
+
+const clouds: SimulatedCloud[] = [];
+afterEach(async () => {
+  await Promise.all(clouds.splice(0).map((c) => c.close()));
+});
+
+async function setup(sim: Omit<SimulatedCloudOptions, 'now'>, deps: Partial<AcquireDeps> = {}) {
+  const clock = new FastClock();
+  const cloud = await startSimulatedCloud({ now: clock.now, ...sim });
+  clouds.push(cloud);
+  const client = new TestdroidClient({ cloudUrl: cloud.url, username: 'user@example.com', password: 'sim-password', now: clock.now });
+  const runStates: string[] = [];
+  const getRun = client.getRun.bind(client);
+  client.getRun = async (pid, rid) => {
+    const run = await getRun(pid, rid);
+    if (runStates.at(-1) !== run.state) runStates.push(run.state);
+    return run;
+  };
+  const acquireDeps: AcquireDeps = {
+    cloud: client,
+    log: pino({ level: 'silent' }),
+    credentials: CREDS,
+    deviceTimeoutSec: 5400,
+    proxyHost: '10.1.2.9',
+    clock,
+    random: () => 0,
+    ...deps,
+  };
+  return { cloud, clock, client, runStates, deps: acquireDeps };
+}
+
+const flame = (over: Partial<Parameters<SimulatedCloud['addDevice']>[0]> = {}) => ({
+  type: 'flame',
+  sims: '1',
+  memory: '319',
+  build: BUILD,
+  ...over,
+});
+
+describe('acquireDevice', () => {
+  it('starts a session on an online, unlocked device with the build, for deviceTimeout seconds, and returns its proxies', async () => {
+    const { cloud, deps } = await setup({ devices: [flame({ id: 11, online: false }), flame({ id: 12 }), flame({ id: 13, locked: true })] });
+    const got = await acquireDevice(deps, request);
+    expect(got.device.id).toBe(12);
+    expect(got.proxyHost).toBe('10.1.2.9');
+    expect(got.proxies.adb).toMatchObject({ type: 'adb', sessionId: got.session.id });
+    expect(got.proxies.marionette).toMatchObject({ type: 'marionette', sessionId: got.session.id });
+    expect(cloud.activeSessions()).toEqual([expect.objectContaining({ id: got.session.id, deviceId: 12, timeoutSec: 5400 })]);
+    expect(cloud.runs).toHaveLength(0);
+  });
+
+  it('retries a failing session start on the same device after 2 s', async () => {
+    const { cloud, clock, deps } = await setup({ devices: [flame({ id: 12 })] });
+    cloud.failNext({ method: 'POST', path: 'api/v2/me/device-sessions', status: 409, times: 2 });
+    const got = await acquireDevice(deps, request);
+    expect(got.device.id).toBe(12);
+    expect(cloud.callsTo('POST', 'api/v2/me/device-sessions').map((c) => c.status)).toEqual([409, 409, 201]);
+    expect(clock.slept).toBe(4_000);
+  });
+
+  it('flashes a device without the build (WAITING → RUNNING → FINISHED), then starts a session on it', async () => {
+    const { cloud, deps, runStates } = await setup({
+      devices: [flame({ id: 21, build: 'https://old/build.zip', memory: '1024' }), flame({ id: 22, type: 'aries' })],
+      flash: { waitingMs: 25_000, runningMs: 60_000, rebootMs: 30_000 },
+    });
+    const got = await acquireDevice(deps, request);
+    expect(runStates).toEqual(['WAITING', 'RUNNING', 'FINISHED']);
+    expect(got.device.id).toBe(21);
+    const [run] = cloud.runs;
+    expect(run?.deviceIds).toEqual([21]);
+    expect(run?.parameters.map((p) => p.key)).toEqual(['FLAME_ZIP_URL', 'MEM_TOTAL', 'BUILD_LABEL']);
+    const param = (k: string) => run?.parameters.find((p) => p.key === k)?.value;
+    expect(param('MEM_TOTAL')).toBe('319');
+    expect(param('BUILD_LABEL')).toBe(`319_${BUILD}`);
+    expect(param('FLAME_ZIP_URL')?.startsWith(`${BUILD}?bewit=`)).toBe(true);
+    expect(cloud.devices.find((d) => d.id === 21)?.buildLabel).toBe(`319_${BUILD}`);
+    expect(cloud.activeSessions().map((s) => s.deviceId)).toEqual([21]);
+  });
+
+  it('signs the build URL with a bewit that Hawk accepts for the worker credentials, valid for the session', async () => {
+    const { cloud, clock, deps } = await setup({ devices: [flame({ id: 21, build: 'https://old/build.zip' })], flash: { waitingMs: 0 } });
+    const startedAt = clock.now();
+    await acquireDevice({ ...deps, deviceTimeoutSec: 7200 }, request);
+    const signed = cloud.runs[0]?.parameters.find((p) => p.key === 'FLAME_ZIP_URL')?.value ?? '';
+    const url = new URL(signed);
+    const auth = await hawk.uri.authenticate(
+      { method: 'GET', url: url.pathname + url.search, headers: { host: 'queue.example:443' } },
+      (id) => (id === CREDS.clientId ? { id, key: CREDS.accessToken, algorithm: 'sha256' } : undefined),
+      { localtimeOffsetMsec: clock.now() - Date.now() },
+    );
+    expect(auth.credentials.id).toBe(CREDS.clientId);
+    expect(Number(auth.attributes.exp)).toBe(Math.floor(startedAt / 1000) + 7200);
+    expect(auth.attributes.ext).toBe('');
+  });
+
+  it('fails clearly when the flash run ends FAILED on both attempts, holding no session', async () => {
+    const { cloud, deps } = await setup({
+      devices: [flame({ id: 21, build: 'https://old/build.zip' })],
+      flash: { waitingMs: 10_000, runningMs: 10_000, fail: true },
+    });
+    await expect(acquireDevice(deps, request)).rejects.toThrow(
+      'Could not flash device after 2 attempts. Flashing device flame 21 (id 21) failed; check that the build URL points at a flashable build the device can download',
+    );
+    expect(cloud.runs).toHaveLength(2);
+    expect(cloud.activeSessions()).toHaveLength(0);
+    expect(cloud.devices[0]?.locked).toBe(false);
+  });
+
+  it('says no device has the capabilities when none matches', async () => {
+    const { cloud, deps } = await setup({ devices: [flame({ id: 21 })] });
+    await expect(acquireDevice(deps, { ...request, type: 'nexus' })).rejects.toThrow(
+      'Could not flash device after 2 attempts. Could not find device with capabilities: {"type":"nexus","sims":"1"}',
+    );
+    expect(cloud.callsTo('POST', 'api/v2/me/device-sessions')).toHaveLength(0);
+  });
+
+  it('says how many devices were found when none is online and unlocked', async () => {
+    const { deps } = await setup({ devices: [flame({ id: 21, online: false }), flame({ id: 22, locked: true })] });
+    await expect(acquireDevice(deps, request)).rejects.toThrow(
+      'Could not flash device after 2 attempts. Found 2 device(s) for flashing with desired capabilities but none were online and unlocked. Capabilities: {"type":"flame","sims":"1"}',
+    );
+  });
+
+  it('aborts a flash run still WAITING after the deadline', async () => {
+    const { cloud, deps } = await setup({
+      devices: [flame({ id: 21, build: 'https://old/build.zip' })],
+      flash: { waitingMs: 3_600_000 },
+    });
+    await expect(acquireDevice({ ...deps, options: { attempts: 1 } }, request)).rejects.toThrow(
+      'Could not flash device after 1 attempts. Flash project aborted because it exceeded 10 minutes. Flash Run State: WAITING',
+    );
+    expect(cloud.callsTo('POST', /^api\/v2\/runs\/\d+\/abort$/)).toHaveLength(1);
+    expect(cloud.devices[0]?.locked).toBe(false);
+  });
+
+  it('polls the proxy list until the proxies appear', async () => {
+    const { cloud, clock, deps } = await setup({ devices: [flame({ id: 12 })], proxyDelayPolls: 3 });
+    const got = await acquireDevice(deps, request);
+    expect(got.proxies.adb).toMatchObject({ type: 'adb' });
+    expect(cloud.callsTo('GET', 'api/v2/proxy-plugin/proxies')).toHaveLength(8);
+    expect(clock.slept).toBe(6 * 5_000);
+  });
+
+  it('releases the session when the proxies never appear', async () => {
+    const { cloud, deps } = await setup({ devices: [flame({ id: 12 })], proxyDelayPolls: 1000 });
+    await expect(acquireDevice(deps, request)).rejects.toThrow(/set up no adb proxy for session \d+ within 150 s/);
+    expect(cloud.sessions).toHaveLength(1);
+    expect(cloud.activeSessions()).toHaveLength(0);
+  });
+
+  it('releases a session obtained before an abort', async () => {
+    const { cloud, deps } = await setup({ devices: [flame({ id: 12 })], proxyDelayPolls: 1000 });
+    const controller = new AbortController();
+    const getProxies = deps.cloud.getProxies.bind(deps.cloud);
+    deps.cloud.getProxies = async (type, id) => {
+      controller.abort(new Error('released by the task'));
+      return getProxies(type, id);
+    };
+    await expect(acquireDevice(deps, request, controller.signal)).rejects.toThrow('released by the task');
+    expect(cloud.sessions).toHaveLength(1);
+    expect(cloud.activeSessions()).toHaveLength(0);
+  });
+});
