@@ -18,7 +18,8 @@ export async function runTask(run: RunContext, features: readonly Feature[]): Pr
     const error = toTaskError(err, run.signal);
     if (errors.includes(error)) return;
     errors.push(error);
-    run.log.warn({ resolution: error.resolution, err: error.cause ?? error }, 'task error');
+    if (error.resolution === 'internal-error') run.log.error({ err: error.cause ?? error }, 'task error');
+    else run.log.info({ resolution: error.resolution }, 'task error');
     run.liveLog.error(error.message);
   };
   const outcome = (): Outcome => outcomeOf(run.task, run.exitCode, errors, run.clock.now() - run.startedAt);

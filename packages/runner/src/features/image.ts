@@ -31,7 +31,7 @@ export const image: Feature = {
       try {
         await docker.pullImage(name, (line) => liveLog.info(`  ${line}`));
       } catch (err) {
-        const reason = err instanceof DockerError ? err.message : String(err);
+        const reason = err instanceof DockerError || err instanceof Error ? err.message : String(err);
         throw failure(`Pulling docker image ${name} has failed: ${reason}`, err);
       }
       info = await docker.inspectImage(name);

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { fakeRun, fakeTask } from '../testing/fake-run.js';
+import { cache, cacheVolumeName } from './caches.js';
+import { capabilities } from './capabilities.js';
+import { env } from './env.js';
+import { image, imageName } from './image.js';
+import { backingLogName } from './live-log.js';
+import { rootUrlForContainers, taskclusterProxy } from './taskcluster-proxy.js';
+
+describe('env', () => {
+  it('gives the task its env and reserved variables that win', async () => {
+    const { run } = fakeRun({ payload: { env: { TASK_ID: 'spoofed', A: '1' } }, rootUrl: 'http://tc.example' });
+    const c = await env.start(run);
+    expect(c).toMatchObject({ taskEnv: { TASK_ID: 'spoofed', A: '1' }, reservedEnv: { TASK_ID: run.task.taskId, RUN_ID: '0', TASKCLUSTER_ROOT_URL: 'http://tc.example', TASKCLUSTER_WORKER_ID: 'test-worker' } });
+  });
+});
+
+describe('image', () => {
+  it('names images from a string or a docker-image', () => {
+    expect(imageName('a:1')).toBe('a:1');
+    expect(imageName({ type: 'docker-image', name: 'b:2' })).toBe('b:2');
+  });
+  it('says indexed and task images need the queue', () => {
+    expect(() => imageName({ type: 'indexed-image', namespace: 'n', path: 'p' })).toThrow(/needs the Taskcluster queue/);
+  });
+  it('fails the task with the engine reason when a pull fails', async () => {
+    const { run } = fakeRun({ payload: { image: 'nowhere/none:1' } });
+    await expect(image.start(run)).rejects.toMatchObject({ resolution: 'failed', message: 'Pulling docker image nowhere/none:1 has failed: pull access denied for nowhere/none:1' });
+  });
+});
+
+describe('caches', () => {
+  it('makes valid, distinct volume names', () => {
+    expect(cacheVolumeName('p-', 'level-1-x')).toBe('p-level-1-x');
+    expect(cacheVolumeName('p-', 'a/b')).toMatch(/^p-a_b-[0-9a-f]{8}$/);
+    expect(cacheVolumeName('p-', 'a/b')).not.toBe(cacheVolumeName('p-', 'a:b'));
+  });
+  it('requires a scope per cache', () => {
+    expect(cache.requiredScopes?.(fakeTask({ payload: { cache: { a: '/a', b: '/b' } } }), fakeRun().run.config)).toEqual([['docker-worker:cache:a', 'docker-worker:cache:b']]);
+  });
+});
+
+describe('capabilities', () => {
+  it('needs the scope and the worker config for privileged', async () => {
+    const task = fakeTask({ payload: { capabilities: { privileged: true, devices: { kvm: true } } } });
+    expect(capabilities.requiredScopes?.(task, fakeRun().run.config)).toEqual([['docker-worker:capability:privileged', 'docker-worker:capability:device:kvm']]);
+    const { run } = fakeRun({ payload: { capabilities: { privileged: true } } });
+    await expect(capabilities.start(run)).rejects.toThrow(/not allowed on this worker/);
+    const allowed = fakeRun({ payload: { capabilities: { privileged: true, devices: { kvm: true } } }, config: { capabilities: { privileged: true, devices: ['/dev/kvm'] } } });
+    expect(await capabilities.start(allowed.run)).toEqual({ privileged: true, devices: ['/dev/kvm'] });
+  });
+});
+
+describe('live log names', () => {
+  it('derives the backing log from payload.log', () => {
+    expect(backingLogName(undefined)).toBe('public/logs/live_backing.log');
+    expect(backingLogName('private/x/task.log')).toBe('private/x/task_backing.log');
+  });
+});
+
+describe('taskclusterProxy', () => {
+  it('hands containers the gateway instead of a loopback root URL', () => {
+    expect(rootUrlForContainers('http://127.0.0.1:8080/', '172.18.0.1')).toBe('http://172.18.0.1:8080');
+    expect(rootUrlForContainers('http://localhost:9', '172.18.0.1')).toBe('http://172.18.0.1:9');
+    expect(rootUrlForContainers('https://tc.example.com', '172.18.0.1')).toBe('https://tc.example.com');
+  });
+  it('says which variables to set when there are no credentials', async () => {
+    const { run } = fakeRun({ payload: { features: { taskclusterProxy: true } }, scopes: ['a'] });
+    await expect(taskclusterProxy.start(run)).rejects.toThrow(/set TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN/);
+  });
+});

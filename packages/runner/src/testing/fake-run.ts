@@ -1,0 +1,59 @@
+/**
+ * @module testing/fake-run
+ * Builds a RunContext for unit tests: FakeDocker, FakeClock, a silent logger, a live log in a
+ * temporary file and a local artifact sink in a temporary directory.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createLocalSink } from '../artifacts/local-sink.js';
+import { buildConfig, type WorkerConfigInput } from '../config.js';
+import type { DockerClient } from '../docker/docker-client.js';
+import type { Credentials } from '../features/feature.js';
+import { LiveLog } from '../live-log-stream.js';
+import { RunContext } from '../run-context.js';
+import type { Payload, TaskDefinition } from '../task.js';
+import { FakeClock } from './fake-clock.js';
+import { FakeDocker } from './fake-docker.js';
+
+export interface FakeRunOptions {
+  payload?: Partial<Payload> | Record<string, unknown>;
+  scopes?: string[];
+  config?: WorkerConfigInput;
+  docker?: DockerClient;
+  clock?: FakeClock;
+  credentials?: Credentials;
+  rootUrl?: string;
+  taskId?: string;
+}
+
+export function fakeTask(opts: Pick<FakeRunOptions, 'payload' | 'scopes' | 'taskId'> = {}, now = Date.UTC(2026, 0, 1)): TaskDefinition {
+  return {
+    taskId: opts.taskId ?? 'fakeTaskId0000000000AA',
+    runId: 0,
+    scopes: opts.scopes ?? [],
+    payload: { image: 'debian:bookworm-slim', command: ['true'], maxRunTime: 60, ...opts.payload } as Payload,
+    created: new Date(now),
+    deadline: new Date(now + 86_400_000),
+    expires: new Date(now + 30 * 86_400_000),
+  };
+}
+
+export function fakeRun(opts: FakeRunOptions = {}): { run: RunContext; docker: DockerClient; clock: FakeClock; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'runner-test-'));
+  const clock = opts.clock ?? new FakeClock();
+  const docker = opts.docker ?? new FakeDocker();
+  const config = buildConfig({ workerId: 'test-worker', workDir: dir, ...opts.config });
+  const run = new RunContext(fakeTask(opts, clock.now()), {
+    docker,
+    clock,
+    log: pino({ level: 'silent' }),
+    config,
+    artifacts: createLocalSink(join(dir, 'artifacts')),
+    liveLog: new LiveLog(join(dir, 'live.log'), clock),
+    credentials: opts.credentials,
+    rootUrl: opts.rootUrl,
+  });
+  return { run, docker, clock, dir };
+}
