@@ -68,12 +68,13 @@ export function fakeRoutes({ endpoint }: RouteContext): Router {
     res.status(303).location(to).json({ url: to });
   });
 
-  router.get('/flaky/:key', endpoint('flaky', ANY), (req, res) => {
+  router.all('/flaky/:key', endpoint('flaky', ANY), (req, res) => {
     const failures = intParam(req.query.failures, 'failures', 100);
     const key = req.params.key as string;
     const attempt = (failuresSeen.get(key) ?? 0) + 1;
     failuresSeen.set(key, attempt);
     if (attempt <= failures) throw new HttpError(503, `failure ${attempt} of ${failures} for ${key}`, 'InternalServerError');
+    req.resume();
     res.json({ attempts: attempt, clientId: authOf(res).clientId });
   });
 
