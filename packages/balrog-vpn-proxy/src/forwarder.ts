@@ -35,8 +35,11 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   });
   const timedOut = new WeakSet<IncomingMessage>();
   proxy.on('proxyReq', (proxyReq, req) => {
-    const ip = req.socket.remoteAddress;
-    if (ip) proxyReq.setHeader('X-Real-IP', ip.replace(/^::ffff:/, ''));
+    // IPv4 clients of a dual-stack listener appear as ::ffff:a.b.c.d; upstreams expect a.b.c.d.
+    const ip = req.socket.remoteAddress?.replace(/^::ffff:/, '');
+    if (ip) proxyReq.setHeader('X-Real-IP', ip);
+    const chain = proxyReq.getHeader('x-forwarded-for');
+    if (typeof chain === 'string') proxyReq.setHeader('X-Forwarded-For', chain.replace(/::ffff:(\d+\.\d+\.\d+\.\d+)/g, '$1'));
     proxyReq.on('timeout', () => timedOut.add(req));
   });
 
