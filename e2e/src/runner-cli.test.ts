@@ -1,0 +1,171 @@
+// `docker-worker run` through the built CLI against the real engine: env, malformed payloads,
+// exit statuses, maxRunTime, artifacts, caches, image pull failure and clean-up (also after a
+// SIGTERM and after a SIGKILLed worker).
+import { readFileSync, statSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { newSession } from './docker.js';
+import { RunnerSession } from './runner-harness.js';
+
+const session = new RunnerSession(`e2e-cli-${newSession()}`);
+const IMAGE = 'debian:bookworm-slim';
+const bash = (script: string) => ['/bin/bash', '-c', script];
+const task = (payload: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ payload: { image: IMAGE, maxRunTime: 60, ...payload }, ...extra });
+
+afterAll(async () => {
+  await session.removeAll();
+  expect(await session.leftovers()).toEqual({ containers: 0, networks: 0 });
+});
+
+describe('docker-worker run', () => {
+  it('runs a task with its env; reserved variables override the payload; nothing is left', async () => {
+    const r = await session.run(task({ env: { TASK_ID: 'spoofed', GREETING: 'hi' }, command: bash('echo "$GREETING $TASK_ID $RUN_ID"') }), { taskId: `${session.workerId}-env` });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`hi ${session.workerId}-env 0\n`);
+    expect(r.stdout).toMatch(/\[taskcluster .*Z\] Task ID: /);
+    expect(r.stdout).toMatch(/Image: debian:bookworm-slim \(sha256:[0-9a-f]{64}\)/);
+    expect(r.stdout).toMatch(/Successful task run with exit code: 0 completed in [\d.]+ seconds/);
+    expect(r.result).toMatchObject({ taskId: `${session.workerId}-env`, runId: 0, state: 'completed', reasonResolved: 'completed', exitCode: 0 });
+    expect(readFileSync(`${r.artifactsDir}/public/logs/live_backing.log`, 'utf8')).toContain(`hi ${session.workerId}-env 0\n`);
+    expect(await session.leftovers(`${session.workerId}-env`)).toEqual({ containers: 0, networks: 0 });
+  });
+
+  it('maps a non-zero exit to failed (1) and an onExitStatus.retry status to intermittent-task (2)', async () => {
+    const failed = await session.run(task({ command: bash('exit 7') }));
+    expect(failed.code).toBe(1);
+    expect(failed.result).toMatchObject({ state: 'failed', reasonResolved: 'failed', exitCode: 7 });
+    expect(failed.stdout).toContain('Unsuccessful task run with exit code: 7');
+    const retry = await session.run(task({ command: bash('exit 75'), onExitStatus: { retry: [75] } }));
+    expect(retry.code).toBe(2);
+    expect(retry.result).toMatchObject({ state: 'exception', reasonResolved: 'intermittent-task', exitCode: 75 });
+    expect(await session.leftovers()).toEqual({ containers: 0, networks: 0 });
+  });
+
+  it('lists every schema error with its path in one block (malformed-payload)', async () => {
+    const r = await session.run({ payload: { image: 5, command: 'ls', maxRunTime: 0, features: { bogus: true, dind: true } } });
+    expect(r.code).toBe(2);
+    expect(r.result).toMatchObject({ state: 'exception', reasonResolved: 'malformed-payload', exitCode: null });
+    const block = r.stdout.slice(r.stdout.indexOf('[taskcluster:error]'));
+    for (const line of ['/image: must be an image name', '/command: must be array', '/maxRunTime: must be >= 1', '/features/bogus: "bogus" is not part of valid features', '/features/dind: the feature "dind" is not supported']) {
+      expect(block).toContain(line);
+    }
+  });
+
+  it.each([
+    ['a cache without its scope', task({ cache: { 'level-3-x': '/c' } }), 'Try adding docker-worker:cache:level-3-x'],
+    ['privileged on a worker that does not allow it', task({ capabilities: { privileged: true } }, { scopes: ['docker-worker:capability:privileged'] }), 'capabilities.privileged is not allowed on this worker'],
+    ['privileged without the scope', task({ capabilities: { privileged: true } }), 'Try adding docker-worker:capability:privileged'],
+    ['an indexed image (needs the queue)', task({ image: { type: 'indexed-image', namespace: 'a.b', path: 'public/image.tar' } }), 'needs the Taskcluster queue'],
+    ['encryptedEnv on a worker without a key', task({ encryptedEnv: ['aGVsbG8='] }), 'keys.encryptedEnvPrivateKey'],
+  ])('resolves malformed-payload for %s', async (_what, t, message) => {
+    const r = await session.run(t);
+    expect(r.code).toBe(2);
+    expect(r.result).toMatchObject({ state: 'exception', reasonResolved: 'malformed-payload' });
+    expect(r.stdout).toContain(message);
+  });
+
+  it('kills the task at maxRunTime and resolves failed', async () => {
+    const r = await session.run(task({ command: bash('echo started; sleep 120'), maxRunTime: 2 }));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('started\n');
+    expect(r.stdout).toContain('[taskcluster:error] Task timeout after 2 seconds. Force killing container.');
+    expect(r.result).toMatchObject({ state: 'failed', reasonResolved: 'failed' });
+    expect(await session.leftovers()).toEqual({ containers: 0, networks: 0 });
+  });
+
+  it('copies file, directory, symlinked and 50 MiB artifacts; records missing and wrong-typed ones', async () => {
+    const script = [
+      'mkdir -p /out/dir/nested/deeper',
+      'echo file > /out/file.txt',
+      'echo "{}" > /out/dir/a.json; echo deep > /out/dir/nested/deeper/b.txt',
+      'ln -s /out/file.txt /out/link',
+      'head -c 52428800 /dev/urandom > /out/big.bin; sha256sum /out/big.bin | cut -c1-64',
+    ].join('; ');
+    const r = await session.run(
+      task({
+        command: bash(script),
+        artifacts: {
+          'public/file.txt': { type: 'file', path: '/out/file.txt' },
+          'public/dir': { type: 'directory', path: '/out/dir' },
+          'public/link.txt': { type: 'file', path: '/out/link' },
+          'public/big.bin': { type: 'file', path: '/out/big.bin', expires: '2030-01-01T00:00:00.000Z' },
+          'public/missing.txt': { type: 'file', path: '/out/nothing-here' },
+          'public/wrong': { type: 'file', path: '/out/dir' },
+        },
+      }, { expires: '2031-01-01T00:00:00.000Z' }),
+    );
+    expect(r.code).toBe(0);
+    const byName = Object.fromEntries(r.result.artifacts.map((a) => [a.name, a]));
+    expect(readFileSync(byName['public/file.txt']!.path, 'utf8')).toBe('file\n');
+    expect(byName['public/file.txt']!.contentType).toBe('text/plain');
+    expect(readFileSync(byName['public/link.txt']!.path, 'utf8')).toBe('file\n');
+    expect(byName['public/dir/a.json']!.contentType).toBe('application/json');
+    expect(readFileSync(byName['public/dir/nested/deeper/b.txt']!.path, 'utf8')).toBe('deep\n');
+    expect(statSync(byName['public/big.bin']!.path).size).toBe(52428800);
+    expect(byName['public/big.bin']!.expires).toBe('2030-01-01T00:00:00.000Z');
+    expect(byName['public/file.txt']!.expires).toBe('2031-01-01T00:00:00.000Z');
+    const { createHash } = await import('node:crypto');
+    const sha = createHash('sha256').update(readFileSync(byName['public/big.bin']!.path)).digest('hex');
+    expect(r.stdout).toContain(`${sha}\n`);
+    expect(r.stdout).toContain('Artifact "public/missing.txt" not found at "/out/nothing-here"');
+    expect(r.result.artifactErrors).toEqual([
+      { name: 'public/missing.txt', reason: 'file-missing-on-worker', message: 'Artifact "public/missing.txt" not found at "/out/nothing-here"', expires: '2031-01-01T00:00:00.000Z' },
+      expect.objectContaining({ name: 'public/wrong', reason: 'invalid-resource-on-worker' }),
+    ]);
+  });
+
+  it('keeps caches across runs and purges them after an onExitStatus.purgeCaches exit', async () => {
+    const scopes = ['docker-worker:cache:e2e-*'];
+    const cache = { 'e2e-data': '/cache' };
+    const volume = `${session.workerId}-cache-e2e-data`;
+    const first = await session.run(task({ cache, command: bash('echo kept > /cache/value') }, { scopes }));
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('using cache "e2e-data" -> /cache');
+    expect(await session.volumeExists(volume)).toBe(true);
+    const second = await session.run(task({ cache, command: bash('cat /cache/value; exit 5'), onExitStatus: { purgeCaches: [5] } }, { scopes }));
+    expect(second.code).toBe(1);
+    expect(second.stdout).toContain('kept\n');
+    expect(second.stdout).toContain('Purging caches');
+    expect(await session.volumeExists(volume)).toBe(false);
+  });
+
+  it('resolves failed with the engine reason when an image cannot be pulled', async () => {
+    const image = '127.0.0.1:9/docker-worker-e2e/never:1';
+    const r = await session.run(task({ image }));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`Pulling docker image ${image} has failed: `);
+    expect(r.stdout).toMatch(/connection refused/);
+  });
+
+  it('rejects bad usage with exit 64 and one line', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { CLI } = await import('./runner-harness.js');
+    const missing = spawnSync(process.execPath, [CLI, 'run', '/nonexistent/task.yml'], { encoding: 'utf8' });
+    expect(missing.status).toBe(64);
+    expect(missing.stderr.trim().split('\n')).toEqual(['docker-worker: cannot read task file /nonexistent/task.yml: ENOENT']);
+    const start = spawnSync(process.execPath, [CLI, 'start'], { encoding: 'utf8' });
+    expect(start.status).toBe(64);
+    expect(start.stderr).toContain('queue mode is not implemented yet');
+  });
+
+  it('resolves worker-shutdown on SIGTERM and cleans up', async () => {
+    const { child, done, taskId } = session.start(task({ command: bash('sleep 120') }));
+    await session.waitForTaskContainer(taskId);
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.code).toBe(2);
+    expect(r.result).toMatchObject({ state: 'exception', reasonResolved: 'worker-shutdown' });
+    expect(r.stdout).toContain('Task has been aborted prematurely. Reason: worker-shutdown');
+    expect(await session.leftovers(taskId)).toEqual({ containers: 0, networks: 0 });
+  });
+
+  it('sweeps what a SIGKILLed worker left when the next run starts', async () => {
+    const { child, done, taskId } = session.start(task({ command: bash('sleep 300') }));
+    await session.waitForTaskContainer(taskId);
+    child.kill('SIGKILL');
+    await done;
+    expect(await session.leftovers(taskId)).toEqual({ containers: 1, networks: 1 });
+    const next = await session.run(task({ command: bash('true') }));
+    expect(next.code).toBe(0);
+    expect(await session.leftovers(taskId)).toEqual({ containers: 0, networks: 0 });
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * @module e2e/runner-harness
+ * Runs the built `docker-worker` CLI (packages/runner/dist/cli.js) on a task object, with a worker
+ * config whose worker id and cache prefix are unique to the test session, and inspects what the
+ * runner left in the engine (by its labels).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { docker } from './docker.js';
+
+export const CLI = fileURLToPath(new URL('../../packages/runner/dist/cli.js', import.meta.url));
+const WORKER_LABEL = 'org.docker-worker.worker-id';
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  result: Record<string, unknown> & { artifacts: { name: string; path: string; contentType: string; expires: string }[]; artifactErrors: { name: string; reason: string; message: string }[] };
+  artifactsDir: string;
+}
+
+export class RunnerSession {
+  readonly dir = mkdtempSync(join(tmpdir(), 'runner-e2e-'));
+  readonly configFile = join(this.dir, 'worker.json');
+  private n = 0;
+
+  constructor(
+    readonly workerId: string,
+    config: Record<string, unknown> = {},
+  ) {
+    writeFileSync(this.configFile, JSON.stringify({ workerId, cacheVolumePrefix: `${workerId}-cache-`, workDir: join(this.dir, 'work'), ...config }));
+  }
+
+  /** Starts the CLI on `task`; resolve `done` for its result. */
+  start(task: object, opts: { env?: Record<string, string>; args?: string[]; taskId?: string } = {}): { child: ChildProcess; done: Promise<CliResult>; taskId: string } {
+    const i = ++this.n;
+    const taskId = opts.taskId ?? `${this.workerId}-t${i}`;
+    const taskFile = join(this.dir, `task-${i}.json`);
+    const resultFile = join(this.dir, `result-${i}.json`);
+    const artifactsDir = join(this.dir, `artifacts-${i}`);
+    writeFileSync(taskFile, JSON.stringify(task));
+    const args = [CLI, 'run', taskFile, '--task-id', taskId, '--config', this.configFile, '--artifacts-dir', artifactsDir, '--result-json', resultFile, ...(opts.args ?? [])];
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<CliResult>((resolve) =>
+      child.once('close', (code) => {
+        const result = existsSync(resultFile) ? JSON.parse(readFileSync(resultFile, 'utf8')) : { artifacts: [], artifactErrors: [] };
+        resolve({ code, stdout, stderr, result, artifactsDir });
+      }),
+    );
+    return { child, done, taskId };
+  }
+
+  run(task: object, opts: { env?: Record<string, string>; args?: string[]; taskId?: string } = {}): Promise<CliResult> {
+    return this.start(task, opts).done;
+  }
+
+  /** Containers and networks of this session's worker (caches are volumes and not counted). */
+  async leftovers(taskId?: string): Promise<{ containers: number; networks: number }> {
+    const label = [`${WORKER_LABEL}=${this.workerId}`, ...(taskId ? [`org.docker-worker.task-id=${taskId}`] : [])];
+    const filters = JSON.stringify({ label });
+    const containers = await docker.listContainers({ all: true, filters });
+    const networks = await docker.listNetworks({ filters });
+    return { containers: containers.length, networks: networks.length };
+  }
+
+  /** Removes everything this session's worker created, caches included. */
+  async removeAll(): Promise<void> {
+    const filters = JSON.stringify({ label: [`${WORKER_LABEL}=${this.workerId}`] });
+    for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+    const { Volumes } = await docker.listVolumes({ filters });
+    for (const v of Volumes ?? []) await docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
+  }
+
+  async volumeExists(name: string): Promise<boolean> {
+    return docker
+      .getVolume(name)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      );
+  }
+
+  /** Waits (polling the engine) until the task's container is running. */
+  async waitForTaskContainer(taskId: string, timeoutMs = 60_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    const filters = JSON.stringify({ label: [`org.docker-worker.task-id=${taskId}`, 'org.docker-worker.role=task'], status: ['running'] });
+    while (Date.now() < until) {
+      if ((await docker.listContainers({ filters })).length > 0) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`task container of ${taskId} never ran`);
+  }
+}
