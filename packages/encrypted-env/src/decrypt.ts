@@ -10,6 +10,7 @@ import { EncryptedEnvError } from './errors.js';
 import type { EncryptedEnvRule } from './errors.js';
 import { readPrivateKey, unlockPrivateKey } from './keys.js';
 import { checkMessage, parseMessage } from './message.js';
+import { rsaKeysOf, rsaSessionKey } from './rsa-session-key.js';
 import type { Violation } from './message.js';
 
 export const DEFAULT_RESERVED_NAMES: readonly string[] = ['TASK_ID', 'RUN_ID'];
@@ -44,7 +45,7 @@ type Opened = { ok: true; plaintext: Uint8Array } | { ok: false; rule: Encrypted
 // Lenient like Node's decoder (whitespace, no padding, URL-safe `-`/`_`), but not any text at all.
 const BASE64ISH = /^[A-Za-z0-9+/\-_=\s]+$/;
 
-async function open(item: unknown, key: PrivateKey): Promise<Opened> {
+async function open(item: unknown, key: PrivateKey, rsaKeys: Awaited<ReturnType<typeof rsaKeysOf>>): Promise<Opened> {
   if (typeof item !== 'string' || !BASE64ISH.test(item)) {
     return { ok: false, rule: 'base64', detail: typeof item === 'string' ? 'characters outside base64' : `a ${typeof item}, not a string` };
   }
@@ -57,7 +58,11 @@ async function open(item: unknown, key: PrivateKey): Promise<Opened> {
     return { ok: false, rule: 'openpgp', detail: errorText(cause), cause };
   }
   try {
-    const { data } = await openpgp.decrypt({ message, decryptionKeys: key, format: 'binary' });
+    // RSA session keys natively when possible (see rsa-session-key.ts); otherwise openpgp.js does it all.
+    const sessionKey = rsaSessionKey(message, rsaKeys);
+    const { data } = sessionKey
+      ? await openpgp.decrypt({ message, sessionKeys: sessionKey, format: 'binary' })
+      : await openpgp.decrypt({ message, decryptionKeys: key, format: 'binary' });
     return { ok: true, plaintext: data };
   } catch (cause) {
     // No plaintext exists when decryption fails, so openpgp's error is safe to keep as the cause.
@@ -79,7 +84,8 @@ export async function decryptEnvVars(opts: DecryptEnvVarsOptions): Promise<Recor
       : await unlockPrivateKey(opts.privateKey, opts.passphrase);
   const entries = new Map<string, string>(Object.entries(opts.env ?? {}));
   const reserved = new Set(opts.reservedNames ?? DEFAULT_RESERVED_NAMES);
-  const opened = await Promise.all(opts.encryptedEnv.map((item) => open(item, key)));
+  const rsaKeys = await rsaKeysOf(key);
+  const opened = await Promise.all(opts.encryptedEnv.map((item) => open(item, key, rsaKeys)));
 
   const fail = (index: number, v: Violation, cause?: unknown): never => {
     const err = new EncryptedEnvError({ rule: v.rule, index, cause });

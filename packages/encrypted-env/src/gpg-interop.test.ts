@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as openpgp from 'openpgp';
 import { decryptEnvVars, readPrivateKey } from './index.js';
+import { rsaKeysOf, rsaSessionKey } from './rsa-session-key.js';
 import { main } from './cli-main.js';
 import { armorBody, ensureGpg, GpgHome } from '../test-support/gpg.js';
 import type { GpgKeyKind } from '../test-support/gpg.js';
@@ -40,6 +42,10 @@ describe.each(kinds)('GnuPG %s key', (kind, email, prefix) => {
     expect(message).toMatch(prefix);
     const env = await decryptEnvVars({ privateKey: gpg.exportSecret(email), taskId: TASK, env: { A: 'a' }, encryptedEnv: [message], now: NOW });
     expect(env).toEqual({ A: 'a', FROM_GPG: 'value of FROM_GPG\nline 2' });
+    // RSA messages from gpg take the native session-key path; ECC ones go through openpgp.js.
+    const parsed = await openpgp.readMessage({ binaryMessage: Buffer.from(message, 'base64') });
+    const fast = rsaSessionKey(parsed, await rsaKeysOf(await readPrivateKey(gpg.exportSecret(email))));
+    expect(fast === undefined).toBe(kind === 'ecc');
   });
 
   it('gpg --encrypt --armor, armor stripped (PROTOCOLS §5.3) → decryptEnvVars', async () => {
