@@ -69,6 +69,9 @@ function relay(proxyRes: IncomingMessage, res: ServerResponse, extra: Record<str
 export function forward(f: ForwardRequest): Promise<ForwardResult> {
   const { req, res, target } = f;
   const retryable = IDEMPOTENT.has(req.method ?? '') && !hasBody(req);
+  // Node has already answered "100 Continue" to the task; an Expect header on the outgoing request
+  // would make Node write the request head at once, before the raw path is set.
+  delete req.headers.expect;
   let closed = false;
   res.once('close', () => (closed = true));
 
@@ -86,8 +89,6 @@ export function forward(f: ForwardRequest): Promise<ForwardResult> {
       proxy.on('proxyReq', (proxyReq) => {
         // http-proxy's own path joining collapses "//"; send the raw path and query instead.
         proxyReq.path = target.path + (target.query === undefined ? '' : `?${target.query}`);
-        proxyReq.setHeader('host', target.host);
-        proxyReq.setHeader('authorization', authorizationHeader(target, req.method ?? 'GET', f.creds, f.authorizedScopes));
       });
       proxy.on('proxyRes', (proxyRes) => {
         const status = proxyRes.statusCode ?? 502;
@@ -105,6 +106,9 @@ export function forward(f: ForwardRequest): Promise<ForwardResult> {
         res,
         {
           target: { protocol: target.protocol, host: target.hostname, port: target.port },
+          changeOrigin: true,
+          // A fresh signature per attempt; replaces whatever Authorization the task sent.
+          headers: { host: target.host, authorization: authorizationHeader(target, req.method ?? 'GET', f.creds, f.authorizedScopes) },
           agent: agents[target.protocol],
           secure: true,
           selfHandleResponse: true,

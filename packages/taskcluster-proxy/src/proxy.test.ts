@@ -123,6 +123,22 @@ describe('forwarding', () => {
     }
   });
 
+  it('streams an upload sent with "Expect: 100-continue" (as curl -T does)', async () => {
+    await startProxy();
+    const { hostname, port } = new URL(proxy.url);
+    const result = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ host: hostname, port, path: '/fake/v1/blob', method: 'PUT', headers: { expect: '100-continue', 'content-length': '3' } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('continue', () => req.end('abc'));
+      req.on('error', reject);
+    });
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body)).toMatchObject({ bytes: 3, clientId: 'worker' });
+  });
+
   it('adds the §4.4 headers to every response, never the access token', async () => {
     await startProxy();
     for (const res of [await fetch(`${proxy.url}/queue/v1/ping`), await fetch(`${proxy.url}/bad_name!/x`), await putCredentials('{}'), await fetch(`${proxy.url}/bewit`, { method: 'POST', body: 'nope' })]) {
