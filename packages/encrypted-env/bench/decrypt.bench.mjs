@@ -2,6 +2,7 @@
 // measured in the same run: openpgp.decrypt ×100 with the same key (what the library would cost
 // without its native RSA path), and JSON.parse + base64 of the same plaintexts (the floor).
 // Run: node tools/bench.mjs decrypt   (after `npx nx build encrypted-env`). Last line: BENCH_JSON {...}
+import { performance } from 'node:perf_hooks';
 import * as openpgp from 'openpgp';
 
 const lib = await import('@docker-worker/encrypted-env').catch((err) => {
