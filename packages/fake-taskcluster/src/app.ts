@@ -5,6 +5,8 @@
  */
 import express from 'express';
 import type { Express, RequestHandler } from 'express';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
 import { createAuthenticator } from './auth/authenticate.js';
 import type { AuthScheme } from './auth/authenticate.js';
 import { createEndpoint } from './auth/require-scopes.js';
@@ -32,6 +34,8 @@ export interface FakeTaskclusterDeps {
   store: ClientStore;
   now: () => number;
   onRequest?: (request: RecordedRequest) => void;
+  /** Where internal errors (500s) are logged; default pino at level warn on stderr. */
+  logger?: Logger;
 }
 
 function recorder(onRequest: (r: RecordedRequest) => void): RequestHandler {
@@ -63,6 +67,6 @@ export function createApp(deps: FakeTaskclusterDeps): Express {
   app.use('/api/queue/v1', queueRoutes(ctx));
   app.use('/api/fake/v1', fakeRoutes(ctx));
   app.use(notFound);
-  app.use(errorHandler);
+  app.use(errorHandler(deps.logger ?? pino({ level: 'warn' }, pino.destination(2))));
   return app;
 }

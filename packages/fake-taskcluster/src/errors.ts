@@ -4,6 +4,7 @@
  * `{code, message, requestInfo: {method, params, payload, time}}`, the message ending in a footer.
  */
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import type { Logger } from 'pino';
 
 const CODES: Record<number, string> = {
   400: 'InputError',
@@ -49,13 +50,14 @@ export const notFound: RequestHandler = (req, _res, next) => {
   next(new HttpError(404, `No such endpoint: ${req.method} ${req.path}`, 'ResourceNotFound'));
 };
 
-export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+export const errorHandler = (logger: Logger): ErrorRequestHandler => (err: unknown, req, res, _next) => {
   const httpError =
     err instanceof HttpError
       ? err
       : isBodyParserError(err)
         ? new HttpError(400, `Malformed JSON body: ${err.message}`, 'MalformedPayload')
         : new HttpError(500, `Internal error (incidentId ${Date.now().toString(36)})`);
+  if (!(err instanceof HttpError) && httpError.status === 500) logger.error({ err, method: req.method, path: req.originalUrl }, httpError.message);
   if (httpError.status === 401) res.setHeader('www-authenticate', 'hawk');
   if (res.headersSent) {
     res.destroy();
