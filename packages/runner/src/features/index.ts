@@ -15,6 +15,7 @@
  * - maxRunTime is last to start, so its timer starts just before the container.
  */
 import { artifacts } from './artifacts.js';
+import { balrogVPNProxy } from './balrog-vpn-proxy.js';
 import { cache } from './caches.js';
 import { capabilities } from './capabilities.js';
 import { encryptedEnv } from './encrypted-env.js';
@@ -35,7 +36,7 @@ export const builtinFeatures: readonly Feature[] = [
   cache,
   capabilities,
   taskclusterProxy,
-  // balrogVPNProxy goes here (features/balrog-vpn-proxy.ts)
+  balrogVPNProxy,
   // testdroidProxy goes here (features/testdroid-proxy.ts)
   artifacts,
   maxRunTime,

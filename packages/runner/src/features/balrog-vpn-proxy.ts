@@ -1,0 +1,65 @@
+/**
+ * @module features/balrog-vpn-proxy
+ * payload.features.balrogVPNProxy: the docker-worker/balrog-vpn-proxy sidecar (openvpn + an HTTP
+ * forwarder) on the task network as `http://balrog`, forwarding over the VPN to the worker's
+ * `balrog.proxiedServer`. Only the sidecar gets NET_ADMIN and /dev/net/tun, never the task.
+ *
+ * Worker config (`balrog`): `vpnConfigDir` (mounted read-only at /vpn; the feature is enabled only
+ * when it exists), `proxiedServer`, `extraHosts` (the original's host pin, e.g.
+ * `aus4-admin.mozilla.org:10.8.81.74`), `image`, `probe.{attempts,intervalMs}`.
+ * Ready = the sidecar's `/__vpn/health` says the tunnel is up and the upstream answered through it
+ * (any HTTP status; balrog answers 401 without credentials). Otherwise the task is resolved
+ * exception/internal-error, with the sidecar's own log lines in the task log.
+ */
+import { existsSync } from 'node:fs';
+import { startSidecar, type Sidecar } from '../docker/sidecar.js';
+import { internalError, TaskError } from '../errors.js';
+import type { Feature, TaskRun } from './feature.js';
+
+export const BALROG_VPN_PROXY_SCOPE = 'docker-worker:feature:balrogVPNProxy';
+/** Where the image looks for its VPN configuration. */
+const VPN_DIR = '/vpn';
+
+const sidecars = new WeakMap<TaskRun, Sidecar>();
+
+export const balrogVPNProxy: Feature = {
+  name: 'balrogVPNProxy',
+  isEnabled: (config) => Boolean(config.balrog.proxiedServer) && existsSync(config.balrog.vpnConfigDir),
+  isRequested: (task) => task.payload.features?.balrogVPNProxy === true,
+  requiredScopes: () => [[BALROG_VPN_PROXY_SCOPE]],
+  async start(run) {
+    const { balrog, sidecarTimeoutMs } = run.config;
+    const probeMs = balrog.probe.attempts * balrog.probe.intervalMs;
+    run.liveLog.info(`Starting the balrog VPN proxy (http://balrog → ${balrog.proxiedServer})`);
+    try {
+      const sidecar = await startSidecar(run, {
+        image: balrog.image,
+        alias: 'balrog',
+        env: {
+          PROXIED_SERVER: balrog.proxiedServer,
+          // The sidecar gives up on the tunnel (and says why) before the worker stops waiting.
+          TUNNEL_TIMEOUT: String(Math.max(1, Math.floor(sidecarTimeoutMs / 1000))),
+        },
+        binds: [`${balrog.vpnConfigDir}:${VPN_DIR}:ro`],
+        capAdd: ['NET_ADMIN'],
+        devices: ['/dev/net/tun'],
+        extraHosts: balrog.extraHosts,
+        readyPort: 80,
+        readyPath: '/__vpn/health',
+        isReady: (status) => status === 200,
+        intervalMs: balrog.probe.intervalMs,
+        timeoutMs: sidecarTimeoutMs + probeMs,
+      });
+      sidecars.set(run, sidecar);
+    } catch (err) {
+      if (err instanceof TaskError && err.resolution !== 'failed') throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      throw internalError(`balrogVPNProxy: could not reach ${balrog.proxiedServer} through the VPN: ${why}`, err);
+    }
+  },
+  async stop(run) {
+    const sidecar = sidecars.get(run);
+    sidecars.delete(run);
+    await sidecar?.stop();
+  },
+};
