@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// Benchmark of the taskcluster-proxy (built dist/cli.js, run as its own process) against
+// fake-taskcluster (built dist, in this process), loopback only, bounded in count and time:
+//   1. small authenticated GETs: through the proxy vs a client signing its own requests directly
+//      (same run, same upstream) — reported as a throughput ratio;
+//   2. the proxy process's peak RSS (from /proc) during a 1 GiB streamed PUT.
+// Last stdout line: BENCH_JSON {...}.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import hawk from 'hawk';
+import { blobStream, startFakeTaskcluster } from '@docker-worker/fake-taskcluster';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const WORKER = { clientId: 'bench', accessToken: 'bench-token-0123456789abcdef', scopes: ['auth:current-scopes', 'queue:*'] };
+const SCOPES = ['auth:current-scopes', 'queue:get-task:x'];
+const REQUESTS = 3000;
+const CONCURRENCY = 16;
+const TIME_LIMIT_MS = 20_000;
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+
+const tc = await startFakeTaskcluster({ clients: [WORKER] });
+const proxyProc = spawn(process.execPath, [CLI, '--port', '0', '--ip-address', '127.0.0.1', '--root-url', tc.rootUrl, ...SCOPES], {
+  env: { PATH: process.env.PATH, TASKCLUSTER_CLIENT_ID: WORKER.clientId, TASKCLUSTER_ACCESS_TOKEN: WORKER.accessToken },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+// The proxy logs one line per request; read the port from the first and discard the rest.
+const proxyPort = await new Promise((resolve, reject) => {
+  let buf = '';
+  proxyProc.once('exit', (code) => reject(new Error(`proxy exited ${code}`)));
+  proxyProc.stdout.on('data', (c) => {
+    if (buf === null) return;
+    buf += c.toString();
+    const line = buf.split('\n').find((l) => l.includes('"listening"'));
+    if (line) {
+      buf = null;
+      resolve(JSON.parse(line).port);
+    }
+  });
+});
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+function request(port, path, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, headers, agent }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${path}: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+  });
+}
+
+async function throughput(name, one) {
+  let done = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (done < REQUESTS && performance.now() - started < TIME_LIMIT_MS) {
+      done += 1;
+      await one();
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  const rps = done / seconds;
+  console.log(`${name}: ${done} GETs in ${seconds.toFixed(2)} s = ${rps.toFixed(0)} req/s`);
+  return rps;
+}
+
+const directPath = '/api/fake/v1/whoami';
+const directHeaders = () => {
+  const ext = Buffer.from(JSON.stringify({ authorizedScopes: SCOPES })).toString('base64');
+  const { header } = hawk.client.header(`${tc.rootUrl}${directPath}`, 'GET', { credentials: { id: WORKER.clientId, key: WORKER.accessToken, algorithm: 'sha256' }, ext });
+  return { authorization: header };
+};
+
+// Warm-up both paths, then measure.
+for (let i = 0; i < 200; i++) {
+  await request(tc.port, directPath, directHeaders());
+  await request(proxyPort, '/fake/v1/whoami');
+}
+const direct = await throughput('direct (client signs)', () => request(tc.port, directPath, directHeaders()));
+const proxied = await throughput('through the proxy    ', () => request(proxyPort, '/fake/v1/whoami'));
+const ratio = proxied / direct;
+console.log(`small-GET throughput through the proxy = ${(ratio * 100).toFixed(0)} % of direct (ratio ${ratio.toFixed(2)})`);
+
+const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proxyProc.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+const baseline = rss();
+let peak = baseline;
+const sampler = setInterval(() => (peak = Math.max(peak, rss())), 20);
+const putStarted = performance.now();
+await new Promise((resolve, reject) => {
+  const req = http.request({ host: '127.0.0.1', port: proxyPort, path: '/fake/v1/blob', method: 'PUT', headers: { 'content-length': String(GiB) } }, (res) => {
+    let body = '';
+    res.on('data', (c) => (body += c));
+    res.on('end', () => (res.statusCode === 200 && JSON.parse(body).bytes === GiB ? resolve() : reject(new Error(`PUT ${res.statusCode} ${body}`))));
+  });
+  req.on('error', reject);
+  pipeline(blobStream(GiB), req).catch(reject);
+});
+clearInterval(sampler);
+peak = Math.max(peak, rss());
+const putSeconds = (performance.now() - putStarted) / 1000;
+console.log(`1 GiB PUT through the proxy: ${putSeconds.toFixed(1)} s (${(1024 / putSeconds).toFixed(0)} MiB/s); proxy RSS baseline ${(baseline / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB (+${((peak - baseline) / MiB).toFixed(1)} MiB = ${((peak - baseline) / GiB * 100).toFixed(2)} % of the body)`);
+
+proxyProc.kill('SIGTERM');
+agent.destroy();
+await tc.close();
+console.log(
+  `BENCH_JSON ${JSON.stringify({
+    smallGetDirectRps: Math.round(direct),
+    smallGetProxiedRps: Math.round(proxied),
+    smallGetRatio: Number(ratio.toFixed(3)),
+    putGiBSeconds: Number(putSeconds.toFixed(2)),
+    proxyRssBaselineMiB: Number((baseline / MiB).toFixed(1)),
+    proxyRssPeakMiB: Number((peak / MiB).toFixed(1)),
+    proxyRssGrowthMiB: Number(((peak - baseline) / MiB).toFixed(1)),
+  })}`,
+);
