@@ -1,7 +1,7 @@
 /**
  * @module testing/simulated-cloud
  * A simulated Testdroid cloud for tests (exported as `@docker-worker/testdroid-proxy/testing`):
- * an express server on a free port that enforces the OAuth password/refresh grants and Bearer
+ * an HTTP server on a free port that enforces the OAuth password/refresh grants and Bearer
  * tokens, keeps devices, label groups, sessions and flash runs (WAITING → RUNNING → FINISHED on
  * its clock), can be told to fail, and records every call so tests can assert that sessions are
  * released.
@@ -12,9 +12,9 @@
  * expect(cloud.activeSessions()).toHaveLength(0);
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import { fail, ok, type SimReply, type SimRouter } from './sim-router.js';
 import { simRoutes } from './sim-routes.js';
 import { SimState, type FlashBehaviour, type SimDevice, type SimDeviceSpec, type SimRun, type SimSession } from './sim-state.js';
 
@@ -42,8 +42,8 @@ export interface RecordedCall {
   method: string;
   /** Path without the leading `/`, e.g. `api/v2/devices` or `oauth/token`. */
   path: string;
-  query: Record<string, unknown>;
-  body: Record<string, unknown>;
+  query: Record<string, string | string[]>;
+  body: Record<string, string | string[]>;
   status?: number;
 }
 
@@ -117,64 +117,96 @@ export class SimulatedCloud implements AsyncDisposable {
     await this.close();
   }
 
-  /** @internal express middleware: recording, failure injection, OAuth and Bearer checks. */
-  handle(app: express.Express, routes: express.Router): void {
-    app.use(express.urlencoded({ extended: false }));
-    app.use((req: Request, res: Response, next: NextFunction) => {
-      const call: RecordedCall = { method: req.method, path: req.path.replace(/^\//, ''), query: { ...req.query }, body: { ...req.body } };
-      this.calls.push(call);
-      res.on('finish', () => (call.status = res.statusCode));
-      const rule = this.rules.find(
-        (r) => r.left > 0 && (!r.method || r.method === req.method) && (typeof r.path === 'string' ? r.path === call.path : r.path.test(call.path)),
-      );
-      if (this.down || rule) {
-        if (rule) rule.left--;
-        return void res.status(rule?.status ?? 503).json({ message: 'Simulated failure', statusCode: rule?.status ?? 503 });
-      }
-      next();
-    });
-    app.post('/oauth/token', (req, res) => this.token(req, res));
-    app.use('/api/v2', (req, res, next) => {
-      const bearer = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
-      const expiresAt = bearer ? this.tokens.get(bearer) : undefined;
-      if (expiresAt === undefined || expiresAt <= this.state.now()) {
-        return void res.status(401).json({ error: 'invalid_token', error_description: 'Invalid access token' });
-      }
-      next();
-    });
-    app.use('/api/v2', routes);
-    app.use((_req, res) => void res.status(404).json({ message: 'Not found', statusCode: 404 }));
+  /** @internal Serves one request: recording, failure injection, OAuth and Bearer checks, routes. */
+  async serve(req: IncomingMessage, res: ServerResponse, router: SimRouter): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://simulated-cloud');
+    const body = new URLSearchParams(await readBody(req));
+    const path = url.pathname.replace(/^\//, '');
+    const method = req.method ?? 'GET';
+    const call: RecordedCall = { method, path, query: record(url.searchParams), body: record(body) };
+    this.calls.push(call);
+    const reply = this.reply(method, path, url.searchParams, body, req.headers, router);
+    call.status = reply.status;
+    const text = reply.json === undefined ? '' : JSON.stringify(reply.json);
+    res.writeHead(reply.status, text ? { 'content-type': 'application/json' } : {});
+    res.end(text);
   }
 
-  private token(req: Request, res: Response): void {
-    const body = (req.body ?? {}) as Record<string, string | undefined>;
-    if (body.client_id !== 'testdroid-cloud-api') return void res.status(401).json({ error: 'invalid_client' });
-    if (body.grant_type === 'password') {
-      if (body.username !== this.opts.username || body.password !== this.opts.password) {
-        return void res.status(400).json({ error: 'invalid_grant', error_description: 'Bad credentials' });
+  private reply(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: URLSearchParams,
+    headers: IncomingMessage['headers'],
+    router: SimRouter,
+  ): SimReply {
+    const rule = this.rules.find(
+      (r) => r.left > 0 && (!r.method || r.method === method) && (typeof r.path === 'string' ? r.path === path : r.path.test(path)),
+    );
+    if (this.down || rule) {
+      if (rule) rule.left--;
+      return fail(rule?.status ?? 503, 'Simulated failure');
+    }
+    if (method === 'POST' && path === 'oauth/token') return this.token(body);
+    if (!path.startsWith('api/v2/')) return fail(404, 'Not found');
+    const bearer = /^Bearer (.+)$/.exec(String(headers.authorization ?? ''))?.[1];
+    const expiresAt = bearer ? this.tokens.get(bearer) : undefined;
+    if (expiresAt === undefined || expiresAt <= this.state.now()) {
+      return { status: 401, json: { error: 'invalid_token', error_description: 'Invalid access token' } };
+    }
+    this.state.tick();
+    return router.handle({ method, path: path.slice('api/v2/'.length), query, body, headers }) ?? fail(404, 'Not found');
+  }
+
+  private token(body: URLSearchParams): SimReply {
+    const field = (k: string): string | undefined => body.get(k) ?? undefined;
+    const refused = (error: string, description?: string): SimReply => ({
+      status: 400,
+      json: { error, ...(description ? { error_description: description } : {}) },
+    });
+    if (field('client_id') !== 'testdroid-cloud-api') return { status: 401, json: { error: 'invalid_client' } };
+    if (field('grant_type') === 'password') {
+      if (field('username') !== this.opts.username || field('password') !== this.opts.password) {
+        return refused('invalid_grant', 'Bad credentials');
       }
-    } else if (body.grant_type === 'refresh_token') {
-      if (!body.refresh_token || !this.refreshTokens.delete(body.refresh_token)) {
-        return void res.status(400).json({ error: 'invalid_grant', error_description: 'Invalid refresh token' });
-      }
+    } else if (field('grant_type') === 'refresh_token') {
+      const refresh = field('refresh_token');
+      if (!refresh || !this.refreshTokens.delete(refresh)) return refused('invalid_grant', 'Invalid refresh token');
     } else {
-      return void res.status(400).json({ error: 'unsupported_grant_type' });
+      return refused('unsupported_grant_type');
     }
     const access = randomBytes(16).toString('hex');
     const refresh = randomBytes(16).toString('hex');
     this.tokens.set(access, this.state.now() + this.opts.tokenTtlSec * 1000);
     this.refreshTokens.add(refresh);
-    res.json({ access_token: access, token_type: 'bearer', refresh_token: refresh, expires_in: this.opts.tokenTtlSec, scope: 'read write' });
+    return ok({ access_token: access, token_type: 'bearer', refresh_token: refresh, expires_in: this.opts.tokenTtlSec, scope: 'read write' });
   }
+}
+
+function record(params: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const key of new Set(params.keys())) {
+    const all = params.getAll(key);
+    out[key] = all.length === 1 ? (all[0] as string) : all;
+  }
+  return out;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function startSimulatedCloud(options: SimulatedCloudOptions = {}): Promise<SimulatedCloud> {
   const flash: FlashBehaviour = { waitingMs: 1_000, runningMs: 2_000, rebootMs: 0, fail: false, ...options.flash };
   const state = new SimState(options.now ?? Date.now, flash);
   for (const d of options.devices ?? []) state.addDevice(d);
-  const app = express();
-  app.disable('x-powered-by');
-  const server = createServer(app);
+  const holder: { cloud?: SimulatedCloud } = {};
+  const router = simRoutes(state, { proxyHost: options.proxyHost ?? '10.1.2.9', proxyDelayPolls: options.proxyDelayPolls ?? 0 });
+  const server = createServer((req, res) => {
+    holder.cloud?.serve(req, res, router).catch(() => res.destroy());
+  });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -187,6 +219,6 @@ export async function startSimulatedCloud(options: SimulatedCloudOptions = {}): 
     password: options.password ?? 'sim-password',
     tokenTtlSec: options.tokenTtlSec ?? 3600,
   });
-  cloud.handle(app, simRoutes(state, { proxyHost: options.proxyHost ?? '10.1.2.9', proxyDelayPolls: options.proxyDelayPolls ?? 0 }));
+  holder.cloud = cloud;
   return cloud;
 }
