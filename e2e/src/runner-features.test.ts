@@ -1,0 +1,114 @@
+// Runner features end to end: encrypted env (good, bad, redaction) and the taskcluster proxy
+// reaching a fake Taskcluster with exactly the task's scopes, through the built CLI; and the
+// lifecycle through the library with the real engine and a FakeClock (maxRunTime without waiting).
+import { encryptEnvVar, generateWorkerKeys } from '@docker-worker/encrypted-env';
+import { buildConfig, createDockerClient, runLocalTask, toTaskDefinition } from '@docker-worker/runner';
+import { FakeClock } from '@docker-worker/runner/testing';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newSession } from './docker.js';
+import { RunnerSession } from './runner-harness.js';
+
+const id = newSession();
+let session: RunnerSession;
+let publicKey: string;
+let fake: ChildProcess | undefined;
+const client = { clientId: `e2e-${id}`, accessToken: `e2e-access-token-${id}-0123456789`, scopes: ['*'] };
+
+beforeAll(async () => {
+  const keys = await generateWorkerKeys();
+  publicKey = keys.publicKey;
+  const probe = new RunnerSession(`e2e-feat-${id}`);
+  const keyFile = join(probe.dir, 'worker-private.asc');
+  writeFileSync(keyFile, keys.privateKey, { mode: 0o600 });
+  session = new RunnerSession(`e2e-feat-${id}`, { keys: { encryptedEnvPrivateKey: keyFile } });
+});
+
+afterAll(async () => {
+  fake?.kill('SIGTERM');
+  await session.removeAll();
+  expect(await session.leftovers()).toEqual({ containers: 0, networks: 0 });
+});
+
+const node = (script: string) => ['node', '-e', script];
+
+describe('encryptedEnv', () => {
+  it('decrypts into the env and shows the value as [secret] in the live log', async () => {
+    const taskId = `${session.workerId}-enc`;
+    const now = Date.now();
+    const value = `s3cr3t-${id}`;
+    const encrypted = await encryptEnvVar({ publicKey, taskId, name: 'SECRET_TOKEN', value, startTime: now - 60_000, endTime: now + 3_600_000 });
+    const r = await session.run(
+      { payload: { image: 'debian:bookworm-slim', maxRunTime: 60, env: { PLAIN: 'visible' }, encryptedEnv: [encrypted], command: ['/bin/bash', '-c', 'echo "token=$SECRET_TOKEN plain=$PLAIN len=${#SECRET_TOKEN}"'] } },
+      { taskId },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`token=[secret] plain=visible len=${value.length}\n`);
+    expect(r.stdout).not.toContain(value);
+    expect(readFileSync(`${r.artifactsDir}/public/logs/live_backing.log`, 'utf8')).not.toContain(value);
+    expect(r.stderr).not.toContain(value);
+  });
+
+  it('resolves malformed-payload with an incident id and no secret when a rule is broken', async () => {
+    const now = Date.now();
+    const value = `other-task-secret-${id}`;
+    const encrypted = await encryptEnvVar({ publicKey, taskId: 'someOtherTaskId0000000', name: 'SECRET_TOKEN', value, startTime: now - 60_000, endTime: now + 3_600_000 });
+    const r = await session.run({ payload: { image: 'debian:bookworm-slim', maxRunTime: 60, encryptedEnv: [encrypted], command: ['true'] } });
+    expect(r.code).toBe(2);
+    expect(r.result).toMatchObject({ state: 'exception', reasonResolved: 'malformed-payload' });
+    expect(r.stdout).toMatch(/the taskId of the env payload does not match the taskId of the task; incidentId: [0-9a-f-]{36}/);
+    expect(r.stdout + r.stderr).not.toContain(value);
+  });
+});
+
+describe('taskclusterProxy', () => {
+  it('reaches a fake Taskcluster at http://taskcluster with exactly the task scopes', async () => {
+    // The built CLI in its own process (listening on 0.0.0.0 so the proxy reaches it via the gateway).
+    const clientsFile = join(session.dir, 'clients.json');
+    writeFileSync(clientsFile, JSON.stringify([client]));
+    const cli = fileURLToPath(new URL('../../packages/fake-taskcluster/dist/cli.js', import.meta.url));
+    fake = spawn(process.execPath, [cli, '--host', '0.0.0.0', '--port', '0', '--clients-file', clientsFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const rootUrl = await new Promise<string>((resolve) => createInterface({ input: fake!.stdout! }).once('line', resolve));
+    const scopes = ['auth:current-scopes', 'queue:get-artifact:private/e2e/*', 'secrets:get:e2e/one'];
+    const script = `fetch(process.env.TASKCLUSTER_PROXY_URL + '/api/auth/v1/scopes/current').then(r => r.json()).then(b => { console.log('SCOPES ' + JSON.stringify(b)); })`;
+    const r = await session.run(
+      { scopes, payload: { image: 'node:20-bookworm-slim', maxRunTime: 120, features: { taskclusterProxy: true }, command: node(script) } },
+      { env: { TASKCLUSTER_ROOT_URL: rootUrl, TASKCLUSTER_CLIENT_ID: client.clientId, TASKCLUSTER_ACCESS_TOKEN: client.accessToken } },
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('SCOPES '));
+    const current = JSON.parse(line!.slice('SCOPES '.length)) as { scopes: string[] };
+    // effective scopes = the task's scopes (plus the anonymous role every caller has), not the client's '*'
+    expect([...current.scopes].filter((s) => s !== 'assume:anonymous').sort()).toEqual([...scopes].sort());
+    expect(r.stdout).toMatch(/^\[taskcluster\] /m); // sidecar output is in the live log, prefixed
+    expect(r.stdout).not.toContain(client.accessToken);
+  });
+
+  it('says which variables to set when credentials are missing', async () => {
+    const r = await session.run({ scopes: ['a'], payload: { image: 'debian:bookworm-slim', maxRunTime: 60, features: { taskclusterProxy: true }, command: ['true'] } }, { env: { TASKCLUSTER_CLIENT_ID: '', TASKCLUSTER_ACCESS_TOKEN: '' } });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('set TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN');
+  });
+});
+
+describe('runLocalTask with the real engine and a FakeClock', () => {
+  it('kills the container at maxRunTime without waiting for it', async () => {
+    const clock = new FakeClock(Date.now());
+    const docker = createDockerClient();
+    const config = buildConfig({ workerId: session.workerId, workDir: join(session.dir, 'lib-work') });
+    const task = toTaskDefinition({ payload: { image: 'debian:bookworm-slim', maxRunTime: 3600, command: ['sleep', '3600'] } }, { taskId: `${session.workerId}-lib`, now: clock.now() });
+    const done = runLocalTask({ task, config, docker, clock, log: pino({ level: 'silent' }), artifactsDir: join(session.dir, 'lib-artifacts') });
+    await session.waitForTaskContainer(task.taskId);
+    await clock.advance(3600 * 1000);
+    const result = await done;
+    expect(result).toMatchObject({ state: 'failed', reasonResolved: 'failed' });
+    const log = readFileSync(join(session.dir, 'lib-artifacts/public/logs/live_backing.log'), 'utf8');
+    expect(log).toContain('Task timeout after 3600 seconds. Force killing container.');
+    expect(await session.leftovers(task.taskId)).toEqual({ containers: 0, networks: 0 });
+  });
+});
