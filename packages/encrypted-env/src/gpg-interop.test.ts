@@ -78,6 +78,22 @@ describe.each(kinds)('GnuPG %s key', (kind, email, prefix) => {
   }, 60_000);
 });
 
+describe('gpg compression', () => {
+  it.each([
+    ['none', 0],
+    ['zip', 1],
+    ['zlib', 2],
+    ['bzip2', 3],
+  ] as const)('--compress-algo %s decrypts', async (compress, algo) => {
+    const bytes = gpg.encrypt('ecc@example.com', JSON.stringify(plain('COMPRESSED')), { compress });
+    const packets = gpg.listPackets(bytes);
+    if (algo === 0) expect(packets).not.toContain('compressed packet');
+    else expect(packets).toContain(`compressed packet: algo=${algo}`);
+    const env = await decryptEnvVars({ privateKey: gpg.exportSecret('ecc@example.com'), taskId: TASK, env: {}, encryptedEnv: [bytes.toString('base64')], now: NOW });
+    expect(env).toEqual({ COMPRESSED: 'value of COMPRESSED\nline 2' });
+  });
+});
+
 describe('keys made by encrypted-env keygen, used by gpg', () => {
   it.each(['curve25519', 'rsa'])('%s: gpg imports them, encrypts to them, and decrypts our messages', async (type) => {
     const out = join(dir, `keygen-${type}`);

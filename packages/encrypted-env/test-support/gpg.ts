@@ -45,18 +45,18 @@ export class GpgHome {
   }
 
   fingerprint(email: string): string {
-    const line = this.run(['--with-colons', '--list-keys', email]).toString().split('\n').find((l) => l.startsWith('fpr:'));
+    const line = this.run(['--with-colons', '--list-keys', exact(email)]).toString().split('\n').find((l) => l.startsWith('fpr:'));
     const fpr = line?.split(':')[9];
     if (!fpr) throw new Error(`no fingerprint for ${email}`);
     return fpr;
   }
 
   exportPublic(email: string): string {
-    return this.run(['--armor', '--export', email]).toString();
+    return this.run(['--armor', '--export', exact(email)]).toString();
   }
 
   exportSecret(email: string, passphrase = ''): string {
-    return this.run(['--pinentry-mode', 'loopback', '--passphrase', passphrase, '--armor', '--export-secret-keys', email]).toString();
+    return this.run(['--pinentry-mode', 'loopback', '--passphrase', passphrase, '--armor', '--export-secret-keys', exact(email)]).toString();
   }
 
   importKey(armored: string): void {
@@ -64,8 +64,14 @@ export class GpgHome {
   }
 
   /** `gpg --encrypt` of `plaintext` to `email`: binary, or armored with `armor`. */
-  encrypt(email: string, plaintext: string, opts: { armor?: boolean } = {}): Buffer {
-    return this.run(['--trust-model', 'always', ...(opts.armor ? ['--armor'] : []), '--recipient', email, '--encrypt'], plaintext);
+  encrypt(email: string, plaintext: string, opts: { armor?: boolean; compress?: 'none' | 'zip' | 'zlib' | 'bzip2' } = {}): Buffer {
+    const extra = [...(opts.armor ? ['--armor'] : []), ...(opts.compress ? ['--compress-algo', opts.compress] : [])];
+    return this.run(['--trust-model', 'always', ...extra, '--recipient', exact(email), '--encrypt'], plaintext);
+  }
+
+  /** gpg's packet dump of a message (`--list-packets`). */
+  listPackets(message: Buffer): string {
+    return this.run(['--list-packets'], message).toString();
   }
 
   decrypt(message: Buffer, passphrase = ''): string {
@@ -87,4 +93,9 @@ export function armorBody(armored: string): string {
     .slice(blank + 1, -1)
     .filter((l) => !/^=[A-Za-z0-9+/]{4}$/.test(l))
     .join('');
+}
+
+/** `<email>` matches that address exactly (a bare address also matches `protected-<address>`). */
+function exact(email: string): string {
+  return `<${email}>`;
 }
