@@ -73,6 +73,7 @@ describe('decryptEnvVars round trip', () => {
 
   it('accepts the armored private key text, an absent payload.env, and no messages', async () => {
     expect(await decryptEnvVars({ privateKey: keys.privateKey, taskId: TASK, env: undefined, encryptedEnv: [], now: NOW })).toEqual({});
+    expect(await decryptEnvVars({ privateKey, taskId: TASK, env: { A: '1' }, encryptedEnv: undefined, now: NOW })).toEqual({ A: '1' });
     const one = await encryptEnvVar({ publicKey: keys.publicKey, taskId: TASK, name: 'A', value: 'b', startTime: NOW, endTime: NOW });
     expect(await decryptEnvVars({ privateKey: keys.privateKey, taskId: TASK, env: undefined, encryptedEnv: [one], now: NOW })).toEqual({ A: 'b' });
   });

@@ -31,7 +31,8 @@ export interface DecryptEnvVarsOptions {
   taskId: string;
   /** `payload.env` (absent = `{}`). */
   env: Record<string, string> | undefined;
-  encryptedEnv: string[];
+  /** `payload.encryptedEnv` (absent = none). */
+  encryptedEnv: string[] | undefined;
   /** Milliseconds since the epoch. */
   now: number;
   /** Names the worker sets itself (default `TASK_ID`, `RUN_ID`); pass every one. */
@@ -85,7 +86,7 @@ export async function decryptEnvVars(opts: DecryptEnvVarsOptions): Promise<Recor
   const entries = new Map<string, string>(Object.entries(opts.env ?? {}));
   const reserved = new Set(opts.reservedNames ?? DEFAULT_RESERVED_NAMES);
   const rsaKeys = await rsaKeysOf(key);
-  const opened = await Promise.all(opts.encryptedEnv.map((item) => open(item, key, rsaKeys)));
+  const opened = await Promise.all((opts.encryptedEnv ?? []).map((item) => open(item, key, rsaKeys)));
 
   const fail = (index: number, v: Violation, cause?: unknown): never => {
     const err = new EncryptedEnvError({ rule: v.rule, index, cause });
