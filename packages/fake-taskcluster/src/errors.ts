@@ -55,7 +55,9 @@ export const errorHandler = (logger: Logger): ErrorRequestHandler => (err: unkno
     err instanceof HttpError
       ? err
       : isBodyParserError(err)
-        ? new HttpError(400, `Malformed JSON body: ${err.message}`, 'MalformedPayload')
+        ? (err as { status?: number }).status === 413
+          ? new HttpError(413, `Request body too large: ${err.message}`, 'InputTooLarge')
+          : new HttpError(400, `Malformed JSON body: ${err.message}`, 'MalformedPayload')
         : new HttpError(500, `Internal error (incidentId ${Date.now().toString(36)})`);
   if (!(err instanceof HttpError) && httpError.status === 500) logger.error({ err, method: req.method, path: req.originalUrl }, httpError.message);
   if (httpError.status === 401) res.setHeader('www-authenticate', 'hawk');

@@ -115,6 +115,32 @@ describe('permanent credentials', () => {
   });
 });
 
+describe('payload hash and forwarded headers', () => {
+  it('verifies a signed payload hash over the raw JSON body', async () => {
+    await start({ clients: [{ ...ISSUER, scopes: [...ISSUER.scopes, 'auth:expand-scopes'] }], roles: [{ roleId: 'project:x', scopes: ['secrets:get:x'] }] });
+    const url = `${tc!.rootUrl}/api/auth/v1/scopes/expand`;
+    const payload = JSON.stringify({ scopes: ['assume:project:x'] });
+    const sign = (p: string) =>
+      hawk.client.header(url, 'POST', { credentials: { id: 'issuer', key: TOKEN, algorithm: 'sha256' }, payload: p, contentType: 'application/json' }).header;
+    const ok = await fetch(url, { method: 'POST', body: payload, headers: { 'content-type': 'application/json', authorization: sign(payload) } });
+    expect(await ok.json()).toEqual({ scopes: ['assume:project:x', 'secrets:get:x'] });
+    const tampered = await fetch(url, { method: 'POST', body: JSON.stringify({ scopes: ['*'] }), headers: { 'content-type': 'application/json', authorization: sign(payload) } });
+    expect(tampered.status).toBe(401);
+    expect(((await tampered.json()) as { message: string }).message).toMatch(/^Invalid payload hash/);
+  });
+
+  it('takes the port from X-Forwarded-Proto / X-Forwarded-Port, as behind a load balancer', async () => {
+    await start();
+    const path = '/api/auth/v1/scopes/current';
+    const host = new URL(tc!.rootUrl).hostname;
+    const signed = (port: number) => hawk.client.header({ protocol: 'https:', hostname: host, port, pathname: path, search: '' }, 'GET', { credentials: { id: 'issuer', key: TOKEN, algorithm: 'sha256' } }).header;
+    const call = (authorization: string, headers: Record<string, string>) => fetch(`${tc!.rootUrl}${path}`, { headers: { authorization, ...headers } });
+    expect((await call(signed(443), { 'x-forwarded-proto': 'https' })).status).toBe(200);
+    expect((await call(signed(8443), { 'x-forwarded-port': '8443' })).status).toBe(200);
+    expect((await call(signed(443), {})).status).toBe(401);
+  });
+});
+
 describe('authorizedScopes', () => {
   it('restricts to the authorized scopes (plus assume:anonymous), never more', async () => {
     await start();
