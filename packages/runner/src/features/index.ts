@@ -26,6 +26,7 @@ import { liveLog } from './live-log.js';
 import { maxRunTime } from './max-run-time.js';
 import { payload } from './payload.js';
 import { taskclusterProxy } from './taskcluster-proxy.js';
+import { testdroidProxy } from './testdroid-proxy.js';
 
 export const builtinFeatures: readonly Feature[] = [
   liveLog,
@@ -37,7 +38,7 @@ export const builtinFeatures: readonly Feature[] = [
   capabilities,
   taskclusterProxy,
   balrogVPNProxy,
-  // testdroidProxy goes here (features/testdroid-proxy.ts)
+  testdroidProxy,
   artifacts,
   maxRunTime,
 ];

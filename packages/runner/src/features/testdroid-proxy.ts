@@ -1,0 +1,104 @@
+/**
+ * @module features/testdroid-proxy
+ * payload.features.testdroidProxy: the docker-worker/testdroid-proxy sidecar on the task network
+ * as `http://testdroid`, through which the task asks the Testdroid cloud for a phone matching
+ * `payload.capabilities.devices.phone` (given to the task as `DEVICE_CAPABILITIES`, JSON) and
+ * releases it. At the end of the task, whatever the outcome, the worker calls the sidecar's
+ * `POST /device/release` (idempotent) before removing it, so no phone stays locked.
+ *
+ * Worker config (`testdroid`): `cloudUrl`, `username`, `password` (the feature is enabled only
+ * with both), `image`. The build URL is signed with the run's Taskcluster credentials; the device
+ * session lasts `payload.maxRunTime` seconds. A loopback cloud URL (a simulator on the host)
+ * becomes the task network's gateway address.
+ */
+import { startSidecar, type Sidecar } from '../docker/sidecar.js';
+import { malformedPayload, resourceUnavailable, TaskError } from '../errors.js';
+import type { Feature, Outcome, TaskRun } from './feature.js';
+import { rootUrlForContainers } from './taskcluster-proxy.js';
+
+export interface TestdroidProxyDeps {
+  startSidecar: typeof startSidecar;
+  /** Asks the sidecar to release its device session; resolves with its answer. */
+  release: (sidecar: Sidecar) => Promise<string>;
+}
+
+const RELEASE_TIMEOUT_MS = 60_000;
+
+/** `POST http://<sidecar>/device/release` (idempotent on the proxy side). */
+export async function defaultRelease(sidecar: Sidecar): Promise<string> {
+  const res = await fetch(`http://${sidecar.ip}/device/release`, { method: 'POST', signal: AbortSignal.timeout(RELEASE_TIMEOUT_MS) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${res.status} ${text.slice(0, 300)}`);
+  return text;
+}
+
+export function createTestdroidProxy(deps: TestdroidProxyDeps = { startSidecar, release: defaultRelease }): Feature {
+  const sidecars = new WeakMap<TaskRun, Sidecar>();
+  return {
+    name: 'testdroidProxy',
+    isEnabled: (config) => Boolean(config.testdroid.username && config.testdroid.password),
+    isRequested: (task) => task.payload.features?.testdroidProxy === true,
+    async start(run) {
+      const devices = run.task.payload.capabilities?.devices;
+      if (!devices) {
+        throw malformedPayload(
+          'Device configuration must be supplied in task payload: testdroidProxy needs payload.capabilities.devices.phone, e.g. {"type":"flame","sims":"1","build":"https://...","memory":"319"}',
+        );
+      }
+      const phone = devices.phone;
+      if (typeof phone !== 'object' || phone === null) {
+        throw malformedPayload(
+          'Phone device configuration must be supplied in task payload: set payload.capabilities.devices.phone to {"type":"flame","sims":"1","build":"https://...","memory":"319"}',
+        );
+      }
+      const creds = run.credentials;
+      if (!creds) {
+        throw resourceUnavailable(
+          "testdroidProxy signs build URLs with the worker's Taskcluster credentials: set TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN",
+        );
+      }
+      const { testdroid, sidecarTimeoutMs } = run.config;
+      const env: Record<string, string> = {
+        TESTDROID_CLOUD_URL: `${rootUrlForContainers(testdroid.cloudUrl, run.network.gateway)}/`,
+        TESTDROID_USERNAME: testdroid.username ?? '',
+        TESTDROID_PASSWORD: testdroid.password ?? '',
+        TASKCLUSTER_CLIENT_ID: creds.clientId,
+        TASKCLUSTER_ACCESS_TOKEN: creds.accessToken,
+        DEVICE_TIMEOUT: String(run.task.payload.maxRunTime),
+      };
+      if (creds.certificate) env.TASKCLUSTER_CERTIFICATE = creds.certificate;
+      run.liveLog.info(`Starting the testdroid proxy (http://testdroid, phone ${JSON.stringify(phone)})`);
+      try {
+        const sidecar = await deps.startSidecar(run, {
+          image: testdroid.image,
+          alias: 'testdroid',
+          env,
+          readyPort: 80,
+          readyPath: '/',
+          timeoutMs: sidecarTimeoutMs,
+        });
+        sidecars.set(run, sidecar);
+      } catch (err) {
+        if (!(err instanceof TaskError)) throw err;
+        throw new TaskError(err.resolution, `Failed to initialize testdroid proxy service: ${err.message}`, { cause: err });
+      }
+      return { env: { DEVICE_CAPABILITIES: JSON.stringify(phone) } };
+    },
+    async stop(run: TaskRun, _outcome: Outcome) {
+      const sidecar = sidecars.get(run);
+      sidecars.delete(run);
+      if (!sidecar) return;
+      try {
+        const answer = await deps.release(sidecar);
+        run.log.info({ answer }, 'testdroid device released');
+      } catch (err) {
+        run.log.warn({ err: String(err) }, 'testdroid release failed');
+        run.liveLog.error(`Could not release the testdroid device session: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        await sidecar.stop();
+      }
+    },
+  };
+}
+
+export const testdroidProxy: Feature = createTestdroidProxy();
