@@ -35,7 +35,7 @@ function runIdArg(value: string): number {
 }
 
 async function run(taskFile: string, flags: RunFlags): Promise<number> {
-  const log = createOperatorLog({ debug: flags.debug === true, level: process.env.LOG_LEVEL });
+  const log = await createOperatorLog({ debug: flags.debug === true, level: process.env.LOG_LEVEL });
   const config = await loadConfig(flags.config);
   const task = toTaskDefinition(await readTaskFile(taskFile), { taskId: flags.taskId, runId: flags.runId, now: Date.now() });
   const env = process.env;

@@ -4,13 +4,15 @@
  * from the live log, which is the task author's.
  */
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
 
 export const REDACT = ['*.accessToken', '*.certificate', '*.password', 'accessToken', 'certificate', 'password', '*.env', 'env'];
 
-export function createOperatorLog(opts: { debug: boolean; level?: string }): Logger {
+export async function createOperatorLog(opts: { debug: boolean; level?: string }): Promise<Logger> {
   const level = opts.debug ? 'debug' : (opts.level ?? 'warn');
   const options = { name: 'docker-worker', level, redact: { paths: REDACT, censor: '[redacted]' } };
-  if (process.stderr.isTTY) return pino(options, pretty({ destination: 2, colorize: true }));
+  if (process.stderr.isTTY) {
+    const { default: pretty } = await import('pino-pretty');
+    return pino(options, pretty({ destination: 2, colorize: true }));
+  }
   return pino(options, pino.destination(2));
 }

@@ -4,7 +4,6 @@
  * keys.encryptedEnvPrivateKey, a file). Any broken rule → malformed-payload with the incident id and
  * no secret. Every decrypted value is redacted from the live log as `[secret]`.
  */
-import { decryptEnvVars, EncryptedEnvError } from '@docker-worker/encrypted-env';
 import { readFile } from 'node:fs/promises';
 import { internalError, malformedPayload } from '../errors.js';
 import { reservedEnv } from './env.js';
@@ -30,6 +29,8 @@ export const encryptedEnv: Feature = {
     const privateKey = await readKeyFile(keys.encryptedEnvPrivateKey, 'private key');
     const passphrase = keys.passphraseFile ? (await readKeyFile(keys.passphraseFile, 'passphrase file')).trim() : undefined;
     const plain = run.task.payload.env ?? {};
+    // Loaded on first use: OpenPGP is the heaviest import of the runner.
+    const { decryptEnvVars, EncryptedEnvError } = await import('@docker-worker/encrypted-env');
     let merged: Record<string, string>;
     try {
       merged = await decryptEnvVars({
