@@ -26,7 +26,7 @@ export function decryptCommand(program: Command, io: CliIo): void {
     .command('decrypt')
     .summary('check messages as the worker would (debugging)')
     .description(
-      'Decrypt and validate messages exactly as the worker does for a task with this id, and print the variable names (values only with --show-values). MESSAGE is a base64 message, a JSON array of them (as `encrypt --json` prints), or - to read them from standard input, one per line.',
+      'Decrypt and validate messages as the worker does for a task with this id (every rule; reserved names TASK_ID and RUN_ID; no payload.env), and print the variable names (values only with --show-values). MESSAGE is a base64 message, a JSON array of them (as `encrypt --json` prints), or - to read them from standard input, one per line.',
     )
     .argument('<message...>', 'base64 message(s), a JSON array of them, or - for standard input')
     .requiredOption('--key <file>', "the worker's armored private key (worker-private.asc)")
