@@ -83,7 +83,7 @@ export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<
       await liveLog.flush(opts.alias, prefix);
     })());
   try {
-    const ip = await waitUntilReady(run, containerId, opts, () => lines);
+    const ip = await waitUntilReady(run, containerId, opts, () => lines, () => copied);
     run.log.info({ alias: opts.alias, containerId, ip }, 'sidecar ready');
     return { alias: opts.alias, containerId, ip, lastLines: () => [...lines], stop };
   } catch (err) {
@@ -92,7 +92,13 @@ export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<
   }
 }
 
-async function waitUntilReady(run: TaskRun, id: string, opts: SidecarOptions, lines: () => string[]): Promise<string> {
+async function waitUntilReady(
+  run: TaskRun,
+  id: string,
+  opts: SidecarOptions,
+  lines: () => string[],
+  outputDone: () => Promise<void>,
+): Promise<string> {
   const deadline = run.clock.now() + opts.timeoutMs;
   const notReady = (why: string): TaskError =>
     failure(
@@ -100,7 +106,10 @@ async function waitUntilReady(run: TaskRun, id: string, opts: SidecarOptions, li
     );
   for (;;) {
     const state = await run.docker.inspectContainer(id, run.network.name);
-    if (!state.running) throw notReady(`exited with status ${state.exitCode} before it was ready`);
+    if (!state.running) {
+      await outputDone(); // it has stopped, so its output ends: quote all of it
+      throw notReady(`exited with status ${state.exitCode} before it was ready`);
+    }
     if (state.ip && (await probe(state.ip, opts))) return state.ip;
     if (run.clock.now() >= deadline) throw notReady(`did not answer on port ${opts.readyPort} within ${Math.round(opts.timeoutMs / 1000)}s`);
     await run.clock.sleep(opts.intervalMs ?? 100, run.signal);

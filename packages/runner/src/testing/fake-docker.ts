@@ -20,6 +20,8 @@ export class FakeDocker implements DockerClient {
   readonly images = new Set<string>(['debian:bookworm-slim']);
   /** What each task container prints and its exit code, unless a test exits it by hand. */
   script: { output: string; exitCode?: number } = { output: '', exitCode: 0 };
+  /** The address inspectContainer reports (tests point it at a loopback server). */
+  ip = '127.0.0.1';
   private next = 0;
 
   async ping(): Promise<void> {}
@@ -63,7 +65,7 @@ export class FakeDocker implements DockerClient {
   }
   async inspectContainer(id: string) {
     const c = this.get(id);
-    return { ip: '172.30.0.2', running: c.running, exitCode: 0 };
+    return { ip: this.ip, running: c.running, exitCode: c.running ? 0 : (this.script.exitCode ?? 137) };
   }
   async killContainer(id: string): Promise<void> {
     this.get(id).exit(137);

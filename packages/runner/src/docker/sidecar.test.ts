@@ -1,0 +1,64 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeDocker } from '../testing/fake-docker.js';
+import { fakeRun } from '../testing/fake-run.js';
+import { startSidecar } from './sidecar.js';
+
+let server: Server | undefined;
+afterEach(() => server?.close());
+
+async function loopbackServer(status: number): Promise<number> {
+  server = createServer((_req, res) => res.writeHead(status).end());
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  return (server.address() as AddressInfo).port;
+}
+
+function setup() {
+  const docker = new FakeDocker();
+  docker.images.add('side:1');
+  docker.script = { output: 'booting\n' }; // keeps running
+  const { run, clock } = fakeRun({ docker });
+  return { docker, run, clock };
+}
+
+describe('startSidecar', () => {
+  it('joins the task network under its alias and is ready once the path answers 2xx', async () => {
+    const { docker, run } = setup();
+    await run.createNetwork();
+    const port = await loopbackServer(200);
+    const sidecar = await startSidecar(run, { image: 'side:1', alias: 'side', env: { A: '1' }, readyPort: port, readyPath: '/health', timeoutMs: 5000 });
+    const [container] = [...docker.containers.values()];
+    expect(container?.spec).toMatchObject({ image: 'side:1', aliases: ['side'], network: run.network.name, env: { A: '1' } });
+    expect(container?.spec.labels['org.docker-worker.role']).toBe('sidecar');
+    await sidecar.stop();
+    await run.liveLog.close();
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(run.liveLog.path, 'utf8')).toContain('[side] booting\n');
+  });
+
+  it('gives up after timeoutMs on the run clock, with the sidecar log lines', async () => {
+    const { run, clock } = setup();
+    await run.createNetwork();
+    const port = await loopbackServer(503);
+    const started = startSidecar(run, { image: 'side:1', alias: 'side', readyPort: port, readyPath: '/', timeoutMs: 1000, intervalMs: 100 });
+    let error: unknown;
+    started.catch((err: unknown) => (error = err));
+    for (let i = 0; i < 50 && error === undefined; i++) await clock.advance(100);
+    expect(error).toMatchObject({ resolution: 'failed' });
+    expect((error as Error).message).toMatch(/the side sidecar \(side:1\) did not answer on port \d+ within 1s; its last log lines:\nbooting/);
+  });
+
+  it('fails at once when the sidecar exits, quoting its output', async () => {
+    const { docker, run } = setup();
+    docker.script = { output: 'missing PROXIED_SERVER\n', exitCode: 1 };
+    await run.createNetwork();
+    await expect(startSidecar(run, { image: 'side:1', alias: 'side', readyPort: 80, timeoutMs: 1000 })).rejects.toThrow(/exited with status 1 before it was ready; its last log lines:\nmissing PROXIED_SERVER/);
+  });
+
+  it('says how to get a missing image', async () => {
+    const { run } = setup();
+    await run.createNetwork();
+    await expect(startSidecar(run, { image: 'absent:1', alias: 'x', readyPort: 80, timeoutMs: 10 })).rejects.toMatchObject({ resolution: 'resource-unavailable' });
+  });
+});
