@@ -3,7 +3,7 @@
 // through that network's gateway). A second container on the network is the task.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +58,7 @@ const waitForProxy = `
 
 describe('taskcluster-proxy image', () => {
   beforeAll(async () => {
+    if (!existsSync(FAKE_CLI)) throw new Error(`${FAKE_CLI} is missing: run \`npx nx build fake-taskcluster\` first`);
     dir = mkdtempSync(join(tmpdir(), 'tc-proxy-e2e-'));
     writeFileSync(join(dir, 'clients.json'), JSON.stringify({ clients: [WORKER] }));
     const net = await docker.createNetwork({ Name: `dw-tcproxy-${session}`, Labels: labels(session) });
