@@ -154,6 +154,8 @@ key server.key
 dh none
 tls-auth ta.key 0
 keepalive 2 10
+# Several proxies (one per test, or a derived image) share the test's client certificate.
+duplicate-cn
 verb 3
 `;
 }

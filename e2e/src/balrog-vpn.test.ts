@@ -2,6 +2,10 @@
 // balrog on the --internal network A only through the proxy's tunnel; the fake balrog sees the VPN
 // client's tunnel address; the proxy's input checks fail with one line each; losing the VPN server
 // gives a clear 503 and openvpn dying makes the container exit non-zero.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demux, docker, labels, newSession, runToEnd, TEST_LABEL } from './docker.js';
@@ -11,6 +15,7 @@ import { BALROG_HOST, buildTestImages, execIn, fetchScript, NODE_IMAGE, PROXY_IM
 const session = newSession();
 let topo: VpnTopology;
 let proxy: Docker.Container;
+const TUN = { PathOnHost: '/dev/net/tun', PathInContainer: '/dev/net/tun', CgroupPermissions: 'rwm' };
 
 interface Answer {
   status: number;
@@ -107,6 +112,32 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
     expect(exitCode).toBe(1);
   });
 
+  it('works as a derived image with the VPN directory baked in (FROM + COPY vpn/ /vpn/)', async () => {
+    const ctx = mkdtempSync(join(tmpdir(), 'dw-balrog-derived-'));
+    const tag = `docker-worker-test/balrog-baked:${session}`;
+    try {
+      cpSync(topo.clientDir, join(ctx, 'vpn'), { recursive: true });
+      writeFileSync(join(ctx, 'Dockerfile'), `FROM ${PROXY_IMAGE}\nCOPY vpn/ /vpn/\n`);
+      const built = spawnSync('flock', ['/tmp/docker-worker-image-build.lock', 'docker', 'build', '-q', '--label', `${TEST_LABEL}=${session}`, '-t', tag, ctx], { encoding: 'utf8' });
+      expect(built.status, built.stderr).toBe(0);
+      const baked = await docker.createContainer({
+        Image: tag,
+        Labels: labels(session),
+        Env: [`PROXIED_SERVER=http://${BALROG_HOST}`],
+        HostConfig: { NetworkMode: topo.networkB, CapAdd: ['NET_ADMIN'], Devices: [TUN], ExtraHosts: topo.extraHosts },
+        NetworkingConfig: { EndpointsConfig: { [topo.networkB]: { Aliases: ['balrog-baked'] } } },
+      });
+      await baked.start();
+      const [answer] = await fromNetworkB([{ url: 'http://balrog-baked/api/x', headers: { authorization: 'Bearer t' } }]);
+      expect(answer?.status).toBe(200);
+      expect(JSON.parse(answer?.body ?? '')).toMatchObject({ balrog: 'fake', url: '/api/x' });
+      await baked.remove({ force: true });
+    } finally {
+      rmSync(ctx, { recursive: true, force: true });
+      await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+    }
+  });
+
   // Last: these break the tunnel for good.
   it('answers 503 with the reason once the VPN server stops', async () => {
     await topo.vpnServer.stop({ t: 2 });
@@ -125,7 +156,7 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
     const { output } = await runToEnd({ image: NODE_IMAGE, cmd: ['node', '-e', script], session, network: topo.networkB });
     const [answer, health] = output.trim().split('\n').map((l) => JSON.parse(l) as Answer);
     expect(answer?.status).toBe(503);
-    expect(answer?.body).toMatch(new RegExp(`^balrog-vpn-proxy: the VPN tunnel (is|went) down \\(reconnecting \\([a-z-]+\\)\\); cannot reach http://${BALROG_HOST.replace('.', '\\.')}\\n$`));
+    expect(answer?.body, answer?.body).toMatch(new RegExp(`^balrog-vpn-proxy: the VPN tunnel (is|went) down \\(reconnecting \\([a-z-]+\\)\\); cannot reach http://${BALROG_HOST.replace('.', '\\.')}\\n$`));
     expect(health?.status).toBe(503);
     expect(JSON.parse(health?.body ?? '')).toMatchObject({ ok: false, tunnel: { up: false } });
   });
