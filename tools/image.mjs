@@ -57,7 +57,7 @@ if (meta.entry !== undefined || existsSync(join(pkgDir, 'dist/cli.js'))) {
 }
 
 const tags = [`docker-worker/${name}:${version}`, `docker-worker/${name}:latest`];
-const args = ['-w', '/tmp/docker-worker-image-build.lock', 'docker', 'build', '-f', join(dir, 'Dockerfile')];
+const args = ['-w', '1800', '/tmp/docker-worker-image-build.lock', 'docker', 'build', '-f', join(dir, 'Dockerfile')];
 for (const t of tags) args.push('-t', t);
 args.push('--label', `org.opencontainers.image.version=${version}`, root);
 console.log(`image: building ${tags.join(', ')}`);

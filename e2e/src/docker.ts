@@ -10,6 +10,8 @@ export const docker = new Docker();
 
 /** Label key on everything the e2e suites create. */
 export const TEST_LABEL = 'org.docker-worker.test-session';
+/** The pid of the test process that created it: the start-up sweep only removes what dead runs left. */
+export const TEST_PID_LABEL = 'org.docker-worker.test-pid';
 
 /** A fresh session id per test file run; everything created is labelled with it. */
 export function newSession(): string {
@@ -17,19 +19,44 @@ export function newSession(): string {
 }
 
 export function labels(session: string): Record<string, string> {
-  return { [TEST_LABEL]: session };
+  return { [TEST_LABEL]: session, [TEST_PID_LABEL]: String(process.pid) };
 }
 
-/** Removes every container, network and volume carrying the session label (or any session). */
-export async function removeByLabel(session?: string): Promise<void> {
-  const label = session ? `${TEST_LABEL}=${session}` : TEST_LABEL;
+/** Removes every container, network and volume carrying the session label. */
+export async function removeByLabel(session: string): Promise<void> {
+  await removeWhere(`${TEST_LABEL}=${session}`, () => true);
+}
+
+/**
+ * Removes what test processes that are no longer alive left behind (a crashed or killed run).
+ * Resources of test runs still going on (another vitest run on this machine) are left alone.
+ */
+export async function removeLeftovers(): Promise<void> {
+  await removeWhere(TEST_LABEL, (l) => !alive(Number(l[TEST_PID_LABEL])));
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+type Labels = Record<string, string> | undefined;
+
+async function removeWhere(label: string, keep: (labels: Record<string, string>) => boolean): Promise<void> {
   const filters = JSON.stringify({ label: [label] });
-  const containers = await docker.listContainers({ all: true, filters });
+  const wanted = (l: Labels): boolean => keep(l ?? {});
+  const containers = (await docker.listContainers({ all: true, filters })).filter((c) => wanted(c.Labels));
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone)));
-  const networks = await docker.listNetworks({ filters });
+  const networks = (await docker.listNetworks({ filters })).filter((n) => wanted(n.Labels));
   await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(ignoreGone)));
   const { Volumes } = await docker.listVolumes({ filters });
-  await Promise.all((Volumes ?? []).map((v) => docker.getVolume(v.Name).remove({ force: true }).catch(ignoreGone)));
+  const volumes = (Volumes ?? []).filter((v) => wanted(v.Labels as Labels));
+  await Promise.all(volumes.map((v) => docker.getVolume(v.Name).remove({ force: true }).catch(ignoreGone)));
 }
 
 function ignoreGone(err: unknown): void {

@@ -1,10 +1,11 @@
-// Before and after the e2e suites: remove anything a previous (crashed) test run left behind.
-import { removeByLabel } from './docker.js';
+// Before and after the e2e suites: remove what earlier test runs that crashed or were killed
+// left behind. Each test file removes its own session's resources itself.
+import { removeLeftovers } from './docker.js';
 
 export async function setup(): Promise<void> {
-  await removeByLabel();
+  await removeLeftovers();
 }
 
 export async function teardown(): Promise<void> {
-  await removeByLabel();
+  await removeLeftovers();
 }
