@@ -2,14 +2,16 @@
 // exit statuses, maxRunTime, artifacts, caches, image pull failure and clean-up (also after a
 // SIGTERM and after a SIGKILLed worker).
 import { readFileSync, statSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newSession } from './docker.js';
-import { RunnerSession } from './runner-harness.js';
+import { RunnerSession, sweepStaleSessions } from './runner-harness.js';
 
 const session = new RunnerSession(`e2e-cli-${newSession()}`);
 const IMAGE = 'debian:bookworm-slim';
 const bash = (script: string) => ['/bin/bash', '-c', script];
 const task = (payload: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ payload: { image: IMAGE, maxRunTime: 60, ...payload }, ...extra });
+
+beforeAll(() => sweepStaleSessions('e2e-cli-', session.workerId));
 
 afterAll(async () => {
   await session.removeAll();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newSession } from './docker.js';
-import { RunnerSession } from './runner-harness.js';
+import { RunnerSession, sweepStaleSessions } from './runner-harness.js';
 
 const id = newSession();
 let session: RunnerSession;
@@ -27,6 +27,7 @@ beforeAll(async () => {
   const keyFile = join(probe.dir, 'worker-private.asc');
   writeFileSync(keyFile, keys.privateKey, { mode: 0o600 });
   session = new RunnerSession(`e2e-feat-${id}`, { keys: { encryptedEnvPrivateKey: keyFile } });
+  await sweepStaleSessions('e2e-feat-', session.workerId);
 });
 
 afterAll(async () => {

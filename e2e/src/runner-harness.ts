@@ -100,3 +100,27 @@ export class RunnerSession {
     throw new Error(`task container of ${taskId} never ran`);
   }
 }
+
+/**
+ * Removes what runner e2e sessions that crashed left behind (their worker ids start with `prefix`):
+ * containers and networks whose owner process is gone, and their cache volumes, except `keep`'s.
+ */
+export async function sweepStaleSessions(prefix: string, keep: string): Promise<void> {
+  const filters = JSON.stringify({ label: ['org.docker-worker.managed=true'] });
+  const stale = (labels: Record<string, string> | undefined): boolean => {
+    const worker = labels?.[WORKER_LABEL] ?? '';
+    if (!worker.startsWith(prefix) || worker === keep) return false;
+    const pid = Number((labels?.['org.docker-worker.owner'] ?? '').split('/').pop());
+    if (!Number.isInteger(pid) || pid <= 0) return true;
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  for (const c of await docker.listContainers({ all: true, filters })) if (stale(c.Labels)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  for (const n of await docker.listNetworks({ filters })) if (stale(n.Labels)) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  const { Volumes } = await docker.listVolumes({ filters });
+  for (const v of Volumes ?? []) if (stale(v.Labels ?? undefined)) await docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
+}

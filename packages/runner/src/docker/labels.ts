@@ -60,9 +60,14 @@ export async function removeByLabels(docker: DockerClient, filters: string[], ke
   return removed;
 }
 
-/** Removes what one run created. */
+/** Removes what one run created (only this process's: a concurrent run of the same task is not touched). */
 export function removeRun(docker: DockerClient, id: RunIdentity): Promise<number> {
-  return removeByLabels(docker, [`${LABEL.workerId}=${id.workerId}`, `${LABEL.taskId}=${id.taskId}`, `${LABEL.runId}=${id.runId}`]);
+  return removeByLabels(docker, [
+    `${LABEL.workerId}=${id.workerId}`,
+    `${LABEL.taskId}=${id.taskId}`,
+    `${LABEL.runId}=${id.runId}`,
+    `${LABEL.owner}=${id.owner}`,
+  ]);
 }
 
 function isAlive(pid: number): boolean {

@@ -12,9 +12,15 @@ import type { Feature } from './feature.js';
 import { createTestdroidProxy, testdroidProxy } from './testdroid-proxy.js';
 
 const phone = { type: 'flame', sims: '1', build: 'https://queue.example/b2g.zip', memory: '319' };
-const testdroid = { cloudUrl: 'http://127.0.0.1:4567', username: 'ci@example.com', password: 'testdroid-secret' };
+const testdroid = {
+  cloudUrl: 'http://127.0.0.1:4567',
+  username: 'ci@example.com',
+  password: 'testdroid-secret',
+};
 const credentials = { clientId: 'worker/w1', accessToken: 'worker-token', certificate: '{"version":1}' };
-const requested = { payload: { features: { testdroidProxy: true }, capabilities: { devices: { phone } }, maxRunTime: 900 } };
+const requested = {
+  payload: { features: { testdroidProxy: true }, capabilities: { devices: { phone } }, maxRunTime: 900 },
+};
 
 /** A feature whose sidecar is recorded instead of started, and whose release calls are recorded. */
 function recording(opts: { releaseFails?: boolean; sidecarFails?: boolean } = {}) {
@@ -23,7 +29,10 @@ function recording(opts: { releaseFails?: boolean; sidecarFails?: boolean } = {}
   const feature = createTestdroidProxy({
     startSidecar: async (_run, options) => {
       started.push(options);
-      if (opts.sidecarFails) throw failure('the testdroid sidecar (img) exited with status 64 before it was ready; its last log lines:\ntestdroid-proxy: missing --username');
+      if (opts.sidecarFails)
+        throw failure(
+          'the testdroid sidecar (img) exited with status 64 before it was ready; its last log lines:\ntestdroid-proxy: missing --username',
+        );
       const sidecar: Sidecar = {
         alias: options.alias,
         containerId: 'c-testdroid',
@@ -78,11 +87,21 @@ describe('testdroidProxy', () => {
   });
 
   it.each([
-    [{ capabilities: {} }, /^Device configuration must be supplied in task payload: testdroidProxy needs payload\.capabilities\.devices\.phone/],
-    [{ capabilities: { devices: { kvm: true } } }, /^Phone device configuration must be supplied in task payload/],
+    [
+      { capabilities: {} },
+      /^Device configuration must be supplied in task payload: testdroidProxy needs payload\.capabilities\.devices\.phone/,
+    ],
+    [
+      { capabilities: { devices: { kvm: true } } },
+      /^Phone device configuration must be supplied in task payload/,
+    ],
   ])('refuses %j as malformed-payload, starting nothing', async (over, message) => {
     const { feature, started } = recording();
-    const { run } = fakeRun({ config: { testdroid }, credentials, payload: { ...requested.payload, ...over } });
+    const { run } = fakeRun({
+      config: { testdroid },
+      credentials,
+      payload: { ...requested.payload, ...over },
+    });
     await run.createNetwork();
     const err = await feature.start(run).catch((e: unknown) => e);
     expect(err).toMatchObject({ resolution: 'malformed-payload', message: expect.stringMatching(message) });
@@ -102,7 +121,9 @@ describe('testdroidProxy', () => {
     await run.createNetwork();
     await expect(feature.start(run)).rejects.toMatchObject({
       resolution: 'failed',
-      message: expect.stringMatching(/^Failed to initialize testdroid proxy service: .*\ntestdroid-proxy: missing --username$/),
+      message: expect.stringMatching(
+        /^Failed to initialize testdroid proxy service: .*\ntestdroid-proxy: missing --username$/,
+      ),
     });
   });
 
@@ -111,7 +132,13 @@ describe('testdroidProxy', () => {
     const docker = new FakeDocker();
     docker.script = { output: 'task failing on purpose\n', exitCode: 3 };
     const { run } = fakeRun({ docker, config: { testdroid }, credentials, ...requested });
-    const image: Feature = { name: 'image', isEnabled: () => true, isRequested: () => true, start: async () => ({ image: 'sha256:x' }), stop: async () => {} };
+    const image: Feature = {
+      name: 'image',
+      isEnabled: () => true,
+      isRequested: () => true,
+      start: async () => ({ image: 'sha256:x' }),
+      stop: async () => {},
+    };
     const outcome = await runTask(run, [image, feature]);
     expect(outcome, outcome.error?.message).toMatchObject({ state: 'failed', exitCode: 3 });
     expect(events).toEqual(['release 172.30.0.9', 'sidecar removed']);
@@ -125,7 +152,9 @@ describe('testdroidProxy', () => {
     await feature.stop(run, { state: 'completed', reasonResolved: 'completed', exitCode: 0, durationMs: 1 });
     expect(events).toEqual(['release 172.30.0.9', 'sidecar removed']);
     await run.liveLog.close();
-    expect(readFileSync(join(dir, 'live.log'), 'utf8')).toContain('Could not release the testdroid device session: connect ECONNREFUSED 172.30.0.9:80');
+    expect(readFileSync(join(dir, 'live.log'), 'utf8')).toContain(
+      'Could not release the testdroid device session: connect ECONNREFUSED 172.30.0.9:80',
+    );
   });
 
   it('the default release POSTs /device/release to the sidecar', async () => {
@@ -139,13 +168,24 @@ describe('testdroidProxy', () => {
       const { port } = server.address() as AddressInfo;
       let removed = false;
       const feature = createTestdroidProxy({
-        startSidecar: async () => ({ alias: 'testdroid', containerId: 'c', ip: `127.0.0.1:${port}`, lastLines: () => [], stop: async () => void (removed = true) }),
+        startSidecar: async () => ({
+          alias: 'testdroid',
+          containerId: 'c',
+          ip: `127.0.0.1:${port}`,
+          lastLines: () => [],
+          stop: async () => void (removed = true),
+        }),
         release: (await import('./testdroid-proxy.js')).defaultRelease,
       });
       const { run } = fakeRun({ config: { testdroid }, credentials, ...requested });
       await run.createNetwork();
       await feature.start(run);
-      await feature.stop(run, { state: 'exception', reasonResolved: 'internal-error', exitCode: null, durationMs: 1 });
+      await feature.stop(run, {
+        state: 'exception',
+        reasonResolved: 'internal-error',
+        exitCode: null,
+        durationMs: 1,
+      });
       expect(seen).toEqual(['POST /device/release']);
       expect(removed).toBe(true);
     } finally {

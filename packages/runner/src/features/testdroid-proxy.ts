@@ -26,13 +26,18 @@ const RELEASE_TIMEOUT_MS = 60_000;
 
 /** `POST http://<sidecar>/device/release` (idempotent on the proxy side). */
 export async function defaultRelease(sidecar: Sidecar): Promise<string> {
-  const res = await fetch(`http://${sidecar.ip}/device/release`, { method: 'POST', signal: AbortSignal.timeout(RELEASE_TIMEOUT_MS) });
+  const res = await fetch(`http://${sidecar.ip}/device/release`, {
+    method: 'POST',
+    signal: AbortSignal.timeout(RELEASE_TIMEOUT_MS),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${res.status} ${text.slice(0, 300)}`);
   return text;
 }
 
-export function createTestdroidProxy(deps: TestdroidProxyDeps = { startSidecar, release: defaultRelease }): Feature {
+export function createTestdroidProxy(
+  deps: TestdroidProxyDeps = { startSidecar, release: defaultRelease },
+): Feature {
   const sidecars = new WeakMap<TaskRun, Sidecar>();
   return {
     name: 'testdroidProxy',
@@ -80,7 +85,9 @@ export function createTestdroidProxy(deps: TestdroidProxyDeps = { startSidecar, 
         sidecars.set(run, sidecar);
       } catch (err) {
         if (!(err instanceof TaskError)) throw err;
-        throw new TaskError(err.resolution, `Failed to initialize testdroid proxy service: ${err.message}`, { cause: err });
+        throw new TaskError(err.resolution, `Failed to initialize testdroid proxy service: ${err.message}`, {
+          cause: err,
+        });
       }
       return { env: { DEVICE_CAPABILITIES: JSON.stringify(phone) } };
     },
@@ -93,7 +100,9 @@ export function createTestdroidProxy(deps: TestdroidProxyDeps = { startSidecar, 
         run.log.info({ answer }, 'testdroid device released');
       } catch (err) {
         run.log.warn({ err: String(err) }, 'testdroid release failed');
-        run.liveLog.error(`Could not release the testdroid device session: ${err instanceof Error ? err.message : String(err)}`);
+        run.liveLog.error(
+          `Could not release the testdroid device session: ${err instanceof Error ? err.message : String(err)}`,
+        );
       } finally {
         await sidecar.stop();
       }

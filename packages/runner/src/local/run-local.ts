@@ -60,5 +60,6 @@ export async function runLocalTask(opts: LocalRunOptions): Promise<LocalRunResul
   });
   opts.onRun?.(run);
   const outcome = await runTask(run, opts.features ?? builtinFeatures);
+  await liveLog.close(); // normally closed by the live-log feature; not if the run failed before it started
   return { taskId: task.taskId, runId: task.runId, ...outcome, artifacts: [...artifacts.records], artifactErrors: [...artifacts.errors] };
 }
