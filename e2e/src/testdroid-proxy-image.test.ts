@@ -48,7 +48,11 @@ async function asTask(script: string): Promise<Record<string, unknown>> {
   `;
   const { exitCode, output } = await runToEnd({
     image: NODE,
-    cmd: ['node', '-e', `${prelude}(async () => { await ready(); ${script} })().catch((e) => { console.error(String(e)); process.exit(1); });`],
+    cmd: [
+      'node',
+      '-e',
+      `${prelude}(async () => { await ready(); ${script} })().catch((e) => { console.error(String(e)); process.exit(1); });`,
+    ],
     session,
     network: networkId,
   });
@@ -98,12 +102,21 @@ describe('testdroid-proxy image', () => {
     `);
     expect(out.device).toMatchObject({
       status: 200,
-      json: { device: { id: 1 }, proxyHost: '10.1.2.9', proxies: { adb: { type: 'adb' }, marionette: { type: 'marionette' } } },
+      json: {
+        device: { id: 1 },
+        proxyHost: '10.1.2.9',
+        proxies: { adb: { type: 'adb' }, marionette: { type: 'marionette' } },
+      },
     });
-    expect(out.properties).toMatchObject({ status: 200, json: { codename: 'flame', sims: '1', build_identifier: `319_${BUILD}` } });
+    expect(out.properties).toMatchObject({
+      status: 200,
+      json: { codename: 'flame', sims: '1', build_identifier: `319_${BUILD}` },
+    });
     expect(out.release).toMatchObject({ status: 200, text: 'Device released' });
     expect(out.again).toMatchObject({ status: 200, text: 'No device session to release' });
-    expect(cloud.sessions).toEqual([expect.objectContaining({ deviceId: 1, timeoutSec: 600, state: 'released' })]);
+    expect(cloud.sessions).toEqual([
+      expect.objectContaining({ deviceId: 1, timeoutSec: 600, state: 'released' }),
+    ]);
     const logs = await logsOf(proxy);
     expect(logs).toContain('"msg":"device session released"');
     expect(logs).not.toContain(PASSWORD);
@@ -122,7 +135,9 @@ describe('testdroid-proxy image', () => {
     const run = cloud.runs.at(-1);
     expect(run?.deviceIds).toEqual([2]);
     const param = (key: string) => run?.parameters.find((p) => p.key === key)?.value;
-    expect(param('FLAME_ZIP_URL')).toMatch(new RegExp(`^${BUILD.replace(/[.?/]/g, '\\$&')}\\?bewit=[\\w-]+$`));
+    expect(param('FLAME_ZIP_URL')).toMatch(
+      new RegExp(`^${BUILD.replace(/[.?/]/g, '\\$&')}\\?bewit=[\\w-]+$`),
+    );
     expect([param('MEM_TOTAL'), param('BUILD_LABEL')]).toEqual(['1024', `1024_${BUILD}`]);
     expect(cloud.activeSessions()).toHaveLength(0);
     await proxy.remove({ force: true });

@@ -4,7 +4,13 @@
 // gets a device through http://testdroid, and the worker releases the session at the end even
 // when the task fails or runs out of time; a missing build on every device goes through the flash
 // path; a cloud that is down gives the task a clear error in its log.
-import { buildConfig, createDockerClient, runLocalTask, systemClock, toTaskDefinition } from '@docker-worker/runner';
+import {
+  buildConfig,
+  createDockerClient,
+  runLocalTask,
+  systemClock,
+  toTaskDefinition,
+} from '@docker-worker/runner';
 import type { LocalRunResult } from '@docker-worker/runner';
 import { startSimulatedCloud, type SimulatedCloud } from '@docker-worker/testdroid-proxy/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -99,9 +105,20 @@ describe('testdroidProxy through the runner', () => {
     await cloud?.close();
     rmSync(workDir, { recursive: true, force: true });
     const filters = JSON.stringify({ label: [`${WORKER_LABEL}=${workerId}`] });
-    const left = [...(await docker.listContainers({ all: true, filters })), ...(await docker.listNetworks({ filters }))];
-    for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+    const left = [
+      ...(await docker.listContainers({ all: true, filters })),
+      ...(await docker.listNetworks({ filters })),
+    ];
+    for (const c of await docker.listContainers({ all: true, filters }))
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    for (const n of await docker.listNetworks({ filters }))
+      await docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
     expect(left).toHaveLength(0);
   });
 
@@ -113,7 +130,10 @@ describe('testdroidProxy through the runner', () => {
     expect(r, r.log).toMatchObject({ state: 'failed', exitCode: 1 });
     expect(printed(r.log, 'CAPS')).toEqual([phone]);
     expect(printed(r.log, 'DEVICE')).toEqual([
-      { status: 200, body: expect.objectContaining({ device: expect.objectContaining({ id: 1 }), proxyHost: '10.1.2.9' }) },
+      {
+        status: 200,
+        body: expect.objectContaining({ device: expect.objectContaining({ id: 1 }), proxyHost: '10.1.2.9' }),
+      },
     ]);
     const sessions = cloud.sessions.slice(before);
     expect(sessions).toEqual([expect.objectContaining({ deviceId: 1, timeoutSec: 180, state: 'released' })]);
@@ -126,7 +146,9 @@ describe('testdroidProxy through the runner', () => {
     const r = await runTask(task(phone, "console.log('HOLDING'); setInterval(() => {}, 1000);", 15));
     expect(r, r.log).toMatchObject({ state: 'failed' });
     expect(r.log).toContain('HOLDING');
-    expect(cloud.sessions.slice(before)).toEqual([expect.objectContaining({ deviceId: 1, timeoutSec: 15, state: 'released' })]);
+    expect(cloud.sessions.slice(before)).toEqual([
+      expect.objectContaining({ deviceId: 1, timeoutSec: 15, state: 'released' }),
+    ]);
   });
 
   it('flashes a device when none runs the build, then the task gets a session on it', async () => {
@@ -134,11 +156,15 @@ describe('testdroidProxy through the runner', () => {
     const flashPhone = { type: 'flame', sims: '2', build: BUILD, memory: '1024' };
     const r = await runTask(task(flashPhone, ''));
     expect(r, r.log).toMatchObject({ state: 'completed', exitCode: 0 });
-    expect(printed(r.log, 'DEVICE')).toEqual([{ status: 200, body: expect.objectContaining({ device: expect.objectContaining({ id: 2 }) }) }]);
+    expect(printed(r.log, 'DEVICE')).toEqual([
+      { status: 200, body: expect.objectContaining({ device: expect.objectContaining({ id: 2 }) }) },
+    ]);
     const run = cloud.runs.at(-1);
     expect(run?.parameters.find((p) => p.key === 'BUILD_LABEL')?.value).toBe(`1024_${BUILD}`);
     expect(run?.parameters.find((p) => p.key === 'FLAME_ZIP_URL')?.value).toMatch(/\?bewit=[\w-]+$/);
-    expect(cloud.sessions.slice(before)).toEqual([expect.objectContaining({ deviceId: 2, state: 'released' })]);
+    expect(cloud.sessions.slice(before)).toEqual([
+      expect.objectContaining({ deviceId: 2, state: 'released' }),
+    ]);
   });
 
   it('refuses a task without phone capabilities as malformed-payload, starting no sidecar', async () => {
@@ -156,6 +182,8 @@ describe('testdroidProxy through the runner', () => {
     expect(r, r.log).toMatchObject({ state: 'failed', exitCode: 1 });
     const [answer] = printed(r.log, 'DEVICE') as { status: number; body: { message: string } }[];
     expect(answer?.status).toBe(500);
-    expect(answer?.body.message).toMatch(/^Testdroid cloud at http:\/\/\d+\.\d+\.\d+\.\d+:\d+\/ is unreachable \(POST oauth\/token, 4 attempts\): ECONNREFUSED$/);
+    expect(answer?.body.message).toMatch(
+      /^Testdroid cloud at http:\/\/\d+\.\d+\.\d+\.\d+:\d+\/ is unreachable \(POST oauth\/token, 4 attempts\): ECONNREFUSED$/,
+    );
   });
 });

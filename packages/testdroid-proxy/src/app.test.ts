@@ -37,7 +37,13 @@ async function setup(sim: Omit<SimulatedCloudOptions, 'now'> = {}) {
   });
   closers.push(() => cloud.close());
   const log = pino({ level: 'silent' });
-  const client = new TestdroidClient({ cloudUrl: cloud.url, username: 'user@example.com', password: 'sim-password', now: clock.now, sleep: async () => undefined });
+  const client = new TestdroidClient({
+    cloudUrl: cloud.url,
+    username: 'user@example.com',
+    password: 'sim-password',
+    now: clock.now,
+    sleep: async () => undefined,
+  });
   const devices = new DeviceManager({
     cloud: client,
     log,
@@ -80,24 +86,39 @@ describe('createApp', () => {
 
   it.each([
     [{ type: 'flame', build: BUILD }, 'memory', '"memory" is required (a string)'],
-    [{ ...wanted, colour: 'red' }, 'colour', '"colour" is not allowed; allowed: type, build, memory, sims, imei, phone_number'],
+    [
+      { ...wanted, colour: 'red' },
+      'colour',
+      '"colour" is not allowed; allowed: type, build, memory, sims, imei, phone_number',
+    ],
     [{ ...wanted, sims: 1 }, 'sims', '"sims" must be a string'],
     [{ ...wanted, type: '' }, 'type', '"type" must not be empty'],
   ])('rejects %j with 400 naming the field', async (body, field, message) => {
     const { call, cloud } = await setup();
     const res = await call('POST', '/device', body);
     expect(res.status).toBe(400);
-    expect(res.json).toEqual({ statusCode: 400, error: 'Bad Request', message, validation: { source: 'payload', keys: [field] } });
+    expect(res.json).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message,
+      validation: { source: 'payload', keys: [field] },
+    });
     expect(cloud.callsTo('POST', 'api/v2/me/device-sessions')).toHaveLength(0);
   });
 
   it('rejects a body that is not JSON, none, or not an object, with one clear line', async () => {
     const { call } = await setup();
-    expect((await call('POST', '/device', 'type=flame')).json).toMatchObject({ statusCode: 400, message: 'The request body is not valid JSON' });
+    expect((await call('POST', '/device', 'type=flame')).json).toMatchObject({
+      statusCode: 400,
+      message: 'The request body is not valid JSON',
+    });
     const none = await call('POST', '/device');
     expect([none.status, none.json.message]).toEqual([400, '"type" is required (a string)']);
     const list = await call('POST', '/device', '[1]');
-    expect([list.status, list.json.message]).toEqual([400, 'The body must be a JSON object like {"type":"flame","memory":"319","build":"https://..."}']);
+    expect([list.status, list.json.message]).toEqual([
+      400,
+      'The body must be a JSON object like {"type":"flame","memory":"319","build":"https://..."}',
+    ]);
   });
 
   it('acquires a device, reports it, flattens its properties and releases it (twice is fine)', async () => {
@@ -105,12 +126,18 @@ describe('createApp', () => {
     const got = await call('POST', '/device', wanted);
     expect(got.status).toBe(200);
     expect(Object.keys(got.json)).toEqual(['session', 'device', 'proxies', 'proxyHost']);
-    expect(got.json).toMatchObject({ device: { id: 5 }, proxyHost: '10.1.2.9', proxies: { adb: { type: 'adb' }, marionette: { type: 'marionette' } } });
+    expect(got.json).toMatchObject({
+      device: { id: 5 },
+      proxyHost: '10.1.2.9',
+      proxies: { adb: { type: 'adb' }, marionette: { type: 'marionette' } },
+    });
     expect((await call('GET', '/device')).json).toMatchObject({ state: 'ready', device: { id: 5 } });
 
     const again = await call('POST', '/device', wanted);
     expect(again.status).toBe(409);
-    expect(again.json.message).toBe('A device session is already active; POST /device/release before requesting another device');
+    expect(again.json.message).toBe(
+      'A device session is already active; POST /device/release before requesting another device',
+    );
 
     const props = await call('GET', '/device/properties');
     expect(props.json).toEqual({
@@ -154,13 +181,18 @@ describe('createApp', () => {
     await cloud.close();
     const res = await call('POST', '/device', wanted);
     expect(res.status).toBe(500);
-    expect(res.json.message).toMatch(/^Testdroid cloud at http:\/\/127\.0\.0\.1:\d+\/ is unreachable \(POST oauth\/token, 4 attempts\): ECONNREFUSED$/);
+    expect(res.json.message).toMatch(
+      /^Testdroid cloud at http:\/\/127\.0\.0\.1:\d+\/ is unreachable \(POST oauth\/token, 4 attempts\): ECONNREFUSED$/,
+    );
     expect(res.json.error).toBe(`Error: ${String(res.json.message)}`);
     expect((await call('GET', '/device')).json).toEqual({ state: 'failed', error: res.json.message });
   });
 
   it('answers 404 for unknown routes', async () => {
     const { call } = await setup();
-    expect((await call('GET', '/nope')).json).toMatchObject({ statusCode: 404, message: 'No route GET /nope; see the testdroid-proxy README' });
+    expect((await call('GET', '/nope')).json).toMatchObject({
+      statusCode: 404,
+      message: 'No route GET /nope; see the testdroid-proxy README',
+    });
   });
 });

@@ -25,7 +25,9 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use((req, res, next) => {
-    res.on('finish', () => deps.log.info({ method: req.method, url: req.originalUrl, status: res.statusCode }, 'request'));
+    res.on('finish', () =>
+      deps.log.info({ method: req.method, url: req.originalUrl, status: res.statusCode }, 'request'),
+    );
     next();
   });
   // any content type: a task's `curl -d` without a JSON content-type still works
@@ -49,7 +51,8 @@ export function createApp(deps: AppDeps): Express {
 function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {
     const status = statusOf(err);
-    const message = status === 400 && isBodyParseError(err) ? 'The request body is not valid JSON' : messageOf(err);
+    const message =
+      status === 400 && isBodyParseError(err) ? 'The request body is not valid JSON' : messageOf(err);
     if (status >= 500) log.error({ err: message }, 'request failed');
     const details = err instanceof HttpError ? err.details : undefined;
     res.status(status).json({
@@ -64,7 +67,9 @@ function errorHandler(log: Logger): ErrorRequestHandler {
 
 function statusOf(err: unknown): number {
   if (err instanceof HttpError) return err.status;
-  const status = (err as { status?: unknown; statusCode?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode;
+  const status =
+    (err as { status?: unknown; statusCode?: unknown }).status ??
+    (err as { statusCode?: unknown }).statusCode;
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
 }
 

@@ -17,13 +17,19 @@ const program = new Command('testdroid-proxy')
   .option('--cloud-url <url>', 'Testdroid cloud base URL (env TESTDROID_CLOUD_URL)')
   .option('--username <name>', 'Testdroid user (env TESTDROID_USERNAME)')
   .option('--password <password>', 'Testdroid password; prefer env TESTDROID_PASSWORD')
-  .option('--taskcluster-client-id <id>', 'worker clientId for signing build URLs (env TASKCLUSTER_CLIENT_ID)')
+  .option(
+    '--taskcluster-client-id <id>',
+    'worker clientId for signing build URLs (env TASKCLUSTER_CLIENT_ID)',
+  )
   .option('--taskcluster-access-token <token>', 'prefer env TASKCLUSTER_ACCESS_TOKEN')
   .option('--taskcluster-certificate <json>', 'for temporary credentials (env TASKCLUSTER_CERTIFICATE)')
   .option('--device-timeout <seconds>', "device session timeout: the task's maxRunTime (env DEVICE_TIMEOUT)")
   .option('--port <port>', 'port to listen on (env PORT, default 80)')
   .option('--host <address>', 'address to listen on (env HOST, default 0.0.0.0)')
-  .option('--proxy-host <host>', 'host of the adb/marionette proxies (env TESTDROID_PROXY_HOST, default 10.1.2.9)')
+  .option(
+    '--proxy-host <host>',
+    'host of the adb/marionette proxies (env TESTDROID_PROXY_HOST, default 10.1.2.9)',
+  )
   .option('--log-level <level>', 'pino level (env LOG_LEVEL, default info)')
   .showHelpAfterError();
 
@@ -39,7 +45,11 @@ try {
 }
 
 const log = createLogger({ level: config.logLevel });
-const cloud = new TestdroidClient({ cloudUrl: config.cloudUrl, username: config.username, password: config.password });
+const cloud = new TestdroidClient({
+  cloudUrl: config.cloudUrl,
+  username: config.username,
+  password: config.password,
+});
 const devices = new DeviceManager({
   cloud,
   log,
@@ -59,7 +69,14 @@ server.on('error', (err) => {
   process.exit(1);
 });
 server.listen(config.port, config.host, () => {
-  log.info({ port: config.port, cloudUrl: new URL(config.cloudUrl).origin, deviceTimeoutSec: config.deviceTimeoutSec }, 'listening');
+  log.info(
+    {
+      port: config.port,
+      cloudUrl: new URL(config.cloudUrl).origin,
+      deviceTimeoutSec: config.deviceTimeoutSec,
+    },
+    'listening',
+  );
 });
 
 const shutdown = (): void => {

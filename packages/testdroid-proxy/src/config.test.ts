@@ -26,15 +26,24 @@ describe('resolveConfig', () => {
   });
 
   it('lets options win over the environment', () => {
-    const c = resolveConfig({ deviceTimeout: '60', port: '8080', taskclusterCertificate: '{"version":1}' }, env);
+    const c = resolveConfig(
+      { deviceTimeout: '60', port: '8080', taskclusterCertificate: '{"version":1}' },
+      env,
+    );
     expect([c.deviceTimeoutSec, c.port, c.taskcluster.certificate]).toEqual([60, 8080, '{"version":1}']);
   });
 
   it.each([
     [{ TESTDROID_PASSWORD: '' }, 'missing --password (or env TESTDROID_PASSWORD)'],
     [{ DEVICE_TIMEOUT: '1.5' }, '--device-timeout must be an integer from 1 to 604800, got "1.5"'],
-    [{ TESTDROID_CLOUD_URL: 'ftp://x/' }, '--cloud-url must be an http(s) URL like https://cloud.testdroid.com/'],
-    [{ TASKCLUSTER_CERTIFICATE: '{' }, '--taskcluster-certificate must be the certificate JSON exactly as issued'],
+    [
+      { TESTDROID_CLOUD_URL: 'ftp://x/' },
+      '--cloud-url must be an http(s) URL like https://cloud.testdroid.com/',
+    ],
+    [
+      { TASKCLUSTER_CERTIFICATE: '{' },
+      '--taskcluster-certificate must be the certificate JSON exactly as issued',
+    ],
   ])('refuses %j in one line', (over, message) => {
     expect(() => resolveConfig({}, { ...env, ...over })).toThrow(message);
   });

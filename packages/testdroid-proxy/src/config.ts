@@ -15,11 +15,22 @@ export interface ProxyConfig {
   logLevel: string;
 }
 
-export type RawOptions = Partial<Record<
-  'cloudUrl' | 'username' | 'password' | 'taskclusterClientId' | 'taskclusterAccessToken' | 'taskclusterCertificate'
-  | 'deviceTimeout' | 'port' | 'host' | 'proxyHost' | 'logLevel',
-  string
->>;
+export type RawOptions = Partial<
+  Record<
+    | 'cloudUrl'
+    | 'username'
+    | 'password'
+    | 'taskclusterClientId'
+    | 'taskclusterAccessToken'
+    | 'taskclusterCertificate'
+    | 'deviceTimeout'
+    | 'port'
+    | 'host'
+    | 'proxyHost'
+    | 'logLevel',
+    string
+  >
+>;
 
 /** Option → environment variable. */
 export const ENV: Readonly<Record<keyof RawOptions, string>> = {
@@ -40,7 +51,10 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export function resolveConfig(options: RawOptions, env: Readonly<Record<string, string | undefined>>): ProxyConfig {
+export function resolveConfig(
+  options: RawOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): ProxyConfig {
   const get = (key: keyof RawOptions): string | undefined => {
     const v = options[key] ?? env[ENV[key]];
     return v === undefined || v === '' ? undefined : v;
@@ -66,7 +80,8 @@ export function resolveConfig(options: RawOptions, env: Readonly<Record<string, 
 
   const integer = (key: keyof RawOptions, value: string, min: number, max: number): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || n < min || n > max) throw new ConfigError(`${flag(key)} must be an integer from ${min} to ${max}, got "${value}"`);
+    if (!/^\d+$/.test(value) || n < min || n > max)
+      throw new ConfigError(`${flag(key)} must be an integer from ${min} to ${max}, got "${value}"`);
     return n;
   };
 
@@ -75,7 +90,9 @@ export function resolveConfig(options: RawOptions, env: Readonly<Record<string, 
     try {
       JSON.parse(certificate);
     } catch {
-      throw new ConfigError(`${flag('taskclusterCertificate')} must be the certificate JSON exactly as issued`);
+      throw new ConfigError(
+        `${flag('taskclusterCertificate')} must be the certificate JSON exactly as issued`,
+      );
     }
   }
 

@@ -20,6 +20,10 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(options: LoggerOptions = {}, destination?: pino.DestinationStream): Logger {
-  const opts: LoggerOptions = { name: 'testdroid-proxy', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, ...options };
+  const opts: LoggerOptions = {
+    name: 'testdroid-proxy',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    ...options,
+  };
   return destination ? pino(opts, destination) : pino(opts);
 }

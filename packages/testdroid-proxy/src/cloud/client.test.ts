@@ -43,7 +43,11 @@ describe('TestdroidClient', () => {
     await client.getDevices();
     const logins = cloud.callsTo('POST', 'oauth/token');
     expect(logins).toHaveLength(1);
-    expect(logins[0]?.body).toMatchObject({ client_id: 'testdroid-cloud-api', grant_type: 'password', username: USER });
+    expect(logins[0]?.body).toMatchObject({
+      client_id: 'testdroid-cloud-api',
+      grant_type: 'password',
+      username: USER,
+    });
     expect(cloud.callsTo('GET', 'api/v2/devices').every((c) => c.status === 200)).toBe(true);
   });
 
@@ -62,7 +66,10 @@ describe('TestdroidClient', () => {
     cloud.expireAccessTokens();
     expect(await client.getDevices()).toHaveLength(3);
     expect(cloud.callsTo('GET', 'api/v2/devices').map((c) => c.status)).toEqual([200, 401, 200]);
-    expect(cloud.callsTo('POST', 'oauth/token').map((c) => c.body.grant_type)).toEqual(['password', 'refresh_token']);
+    expect(cloud.callsTo('POST', 'oauth/token').map((c) => c.body.grant_type)).toEqual([
+      'password',
+      'refresh_token',
+    ]);
   });
 
   it('retries 5xx answers with exponential backoff, then succeeds', async () => {
@@ -86,14 +93,20 @@ describe('TestdroidClient', () => {
   it('does not retry 4xx answers', async () => {
     const { cloud, client, sleeps } = await setup();
     const err = await client.getDeviceProperties(999).catch((e: unknown) => e);
-    expect((err as Error).message).toBe('Testdroid cloud answered GET devices/999/properties with 404 Not Found: Device 999 not found');
+    expect((err as Error).message).toBe(
+      'Testdroid cloud answered GET devices/999/properties with 404 Not Found: Device 999 not found',
+    );
     expect(sleeps).toEqual([]);
     expect(cloud.callsTo('GET', 'api/v2/devices/999/properties')).toHaveLength(1);
   });
 
   it('says the login was refused without repeating the password', async () => {
     const { client } = await setup();
-    const bad = new TestdroidClient({ cloudUrl: clouds[0]!.url, username: USER, password: 'wrong-password-123' });
+    const bad = new TestdroidClient({
+      cloudUrl: clouds[0]!.url,
+      username: USER,
+      password: 'wrong-password-123',
+    });
     const err = (await bad.getDevices().catch((e: unknown) => e)) as Error;
     expect(err.message).toBe(
       `Testdroid cloud refused the login of user "${USER}" (400 invalid_grant: Bad credentials); check the username and password`,
@@ -117,7 +130,9 @@ describe('TestdroidClient', () => {
     const err = (await client.getDevices().catch((e: unknown) => e)) as CloudError;
     expect(err).toBeInstanceOf(CloudError);
     expect(err.status).toBeUndefined();
-    expect(err.message).toMatch(/^Testdroid cloud at http:\/\/127\.0\.0\.1:\d+\/ is unreachable \(POST oauth\/token, 3 attempts\): ECONNREFUSED$/);
+    expect(err.message).toMatch(
+      /^Testdroid cloud at http:\/\/127\.0\.0\.1:\d+\/ is unreachable \(POST oauth\/token, 3 attempts\): ECONNREFUSED$/,
+    );
     expect(err.message).not.toContain(PASSWORD);
     expect(sleeps).toEqual([500, 1000]);
   });
@@ -134,8 +149,14 @@ describe('TestdroidClient', () => {
 
   it('collapses memory and build into one Build Identifier label', async () => {
     const { client, cloud } = await setup();
-    expect((await findDevices(client, { type: 'flame', memory: '319', build: 'https://b/1.zip' })).map((d) => d.id)).toEqual([1]);
-    const labelSearches = cloud.callsTo('GET', /^api\/v2\/label-groups\/\d+\/labels$/).map((c) => c.query.search);
+    expect(
+      (await findDevices(client, { type: 'flame', memory: '319', build: 'https://b/1.zip' })).map(
+        (d) => d.id,
+      ),
+    ).toEqual([1]);
+    const labelSearches = cloud
+      .callsTo('GET', /^api\/v2\/label-groups\/\d+\/labels$/)
+      .map((c) => c.query.search);
     expect(labelSearches).toEqual(['flame', '319_https://b/1.zip']);
   });
 
@@ -150,11 +171,16 @@ describe('TestdroidClient', () => {
     const { client, cloud } = await setup();
     const session = await client.startDeviceSession(1, 3600);
     expect(session.device.id).toBe(1);
-    expect(cloud.callsTo('POST', 'api/v2/me/device-sessions')[0]?.body).toEqual({ deviceModelId: '1', timeout: '3600' });
+    expect(cloud.callsTo('POST', 'api/v2/me/device-sessions')[0]?.body).toEqual({
+      deviceModelId: '1',
+      timeout: '3600',
+    });
     expect(cloud.activeSessions()).toHaveLength(1);
     await client.releaseDeviceSession(session.id);
     expect(cloud.activeSessions()).toHaveLength(0);
-    await expect(client.startDeviceSession(2, 60)).rejects.toThrow(/400 Bad Request: Device 2 is not available/);
+    await expect(client.startDeviceSession(2, 60)).rejects.toThrow(
+      /400 Bad Request: Device 2 is not available/,
+    );
   });
 
   it('reads proxies as a bare array filtered by a JSON where parameter', async () => {
@@ -162,6 +188,8 @@ describe('TestdroidClient', () => {
     const session = await client.startDeviceSession(1, 60);
     const [adb] = await client.getProxies('adb', session.id);
     expect(adb).toMatchObject({ type: 'adb', sessionId: session.id, host: '10.1.2.9' });
-    expect(cloud.callsTo('GET', 'api/v2/proxy-plugin/proxies')[0]?.query.where).toBe(`{"type":"adb","sessionId":${session.id}}`);
+    expect(cloud.callsTo('GET', 'api/v2/proxy-plugin/proxies')[0]?.query.where).toBe(
+      `{"type":"adb","sessionId":${session.id}}`,
+    );
   });
 });

@@ -40,7 +40,9 @@ export class TestdroidClient {
 
   /** The label group with exactly this name (case-insensitive), if any. */
   async getLabelGroup(name: string): Promise<LabelGroup | undefined> {
-    const res = await this.http.api<ListResponse<LabelGroup>>('GET', 'label-groups', { query: { search: name } });
+    const res = await this.http.api<ListResponse<LabelGroup>>('GET', 'label-groups', {
+      query: { search: name },
+    });
     return byName(res.data, name);
   }
 
@@ -59,8 +61,11 @@ export class TestdroidClient {
   }
 
   async getDeviceProperties(deviceId: number): Promise<DeviceProperty[]> {
-    return (await this.http.api<ListResponse<DeviceProperty>>('GET', `devices/${deviceId}/properties`, { query: { limit: 0 } }))
-      .data;
+    return (
+      await this.http.api<ListResponse<DeviceProperty>>('GET', `devices/${deviceId}/properties`, {
+        query: { limit: 0 },
+      })
+    ).data;
   }
 
   /** Starts a session on a device for `timeoutSec` seconds. */
@@ -100,7 +105,10 @@ export class TestdroidClient {
   }
 
   async deleteRunParameter(projectId: number, runId: number, parameterId: number): Promise<void> {
-    await this.http.api<unknown>('DELETE', `me/projects/${projectId}/runs/${runId}/config/parameters/${parameterId}`);
+    await this.http.api<unknown>(
+      'DELETE',
+      `me/projects/${projectId}/runs/${runId}/config/parameters/${parameterId}`,
+    );
   }
 
   async addRunParameter(projectId: number, runId: number, key: string, value: string): Promise<void> {

@@ -17,7 +17,9 @@ export const LABEL_GROUPS: Readonly<Record<string, string>> = {
 };
 
 /** The (group name, label value) pairs for a filter, or undefined when a key is unknown. */
-export function labelPairs(filter: Readonly<Record<string, string | undefined>>): [string, string][] | undefined {
+export function labelPairs(
+  filter: Readonly<Record<string, string | undefined>>,
+): [string, string][] | undefined {
   const entries = Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined);
   const keys = new Set(entries.map(([k]) => k));
   const pairs: [string, string][] = [];
@@ -37,7 +39,10 @@ export function labelPairs(filter: Readonly<Record<string, string | undefined>>)
 }
 
 /** Devices matching every capability in the filter (none when any label is unknown). */
-export async function findDevices(cloud: CloudClient, filter: Readonly<Record<string, string | undefined>>): Promise<Device[]> {
+export async function findDevices(
+  cloud: CloudClient,
+  filter: Readonly<Record<string, string | undefined>>,
+): Promise<Device[]> {
   const pairs = labelPairs(filter);
   if (pairs === undefined) return [];
   const labelIds: number[] = [];

@@ -83,7 +83,10 @@ export class CloudHttp {
     if (t && t.expiresAt - this.opts.now() > REFRESH_MARGIN_MS) return t.access;
     if (t) {
       try {
-        return await this.grant([['grant_type', 'refresh_token'], ['refresh_token', t.refresh]]);
+        return await this.grant([
+          ['grant_type', 'refresh_token'],
+          ['refresh_token', t.refresh],
+        ]);
       } catch {
         // a refused refresh falls back to the password grant
       }
@@ -107,7 +110,10 @@ export class CloudHttp {
     }
     const body = await this.parse<TokenResponse>(res, 'POST', 'oauth/token');
     if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
-      throw new CloudError(res.status, 'Testdroid cloud answered POST oauth/token without access_token/expires_in');
+      throw new CloudError(
+        res.status,
+        'Testdroid cloud answered POST oauth/token without access_token/expires_in',
+      );
     }
     this.token = {
       access: body.access_token,
@@ -119,11 +125,18 @@ export class CloudHttp {
 
   private url(path: string, query?: Query): string {
     const url = new URL(path, this.baseUrl);
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.append(k, String(v));
+    for (const [k, v] of Object.entries(query ?? {}))
+      if (v !== undefined) url.searchParams.append(k, String(v));
     return url.toString();
   }
 
-  private async send(method: string, url: string, path: string, bearer?: string, form?: Form): Promise<Response> {
+  private async send(
+    method: string,
+    url: string,
+    path: string,
+    bearer?: string,
+    form?: Form,
+  ): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.opts.userAgent };
     if (bearer) headers.authorization = `Bearer ${bearer}`;
     let body: string | undefined;
@@ -134,7 +147,12 @@ export class CloudHttp {
     for (let attempt = 0; ; attempt++) {
       const last = attempt >= this.opts.retries;
       try {
-        const res = await this.opts.fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.opts.timeoutMs) });
+        const res = await this.opts.fetch(url, {
+          method,
+          headers,
+          body,
+          signal: AbortSignal.timeout(this.opts.timeoutMs),
+        });
         if (res.status < 500 || last) return res;
         await res.body?.cancel();
       } catch (err) {
@@ -163,7 +181,10 @@ export class CloudHttp {
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new CloudError(res.status, `Testdroid cloud answered ${method} ${path} with a body that is not JSON`);
+      throw new CloudError(
+        res.status,
+        `Testdroid cloud answered ${method} ${path} with a body that is not JSON`,
+      );
     }
   }
 

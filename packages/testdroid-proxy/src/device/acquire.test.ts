@@ -3,7 +3,11 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestdroidClient } from '../cloud/client.js';
 import { FastClock } from '../testing/fast-clock.js';
-import { startSimulatedCloud, type SimulatedCloud, type SimulatedCloudOptions } from '../testing/simulated-cloud.js';
+import {
+  startSimulatedCloud,
+  type SimulatedCloud,
+  type SimulatedCloudOptions,
+} from '../testing/simulated-cloud.js';
 import { acquireDevice, type AcquireDeps } from './acquire.js';
 import type { DeviceRequest } from './request.js';
 
@@ -20,7 +24,12 @@ async function setup(sim: Omit<SimulatedCloudOptions, 'now'>, deps: Partial<Acqu
   const clock = new FastClock();
   const cloud = await startSimulatedCloud({ now: clock.now, ...sim });
   clouds.push(cloud);
-  const client = new TestdroidClient({ cloudUrl: cloud.url, username: 'user@example.com', password: 'sim-password', now: clock.now });
+  const client = new TestdroidClient({
+    cloudUrl: cloud.url,
+    username: 'user@example.com',
+    password: 'sim-password',
+    now: clock.now,
+  });
   const runStates: string[] = [];
   const getRun = client.getRun.bind(client);
   client.getRun = async (pid, rid) => {
@@ -51,13 +60,17 @@ const flame = (over: Partial<Parameters<SimulatedCloud['addDevice']>[0]> = {}) =
 
 describe('acquireDevice', () => {
   it('starts a session on an online, unlocked device with the build, for deviceTimeout seconds, and returns its proxies', async () => {
-    const { cloud, deps } = await setup({ devices: [flame({ id: 11, online: false }), flame({ id: 12 }), flame({ id: 13, locked: true })] });
+    const { cloud, deps } = await setup({
+      devices: [flame({ id: 11, online: false }), flame({ id: 12 }), flame({ id: 13, locked: true })],
+    });
     const got = await acquireDevice(deps, request);
     expect(got.device.id).toBe(12);
     expect(got.proxyHost).toBe('10.1.2.9');
     expect(got.proxies.adb).toMatchObject({ type: 'adb', sessionId: got.session.id });
     expect(got.proxies.marionette).toMatchObject({ type: 'marionette', sessionId: got.session.id });
-    expect(cloud.activeSessions()).toEqual([expect.objectContaining({ id: got.session.id, deviceId: 12, timeoutSec: 5400 })]);
+    expect(cloud.activeSessions()).toEqual([
+      expect.objectContaining({ id: got.session.id, deviceId: 12, timeoutSec: 5400 }),
+    ]);
     expect(cloud.runs).toHaveLength(0);
   });
 
@@ -72,7 +85,10 @@ describe('acquireDevice', () => {
 
   it('flashes a device without the build (WAITING → RUNNING → FINISHED), then starts a session on it', async () => {
     const { cloud, deps, runStates } = await setup({
-      devices: [flame({ id: 21, build: 'https://old/build.zip', memory: '1024' }), flame({ id: 22, type: 'aries' })],
+      devices: [
+        flame({ id: 21, build: 'https://old/build.zip', memory: '1024' }),
+        flame({ id: 22, type: 'aries' }),
+      ],
       flash: { waitingMs: 25_000, runningMs: 60_000, rebootMs: 30_000 },
     });
     const got = await acquireDevice(deps, request);
@@ -90,7 +106,10 @@ describe('acquireDevice', () => {
   });
 
   it('signs the build URL with a bewit that Hawk accepts for the worker credentials, valid for the session', async () => {
-    const { cloud, clock, deps } = await setup({ devices: [flame({ id: 21, build: 'https://old/build.zip' })], flash: { waitingMs: 0 } });
+    const { cloud, clock, deps } = await setup({
+      devices: [flame({ id: 21, build: 'https://old/build.zip' })],
+      flash: { waitingMs: 0 },
+    });
     const startedAt = clock.now();
     await acquireDevice({ ...deps, deviceTimeoutSec: 7200 }, request);
     const signed = cloud.runs[0]?.parameters.find((p) => p.key === 'FLAME_ZIP_URL')?.value ?? '';
@@ -127,7 +146,9 @@ describe('acquireDevice', () => {
   });
 
   it('says how many devices were found when none is online and unlocked', async () => {
-    const { deps } = await setup({ devices: [flame({ id: 21, online: false }), flame({ id: 22, locked: true })] });
+    const { deps } = await setup({
+      devices: [flame({ id: 21, online: false }), flame({ id: 22, locked: true })],
+    });
     await expect(acquireDevice(deps, request)).rejects.toThrow(
       'Could not flash device after 2 attempts. Found 2 device(s) for flashing with desired capabilities but none were online and unlocked. Capabilities: {"type":"flame","sims":"1"}',
     );
@@ -155,7 +176,9 @@ describe('acquireDevice', () => {
 
   it('releases the session when the proxies never appear', async () => {
     const { cloud, deps } = await setup({ devices: [flame({ id: 12 })], proxyDelayPolls: 1000 });
-    await expect(acquireDevice(deps, request)).rejects.toThrow(/set up no adb proxy for session \d+ within 150 s/);
+    await expect(acquireDevice(deps, request)).rejects.toThrow(
+      /set up no adb proxy for session \d+ within 150 s/,
+    );
     expect(cloud.sessions).toHaveLength(1);
     expect(cloud.activeSessions()).toHaveLength(0);
   });

@@ -32,7 +32,11 @@ export interface AcquireDeps {
   options?: Partial<AcquireOptions>;
 }
 
-export async function acquireDevice(deps: AcquireDeps, request: DeviceRequest, signal?: AbortSignal): Promise<AcquiredDevice> {
+export async function acquireDevice(
+  deps: AcquireDeps,
+  request: DeviceRequest,
+  signal?: AbortSignal,
+): Promise<AcquiredDevice> {
   const ctx: FlowContext = {
     cloud: deps.cloud,
     clock: deps.clock ?? systemClock,
@@ -48,7 +52,9 @@ export async function acquireDevice(deps: AcquireDeps, request: DeviceRequest, s
   let session: DeviceSession | undefined;
   for (let attempt = 1; attempt <= options.attempts && !session; attempt++) {
     const last = attempt === options.attempts;
-    const candidates = (await findDevices(ctx.cloud, { ...request })).filter((d) => d.online === true && d.locked === false);
+    const candidates = (await findDevices(ctx.cloud, { ...request })).filter(
+      (d) => d.online === true && d.locked === false,
+    );
     const direct = await startSession(ctx, candidates, deps.deviceTimeoutSec);
     session = direct.session;
     if (session) break;
@@ -58,7 +64,10 @@ export async function acquireDevice(deps: AcquireDeps, request: DeviceRequest, s
       flashed = await flashDevice(ctx, request, signedBuild);
     } catch (err) {
       signal?.throwIfAborted();
-      if (last) throw new Error(`Could not flash device after ${options.attempts} attempts. ${messageOf(err)}`, { cause: err });
+      if (last)
+        throw new Error(`Could not flash device after ${options.attempts} attempts. ${messageOf(err)}`, {
+          cause: err,
+        });
       ctx.log.warn({ attempt, err: messageOf(err) }, 'flashing failed; trying again');
       await clock.sleep(options.attemptDelayMs, signal);
       continue;
@@ -67,7 +76,9 @@ export async function acquireDevice(deps: AcquireDeps, request: DeviceRequest, s
     session = after.session;
     if (session) break;
     if (last) {
-      throw new Error(`Could not create device session after ${options.attempts} flashing attempts. ${after.error ?? ''}`.trim());
+      throw new Error(
+        `Could not create device session after ${options.attempts} flashing attempts. ${after.error ?? ''}`.trim(),
+      );
     }
     await clock.sleep(options.attemptDelayMs, signal);
   }
@@ -79,7 +90,10 @@ export async function acquireDevice(deps: AcquireDeps, request: DeviceRequest, s
     return { session, device: session.device, proxies: { adb, marionette }, proxyHost: deps.proxyHost };
   } catch (err) {
     await deps.cloud.releaseDeviceSession(session.id).catch((releaseErr: unknown) => {
-      ctx.log.error({ sessionId: session.id, err: messageOf(releaseErr) }, 'could not release the device session');
+      ctx.log.error(
+        { sessionId: session.id, err: messageOf(releaseErr) },
+        'could not release the device session',
+      );
     });
     throw err;
   }

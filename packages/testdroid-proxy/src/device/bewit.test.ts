@@ -17,20 +17,37 @@ describe('signUrl', () => {
   });
 
   it('appends &bewit= last when the URL already has a query, before any fragment', () => {
-    const signed = signUrl('https://q.example/b.zip?x=1&y=2#frag', { clientId: 'w', accessToken: 'tok' }, 60, now);
+    const signed = signUrl(
+      'https://q.example/b.zip?x=1&y=2#frag',
+      { clientId: 'w', accessToken: 'tok' },
+      60,
+      now,
+    );
     expect(signed).toMatch(/^https:\/\/q\.example\/b\.zip\?x=1&y=2&bewit=[\w-]+$/);
   });
 
   it('puts the certificate of temporary credentials into ext as a JSON object', () => {
-    const certificate = { version: 1, scopes: ['queue:get-artifact:private/*'], start: 1, expiry: 2, seed: 's', signature: 'sig' };
-    const signed = signUrl('https://q.example/b.zip', { clientId: 'w', accessToken: 'tok', certificate: JSON.stringify(certificate) }, 60, now);
+    const certificate = {
+      version: 1,
+      scopes: ['queue:get-artifact:private/*'],
+      start: 1,
+      expiry: 2,
+      seed: 's',
+      signature: 'sig',
+    };
+    const signed = signUrl(
+      'https://q.example/b.zip',
+      { clientId: 'w', accessToken: 'tok', certificate: JSON.stringify(certificate) },
+      60,
+      now,
+    );
     const ext = decode(signed)[3] ?? '';
     expect(JSON.parse(Buffer.from(ext, 'base64').toString('utf8'))).toEqual({ certificate });
   });
 
   it('refuses a certificate that is not JSON', () => {
-    expect(() => signUrl('https://q/b', { clientId: 'w', accessToken: 't', certificate: '{oops' }, 60, now)).toThrow(
-      'The Taskcluster certificate is not valid JSON; pass the certificate exactly as issued',
-    );
+    expect(() =>
+      signUrl('https://q/b', { clientId: 'w', accessToken: 't', certificate: '{oops' }, 60, now),
+    ).toThrow('The Taskcluster certificate is not valid JSON; pass the certificate exactly as issued');
   });
 });

@@ -13,14 +13,21 @@ export interface TaskclusterCredentials {
   certificate?: string;
 }
 
-export function signUrl(url: string, credentials: TaskclusterCredentials, ttlSec: number, nowMs: number): string {
+export function signUrl(
+  url: string,
+  credentials: TaskclusterCredentials,
+  ttlSec: number,
+  nowMs: number,
+): string {
   let ext: string | undefined;
   if (credentials.certificate) {
     let certificate: unknown;
     try {
       certificate = JSON.parse(credentials.certificate);
     } catch {
-      throw new Error('The Taskcluster certificate is not valid JSON; pass the certificate exactly as issued');
+      throw new Error(
+        'The Taskcluster certificate is not valid JSON; pass the certificate exactly as issued',
+      );
     }
     ext = Buffer.from(JSON.stringify({ certificate }), 'utf8').toString('base64');
   }

@@ -39,7 +39,10 @@ export class DeviceManager {
       );
     }
     const controller = new AbortController();
-    this.current = { state: 'acquiring', since: new Date((this.deps.clock ?? { now: Date.now }).now()).toISOString() };
+    this.current = {
+      state: 'acquiring',
+      since: new Date((this.deps.clock ?? { now: Date.now }).now()).toISOString(),
+    };
     // deferred one tick so that `pending` is set before the flow can finish
     const done = Promise.resolve().then(() => this.run(request, controller));
     this.pending = { controller, done };
@@ -57,7 +60,9 @@ export class DeviceManager {
       this.current = { state: 'ready', ...device };
       return device;
     } catch (err) {
-      this.current = controller.signal.aborted ? { state: 'idle' } : { state: 'failed', error: messageOf(err) };
+      this.current = controller.signal.aborted
+        ? { state: 'idle' }
+        : { state: 'failed', error: messageOf(err) };
       this.deps.log.error({ err: messageOf(err) }, 'device acquisition failed');
       throw err;
     } finally {

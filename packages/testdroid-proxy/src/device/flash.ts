@@ -9,7 +9,11 @@ import type { Device } from '../cloud/types.js';
 import type { FlowContext } from './flow-context.js';
 import type { DeviceRequest } from './request.js';
 
-export async function flashDevice(ctx: FlowContext, request: DeviceRequest, signedBuild: string): Promise<Device> {
+export async function flashDevice(
+  ctx: FlowContext,
+  request: DeviceRequest,
+  signedBuild: string,
+): Promise<Device> {
   const { cloud, clock, options, signal, log } = ctx;
   const { build: _build, memory: _memory, ...flashFilter } = request;
   const caps = JSON.stringify(flashFilter);
@@ -26,10 +30,14 @@ export async function flashDevice(ctx: FlowContext, request: DeviceRequest, sign
   const device = available[Math.floor(ctx.random() * available.length)] as Device;
 
   const project = await cloud.getProject(options.flashProject);
-  if (!project) throw new Error(`The Testdroid cloud has no project named "${options.flashProject}" to flash devices with`);
+  if (!project)
+    throw new Error(
+      `The Testdroid cloud has no project named "${options.flashProject}" to flash devices with`,
+    );
   const run = await cloud.createRun(project.id);
   await cloud.getRunConfig(project.id, run.id);
-  for (const p of await cloud.getRunParameters(run.id)) await cloud.deleteRunParameter(project.id, run.id, p.id);
+  for (const p of await cloud.getRunParameters(run.id))
+    await cloud.deleteRunParameter(project.id, run.id, p.id);
   await cloud.addRunParameter(project.id, run.id, 'FLAME_ZIP_URL', signedBuild);
   await cloud.addRunParameter(project.id, run.id, 'MEM_TOTAL', request.memory);
   await cloud.addRunParameter(project.id, run.id, 'BUILD_LABEL', buildLabel);
@@ -43,7 +51,9 @@ export async function flashDevice(ctx: FlowContext, request: DeviceRequest, sign
     if (clock.now() >= deadline) {
       if (state === 'WAITING') await cloud.abortRun(run.id);
       const minutes = Math.round(options.flashDeadlineMs / 60_000);
-      throw new Error(`Flash project aborted because it exceeded ${minutes} minutes. Flash Run State: ${state}`);
+      throw new Error(
+        `Flash project aborted because it exceeded ${minutes} minutes. Flash Run State: ${state}`,
+      );
     }
     await clock.sleep(options.flashPollMs, signal);
   }
@@ -59,7 +69,9 @@ export async function flashDevice(ctx: FlowContext, request: DeviceRequest, sign
     const now = (await findDevices(cloud, flashFilter)).find((d) => d.id === device.id);
     if (now && now.online === true && now.locked === false) return now;
     if (clock.now() >= deadline) {
-      throw new Error(`Flashed device ${device.displayName} (id ${device.id}) did not come back online and unlocked in time`);
+      throw new Error(
+        `Flashed device ${device.displayName} (id ${device.id}) did not come back online and unlocked in time`,
+      );
     }
     await clock.sleep(options.deviceOnlinePollMs, signal);
   }

@@ -14,7 +14,11 @@ export interface SessionResult {
 }
 
 /** Tries the devices in a random order, each up to `sessionTries` times; the first session wins. */
-export async function startSession(ctx: FlowContext, devices: readonly Device[], timeoutSec: number): Promise<SessionResult> {
+export async function startSession(
+  ctx: FlowContext,
+  devices: readonly Device[],
+  timeoutSec: number,
+): Promise<SessionResult> {
   const { cloud, clock, options, signal, log } = ctx;
   let error: string | undefined;
   for (const device of shuffle(devices, ctx.random)) {
@@ -35,7 +39,11 @@ export async function startSession(ctx: FlowContext, devices: readonly Device[],
 }
 
 /** Polls the proxy list of a session until one of the type exists; returns it verbatim. */
-export async function waitForProxy(ctx: FlowContext, type: ProxyType, sessionId: number): Promise<DeviceProxy> {
+export async function waitForProxy(
+  ctx: FlowContext,
+  type: ProxyType,
+  sessionId: number,
+): Promise<DeviceProxy> {
   const { cloud, clock, options, signal } = ctx;
   for (let i = 0; i < options.proxyTries; i++) {
     signal?.throwIfAborted();

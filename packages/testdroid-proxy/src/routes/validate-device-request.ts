@@ -14,7 +14,9 @@ export function parseDeviceRequest(body: unknown): DeviceRequest {
   if (validate(body)) return body;
   const err = validate.errors?.[0];
   const { field, message } = describe(err);
-  throw new HttpError(400, message, { details: { validation: { source: 'payload', keys: field ? [field] : [] } } });
+  throw new HttpError(400, message, {
+    details: { validation: { source: 'payload', keys: field ? [field] : [] } },
+  });
 }
 
 function describe(err: ErrorObject | undefined): { field?: string; message: string } {
@@ -27,12 +29,18 @@ function describe(err: ErrorObject | undefined): { field?: string; message: stri
     }
     case 'additionalProperties': {
       const extra = String(err.params.additionalProperty);
-      return { field: extra, message: `"${extra}" is not allowed; allowed: type, build, memory, sims, imei, phone_number` };
+      return {
+        field: extra,
+        message: `"${extra}" is not allowed; allowed: type, build, memory, sims, imei, phone_number`,
+      };
     }
     case 'type':
       return field
         ? { field, message: `"${field}" must be a string` }
-        : { message: 'The body must be a JSON object like {"type":"flame","memory":"319","build":"https://..."}' };
+        : {
+            message:
+              'The body must be a JSON object like {"type":"flame","memory":"319","build":"https://..."}',
+          };
     case 'minLength':
       return { field, message: `"${field}" must not be empty` };
     default:

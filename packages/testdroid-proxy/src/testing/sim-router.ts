@@ -58,7 +58,10 @@ export class SimRouter {
 }
 
 export const ok = (json: unknown, status = 200): SimReply => ({ status, json });
-export const fail = (status: number, message: string): SimReply => ({ status, json: { message, statusCode: status } });
+export const fail = (status: number, message: string): SimReply => ({
+  status,
+  json: { message, statusCode: status },
+});
 export const list = <T>(data: T[]): { data: T[]; offset: number; limit: number; total: number } => ({
   data,
   offset: 0,

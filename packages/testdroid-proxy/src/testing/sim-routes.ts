@@ -15,7 +15,13 @@ export interface SimRouteOptions {
 }
 
 export function deviceJson(d: SimDevice): Record<string, unknown> {
-  return { id: d.id, displayName: d.displayName, online: d.online, locked: d.locked, softwareVersion: { releaseVersion: d.buildLabel } };
+  return {
+    id: d.id,
+    displayName: d.displayName,
+    online: d.online,
+    locked: d.locked,
+    softwareVersion: { releaseVersion: d.buildLabel },
+  };
 }
 
 const groupName = (id: number): string => LABEL_GROUPS.find((g) => g.id === id)?.displayName ?? String(id);
@@ -23,15 +29,19 @@ const groupName = (id: number): string => LABEL_GROUPS.find((g) => g.id === id)?
 export function simRoutes(state: SimState, opts: SimRouteOptions): SimRouter {
   const r = new SimRouter();
   const polls = new Map<string, number>();
-  const device = (req: SimRequest): SimDevice | undefined => state.devices.find((d) => d.id === Number(req.params.id));
-  const run = (req: SimRequest): SimRun | undefined => state.runs.find((x) => x.id === Number(req.params.rid));
+  const device = (req: SimRequest): SimDevice | undefined =>
+    state.devices.find((d) => d.id === Number(req.params.id));
+  const run = (req: SimRequest): SimRun | undefined =>
+    state.runs.find((x) => x.id === Number(req.params.rid));
   const noRun = fail(404, 'Run not found');
 
   r.on('GET', 'label-groups', (req) => {
     const search = (req.query.get('search') ?? '').toLowerCase();
     return ok(list(LABEL_GROUPS.filter((g) => g.displayName.toLowerCase().includes(search))));
   });
-  r.on('GET', 'label-groups/:gid/labels', (req) => ok(list(state.searchLabels(Number(req.params.gid), req.query.get('search') ?? ''))));
+  r.on('GET', 'label-groups/:gid/labels', (req) =>
+    ok(list(state.searchLabels(Number(req.params.gid), req.query.get('search') ?? ''))),
+  );
 
   r.on('GET', 'devices', (req) => {
     const wanted = (req.query.get('label_id[]') ?? '').split(',').filter(Boolean).map(Number);
@@ -44,19 +54,38 @@ export function simRoutes(state: SimState, opts: SimRouteOptions): SimRouter {
   r.on('GET', 'devices/:id/properties', (req) => {
     const d = device(req);
     if (!d) return fail(404, `Device ${req.params.id} not found`);
-    const props = [...state.labelsOf(d).map(([g, v]) => ({ propertyGroupName: groupName(g), displayName: v })), ...d.properties];
+    const props = [
+      ...state.labelsOf(d).map(([g, v]) => ({ propertyGroupName: groupName(g), displayName: v })),
+      ...d.properties,
+    ];
     return ok(list(props.map((p, i) => ({ id: i + 1, ...p }))));
   });
 
   r.on('POST', 'me/device-sessions', (req) => {
     const d = state.devices.find((x) => x.id === Number(req.body.get('deviceModelId')));
     if (!d) return fail(404, `Device ${req.body.get('deviceModelId') ?? ''} not found`);
-    if (!d.online || d.locked) return fail(400, `Device ${d.id} is not available (online=${d.online}, locked=${d.locked})`);
+    if (!d.online || d.locked)
+      return fail(400, `Device ${d.id} is not available (online=${d.online}, locked=${d.locked})`);
     const timeoutSec = Number(req.body.get('timeout'));
     d.locked = true;
-    const session = { id: state.id(), deviceId: d.id, timeoutSec, state: 'active' as const, createdAt: state.now() };
+    const session = {
+      id: state.id(),
+      deviceId: d.id,
+      timeoutSec,
+      state: 'active' as const,
+      createdAt: state.now(),
+    };
     state.sessions.push(session);
-    return ok({ id: session.id, device: deviceJson(d), state: 'IN_USE', timeout: timeoutSec, createTime: session.createdAt }, 201);
+    return ok(
+      {
+        id: session.id,
+        device: deviceJson(d),
+        state: 'IN_USE',
+        timeout: timeoutSec,
+        createTime: session.createdAt,
+      },
+      201,
+    );
   });
   r.on('POST', 'me/device-sessions/:sid/release', (req) => {
     const s = state.sessions.find((x) => x.id === Number(req.params.sid));
@@ -83,7 +112,15 @@ export function simRoutes(state: SimState, opts: SimRouteOptions): SimRouter {
     polls.set(key, n);
     if (n <= opts.proxyDelayPolls) return ok([]);
     const port = (where.type === 'adb' ? 15000 : 25000) + (s.id % 1000);
-    return ok([{ id: s.id * 10 + (where.type === 'adb' ? 1 : 2), type: where.type, sessionId: s.id, host: opts.proxyHost, port }]);
+    return ok([
+      {
+        id: s.id * 10 + (where.type === 'adb' ? 1 : 2),
+        type: where.type,
+        sessionId: s.id,
+        host: opts.proxyHost,
+        port,
+      },
+    ]);
   });
 
   r.on('GET', 'me/projects', (req) => {
@@ -128,7 +165,10 @@ export function simRoutes(state: SimState, opts: SimRouteOptions): SimRouter {
   r.on('POST', 'runs/:rid/start', (req) => {
     const x = run(req);
     if (!x) return noRun;
-    const ids = req.body.getAll('usedDeviceIds[]').map(Number).filter((n) => state.devices.some((d) => d.id === n));
+    const ids = req.body
+      .getAll('usedDeviceIds[]')
+      .map(Number)
+      .filter((n) => state.devices.some((d) => d.id === n));
     if (ids.length === 0) return fail(400, 'usedDeviceIds[] names no known device');
     state.startRun(x, ids);
     return ok({ id: x.id, state: x.state });
@@ -146,7 +186,11 @@ export function simRoutes(state: SimState, opts: SimRouteOptions): SimRouter {
   r.on('GET', 'runs/:rid/device-runs', (req) => {
     const x = run(req);
     if (!x) return noRun;
-    return ok(list(x.deviceIds.map((deviceId, i) => ({ id: x.id * 100 + i, deviceId, runStatus: x.deviceRunStatus }))));
+    return ok(
+      list(
+        x.deviceIds.map((deviceId, i) => ({ id: x.id * 100 + i, deviceId, runStatus: x.deviceRunStatus })),
+      ),
+    );
   });
   return r;
 }

@@ -143,7 +143,8 @@ export class SimState {
     const out: { id: number; displayName: string }[] = [];
     for (const [key, id] of this.labels) {
       const [g, value] = key.split('\u0000') as [string, string];
-      if (Number(g) === groupId && value.toLowerCase().includes(search.toLowerCase())) out.push({ id, displayName: value });
+      if (Number(g) === groupId && value.toLowerCase().includes(search.toLowerCase()))
+        out.push({ id, displayName: value });
     }
     return out;
   }
@@ -197,7 +198,10 @@ export class SimState {
       this.registerLabels(d);
       if (this.flash.rebootMs > 0) {
         d.online = false;
-        this.rebootUntil.set(d.id, (run.startedAt ?? 0) + this.flash.waitingMs + this.flash.runningMs + this.flash.rebootMs);
+        this.rebootUntil.set(
+          d.id,
+          (run.startedAt ?? 0) + this.flash.waitingMs + this.flash.runningMs + this.flash.rebootMs,
+        );
       }
     }
   }

@@ -16,7 +16,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { fail, ok, type SimReply, type SimRouter } from './sim-router.js';
 import { simRoutes } from './sim-routes.js';
-import { SimState, type FlashBehaviour, type SimDevice, type SimDeviceSpec, type SimRun, type SimSession } from './sim-state.js';
+import {
+  SimState,
+  type FlashBehaviour,
+  type SimDevice,
+  type SimDeviceSpec,
+  type SimRun,
+  type SimSession,
+} from './sim-state.js';
 
 export type { FlashBehaviour, SimDevice, SimDeviceSpec, SimRun, SimSession };
 
@@ -93,7 +100,9 @@ export class SimulatedCloud implements AsyncDisposable {
   }
   /** Calls whose method and path match. */
   callsTo(method: string, path: string | RegExp): RecordedCall[] {
-    return this.calls.filter((c) => c.method === method && (typeof path === 'string' ? c.path === path : path.test(c.path)));
+    return this.calls.filter(
+      (c) => c.method === method && (typeof path === 'string' ? c.path === path : path.test(c.path)),
+    );
   }
   /** The next `times` (default 1) matching calls answer `status` (default 503). */
   failNext(rule: FailureRule): void {
@@ -141,7 +150,10 @@ export class SimulatedCloud implements AsyncDisposable {
     router: SimRouter,
   ): SimReply {
     const rule = this.rules.find(
-      (r) => r.left > 0 && (!r.method || r.method === method) && (typeof r.path === 'string' ? r.path === path : r.path.test(path)),
+      (r) =>
+        r.left > 0 &&
+        (!r.method || r.method === method) &&
+        (typeof r.path === 'string' ? r.path === path : r.path.test(path)),
     );
     if (this.down || rule) {
       if (rule) rule.left--;
@@ -155,7 +167,10 @@ export class SimulatedCloud implements AsyncDisposable {
       return { status: 401, json: { error: 'invalid_token', error_description: 'Invalid access token' } };
     }
     this.state.tick();
-    return router.handle({ method, path: path.slice('api/v2/'.length), query, body, headers }) ?? fail(404, 'Not found');
+    return (
+      router.handle({ method, path: path.slice('api/v2/'.length), query, body, headers }) ??
+      fail(404, 'Not found')
+    );
   }
 
   private token(body: URLSearchParams): SimReply {
@@ -164,14 +179,16 @@ export class SimulatedCloud implements AsyncDisposable {
       status: 400,
       json: { error, ...(description ? { error_description: description } : {}) },
     });
-    if (field('client_id') !== 'testdroid-cloud-api') return { status: 401, json: { error: 'invalid_client' } };
+    if (field('client_id') !== 'testdroid-cloud-api')
+      return { status: 401, json: { error: 'invalid_client' } };
     if (field('grant_type') === 'password') {
       if (field('username') !== this.opts.username || field('password') !== this.opts.password) {
         return refused('invalid_grant', 'Bad credentials');
       }
     } else if (field('grant_type') === 'refresh_token') {
       const refresh = field('refresh_token');
-      if (!refresh || !this.refreshTokens.delete(refresh)) return refused('invalid_grant', 'Invalid refresh token');
+      if (!refresh || !this.refreshTokens.delete(refresh))
+        return refused('invalid_grant', 'Invalid refresh token');
     } else {
       return refused('unsupported_grant_type');
     }
@@ -179,7 +196,13 @@ export class SimulatedCloud implements AsyncDisposable {
     const refresh = randomBytes(16).toString('hex');
     this.tokens.set(access, this.state.now() + this.opts.tokenTtlSec * 1000);
     this.refreshTokens.add(refresh);
-    return ok({ access_token: access, token_type: 'bearer', refresh_token: refresh, expires_in: this.opts.tokenTtlSec, scope: 'read write' });
+    return ok({
+      access_token: access,
+      token_type: 'bearer',
+      refresh_token: refresh,
+      expires_in: this.opts.tokenTtlSec,
+      scope: 'read write',
+    });
   }
 }
 
@@ -199,11 +222,20 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export async function startSimulatedCloud(options: SimulatedCloudOptions = {}): Promise<SimulatedCloud> {
-  const flash: FlashBehaviour = { waitingMs: 1_000, runningMs: 2_000, rebootMs: 0, fail: false, ...options.flash };
+  const flash: FlashBehaviour = {
+    waitingMs: 1_000,
+    runningMs: 2_000,
+    rebootMs: 0,
+    fail: false,
+    ...options.flash,
+  };
   const state = new SimState(options.now ?? Date.now, flash);
   for (const d of options.devices ?? []) state.addDevice(d);
   const holder: { cloud?: SimulatedCloud } = {};
-  const router = simRoutes(state, { proxyHost: options.proxyHost ?? '10.1.2.9', proxyDelayPolls: options.proxyDelayPolls ?? 0 });
+  const router = simRoutes(state, {
+    proxyHost: options.proxyHost ?? '10.1.2.9',
+    proxyDelayPolls: options.proxyDelayPolls ?? 0,
+  });
   const server = createServer((req, res) => {
     holder.cloud?.serve(req, res, router).catch(() => res.destroy());
   });

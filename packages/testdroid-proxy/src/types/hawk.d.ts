@@ -19,7 +19,10 @@ declare module 'hawk' {
       req: BewitRequest,
       credentialsFunc: (id: string) => HawkCredentials | undefined | Promise<HawkCredentials | undefined>,
       options?: { localtimeOffsetMsec?: number },
-    ): Promise<{ credentials: HawkCredentials; attributes: { id: string; exp: string; mac: string; ext: string } }>;
+    ): Promise<{
+      credentials: HawkCredentials;
+      attributes: { id: string; exp: string; mac: string; ext: string };
+    }>;
   };
   const hawk: { uri: typeof uri };
   export default hawk;
