@@ -3,12 +3,11 @@
  * The worker configuration: a YAML or JSON file validated once against `schemas/worker-config.json`
  * (ajv fills every default), then a plain typed object. Only this module and `cli.ts` read env vars.
  */
-import { Ajv } from 'ajv';
 import { readFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import schema from './schemas/worker-config.json' with { type: 'json' };
+import { validateConfig as validate } from './schemas/validators.js';
 import { UsageError } from './errors.js';
 
 export interface WorkerConfig {
@@ -41,9 +40,6 @@ export interface WorkerConfig {
 
 /** Deeply partial, for tests and overrides. */
 export type WorkerConfigInput = { [K in keyof WorkerConfig]?: WorkerConfig[K] extends object ? Partial<WorkerConfig[K]> : WorkerConfig[K] };
-
-const ajv = new Ajv({ allErrors: true, useDefaults: true });
-const validate = ajv.compile(schema);
 
 /** Validates `input`, fills defaults and derived values. Throws UsageError listing every problem. */
 export function buildConfig(input: unknown = {}, source = 'config'): WorkerConfig {

@@ -31,21 +31,25 @@ export async function runTask(run: RunContext, features: readonly Feature[]): Pr
       if (!feature.isEnabled(run.config)) throw malformedPayload(notEnabled(feature));
       assertScopes(run.task.scopes, feature.requiredScopes?.(run.task, run.config) ?? [], feature.name);
       started.push(feature); // so that stop() runs even if start() throws
+      run.log.debug({ stage: 'start', feature: feature.name }, 'feature starting');
       run.spec.merge(await feature.start(run));
       run.signal.throwIfAborted();
     }
+    run.log.debug({ stage: 'run-container' }, 'task container starting');
     run.exitCode = await runContainer(run);
   } catch (err) {
     record(err);
   }
   for (const feature of started.reverse()) {
     try {
+      run.log.debug({ stage: 'stop', feature: feature.name }, 'feature stopping');
       await feature.stop(run, outcome());
     } catch (err) {
       record(err);
     }
   }
   try {
+    run.log.debug({ stage: 'clean-up' }, 'removing run resources');
     await run.removeEverything();
   } catch (err) {
     record(err);

@@ -3,18 +3,11 @@
  * Validates the payload against the docker-worker v1 schema (`schemas/payload.json`) with every
  * error, each with its JSON path, in one block; also checks artifact expiry against the task's.
  */
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsImport from 'ajv-formats';
-import schema from '../schemas/payload.json' with { type: 'json' };
+import type { ErrorObject } from 'ajv';
+import { validatePayload as validate } from '../schemas/validators.js';
 import { malformedPayload } from '../errors.js';
 import type { TaskDefinition } from '../task.js';
 import type { Feature } from './feature.js';
-
-// ajv-formats is CommonJS with a default export.
-const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
-const ajv = new Ajv({ allErrors: true, strict: false });
-addFormats(ajv);
-const validate = ajv.compile(schema);
 
 const IMAGE_FORMS =
   'must be an image name, {type: "docker-image", name}, {type: "indexed-image", namespace, path} or {type: "task-image", taskId, path}';
