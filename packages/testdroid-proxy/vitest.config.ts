@@ -1,12 +1,7 @@
 import { defineProject } from 'vitest/config';
-
-// Like ../../vitest.shared.ts, but without the 'import'/'module' conditions: vitest passes the
-// conditions to Node as --conditions, and with 'import' a CommonJS require() of a dual package
-// (express → router → is-promise) gets the ESM namespace object instead of the function.
-const conditions = ['@docker-worker/source', 'node', 'default'];
+import { sourceConditions } from '../../vitest.shared.js';
 
 export default defineProject({
-  resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['node'] } },
+  ...sourceConditions,
   test: { name: 'testdroid-proxy', include: ['src/**/*.test.ts'] },
 });
