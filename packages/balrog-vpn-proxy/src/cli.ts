@@ -5,7 +5,7 @@
  * /dev/net/tun when absent, starts openvpn, waits for the tunnel, then forwards port 80 to
  * PROXIED_SERVER. If openvpn exits, it stops serving and exits non-zero so the worker notices.
  */
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import { createApp } from './app.js';
@@ -72,9 +72,22 @@ async function main(opts: Options): Promise<void> {
       process.exit(code);
     });
   };
+  // Handlers from the start: as PID 1, node would otherwise ignore `docker stop`'s SIGTERM.
+  let stopping = false;
+  const serving: { server?: Server } = {};
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => {
+      stopping = true;
+      log.info({ signal: sig }, 'stopping');
+      serving.server?.close();
+      serving.server?.closeAllConnections();
+      stopAndExit(0);
+    });
+  }
   try {
     await openvpn.waitUntilUp(opts.tunnelTimeout * 1000);
   } catch (err) {
+    if (stopping) return;
     log.error({ state: openvpn.status().state }, (err as Error).message);
     fail(`${(err as Error).message}; see the openvpn lines above.`);
     stopAndExit(1);
@@ -82,10 +95,11 @@ async function main(opts: Options): Promise<void> {
   }
 
   const app = createApp({ target, tunnel: openvpn, probeUpstream: createUpstreamProbe(target, 5000), log, timeoutMs: opts.timeout * 1000 });
+  if (stopping) return;
   const server = createServer(app);
+  serving.server = server;
   server.listen(opts.port, () => log.info({ port: opts.port, upstream: target.origin }, 'tunnel up, forwarding'));
 
-  let stopping = false;
   void openvpn.exited.then((exit) => {
     if (stopping) return;
     log.error({ ...exit }, `${openvpn.status().state}; the VPN tunnel is gone, exiting`);
@@ -95,15 +109,6 @@ async function main(opts: Options): Promise<void> {
       process.exit(exit.code === 0 || exit.code === null ? 1 : exit.code);
     }, opts.exitGrace * 1000);
   });
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(sig, () => {
-      stopping = true;
-      log.info({ signal: sig }, 'stopping');
-      server.close();
-      server.closeAllConnections();
-      stopAndExit(0);
-    });
-  }
 }
 
 function fail(message: string): void {
