@@ -45,7 +45,11 @@ export type WorkerConfigInput = { [K in keyof WorkerConfig]?: WorkerConfig[K] ex
 export function buildConfig(input: unknown = {}, source = 'config'): WorkerConfig {
   const copy = structuredClone(input ?? {}) as Record<string, unknown>;
   if (!validate(copy)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
+    const problems = (validate.errors ?? []).map((e) =>
+      e.keyword === 'additionalProperties'
+        ? `${e.instancePath}/${String(e.params.additionalProperty)} is not a config key`
+        : `${e.instancePath || '/'} ${e.message ?? ''}`.trim(),
+    );
     throw new UsageError(`${source} is invalid: ${problems.join('; ')}; see the runner README for the config keys`);
   }
   const config = copy as unknown as WorkerConfig;
