@@ -10,7 +10,7 @@ import { bewitRoute } from './bewit-route.js';
 import { credentialsRoute } from './credentials-route.js';
 import type { CredentialStore } from './credentials.js';
 import { errorHandler, HttpError } from './errors.js';
-import { DEFAULT_RETRY, forward } from './forward.js';
+import { DEFAULT_RETRY, DEFAULT_UPSTREAM_TIMEOUT_MS, forward } from './forward.js';
 import type { RetryOptions } from './forward.js';
 import { proxyHeaders, setHeaders } from './proxy-headers.js';
 import type { ProxyIdentity } from './proxy-headers.js';
@@ -25,6 +25,8 @@ export interface ProxyDeps {
   credentialsSecret: string | undefined;
   logger: Logger;
   retry?: RetryOptions;
+  /** Idle timeout of upstream connections in ms (default 120 s; 0 = none): then 504. */
+  upstreamTimeoutMs?: number;
   identity?: ProxyIdentity;
 }
 
@@ -39,6 +41,7 @@ export function createApp(deps: ProxyDeps): Express {
   const app = express();
   const identity = deps.identity ?? DEFAULT_IDENTITY;
   const retry = deps.retry ?? DEFAULT_RETRY;
+  const upstreamTimeoutMs = deps.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   app.disable('x-powered-by');
   app.set('etag', false);
 
@@ -60,7 +63,7 @@ export function createApp(deps: ProxyDeps): Express {
     const creds = deps.credentials.current;
     const responseHeaders = { ...proxyHeaders(identity, creds, deps.authorizedScopes), 'x-taskcluster-endpoint': target.href };
     res.setHeader('x-taskcluster-endpoint', target.href);
-    const result = await forward({ req, res, target, creds, authorizedScopes: deps.authorizedScopes, responseHeaders, retry });
+    const result = await forward({ req, res, target, creds, authorizedScopes: deps.authorizedScopes, responseHeaders, retry, upstreamTimeoutMs });
     deps.logger.info(
       { method: req.method, target: loggable(target.href), status: result.status, ms: Math.round(performance.now() - started), attempts: result.attempts, ...(result.error ? { error: result.error } : {}) },
       'proxied',

@@ -148,11 +148,15 @@ describe('taskcluster-proxy CLI', () => {
     [['--root-url', 'http://x'], {}, /no credentials: pass --client-id/],
     [['--root-url', 'http://x', '--certificate', '{bad'], { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'b' }, /certificate is not valid JSON/],
     [['--root-url', 'http://x', '--port', 'eighty'], { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'b' }, /must be a port number/],
-  ])('refuses %j with one line', async (args, env, message) => {
+    [['--root-url', 'http://x', '--bogus'], { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'b' }, /unknown option '--bogus' \(see --help\)/],
+    [['--root-url', 'http://x', '--ip-address', '192.0.2.1'], { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'secret-token-xyz' }, /cannot listen on 192\.0\.2\.1:8080: no such local address/],
+  ])('refuses %j with one line, exit 64', async (args, env, message) => {
     const { code, stderr } = await runCli(args, { PATH: process.env.PATH, ...env });
-    expect(code).not.toBe(0);
+    expect(code).toBe(64);
     expect(stderr).toMatch(message);
-    if (code === 64) expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^taskcluster-proxy: /);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).not.toContain('secret-token-xyz');
   });
 });
 

@@ -4,7 +4,7 @@
  * `taskcluster-proxy [options] [scope...]`: signs requests to Taskcluster with the given
  * credentials, restricted to the given scopes (authorizedScopes). Logs pino JSON lines.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import { DEFAULT_IDENTITY } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -16,6 +16,41 @@ function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0-65535');
   return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds (0 = no timeout)');
+  return n;
+}
+
+const HELP_AFTER = `
+Environment:
+  TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID, TASKCLUSTER_ACCESS_TOKEN, TASKCLUSTER_CERTIFICATE
+                              defaults of --root-url, --client-id, --access-token, --certificate
+  TASKCLUSTER_PROXY_CREDENTIALS_SECRET (or _SECRET_FILE = a file holding it)
+                              the Bearer secret PUT /credentials must present; unset = updates refused (403)
+  TASKCLUSTER_PROXY_REVISION  value of the X-Taskcluster-Proxy-Revision header
+
+Endpoints:
+  GET /__health               200 once listening
+  PUT /credentials            new {clientId, accessToken, certificate?}; needs Authorization: Bearer <secret>
+  POST /bewit                 body = an absolute URL; 303 to it signed as a bewit valid for 1 h
+  /<service>/<version>/<path>, /api/<service>/<version>/<path>, /<host.with.dots>/<path>
+                              forwarded, signed with authorizedScopes = the task scopes
+
+Example:
+  $ TASKCLUSTER_ROOT_URL=https://tc.example.com TASKCLUSTER_CLIENT_ID=worker TASKCLUSTER_ACCESS_TOKEN=... \\
+      taskcluster-proxy --port 8080 queue:get-artifact:private/* secrets:get:project/x
+  $ curl http://localhost:8080/secrets/v1/secret/project/x
+`;
+
+/** One line for a listen failure the user can fix. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): string {
+  if (err.code === 'EADDRINUSE') return `cannot listen on ${host}:${port}: the address is in use; choose another --port`;
+  if (err.code === 'EACCES') return `cannot listen on ${host}:${port}: permission denied (ports below 1024 need root); choose a --port of 1024 or more`;
+  if (err.code === 'EADDRNOTAVAIL') return `cannot listen on ${host}:${port}: no such local address; give an --ip-address of this host (0.0.0.0 = all)`;
+  return `cannot listen on ${host}:${port}: ${err.message}`;
 }
 
 const logger = pino({
@@ -34,7 +69,10 @@ const program = new Command('taskcluster-proxy')
   .option('--certificate <json>', 'certificate JSON of temporary credentials (env TASKCLUSTER_CERTIFICATE)')
   .option('--scopes-file <file>', 'JSON array of the task scopes, instead of arguments')
   .option('--all-scopes', 'do not restrict: sign with all of the credentials\' scopes')
-  .showHelpAfterError()
+  .option('--upstream-timeout <seconds>', 'give up on an upstream that sends nothing for this long: 504 (0 = never)', seconds, 120)
+  .addHelpText('after', HELP_AFTER)
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(`taskcluster-proxy: ${text.trim().replace(/^error: /, '')} (see --help)\n`) })
   .action(async (scopes: string[], opts: CliOptions) => {
     const config = loadConfig(opts, scopes, process.env);
     const running = await startTaskclusterProxy(
@@ -44,10 +82,13 @@ const program = new Command('taskcluster-proxy')
         authorizedScopes: config.authorizedScopes,
         credentialsSecret: config.credentialsSecret,
         logger,
+        upstreamTimeoutMs: config.upstreamTimeoutMs,
         identity: { version: DEFAULT_IDENTITY.version, revision: process.env.TASKCLUSTER_PROXY_REVISION ?? DEFAULT_IDENTITY.revision },
       },
       { port: config.port, host: config.host },
-    );
+    ).catch((err: NodeJS.ErrnoException) => {
+      throw new ConfigError(listenError(err, config.host, config.port));
+    });
     logger.info(
       { port: running.port, rootUrl: config.rootUrl, clientId: config.credentials.clientId, authorizedScopes: config.authorizedScopes ?? null, credentialUpdates: config.credentialsSecret !== undefined },
       'listening',
@@ -58,7 +99,11 @@ const program = new Command('taskcluster-proxy')
   });
 
 program.parseAsync().catch((err: unknown) => {
-  const message = err instanceof ConfigError ? err.message : (err as Error).message;
+  if (err instanceof CommanderError) {
+    // commander has printed its one line (or the help / version, which are not errors).
+    process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 64);
+  }
+  const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
   process.stderr.write(`taskcluster-proxy: ${message}\n`);
   process.exit(err instanceof ConfigError ? 64 : 1);
 });

@@ -18,6 +18,8 @@ export interface CliOptions {
   certificate?: string;
   scopesFile?: string;
   allScopes?: boolean;
+  /** Seconds. */
+  upstreamTimeout: number;
 }
 
 export interface ProxyConfig {
@@ -27,6 +29,7 @@ export interface ProxyConfig {
   credentials: Credentials;
   authorizedScopes: string[] | undefined;
   credentialsSecret: string | undefined;
+  upstreamTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -77,5 +80,5 @@ export function loadConfig(opts: CliOptions, scopes: string[], env: Env): ProxyC
   if (opts.scopesFile && scopes.length > 0) throw new ConfigError('give the scopes either as arguments or with --scopes-file, not both');
   if (opts.allScopes && (opts.scopesFile || scopes.length > 0)) throw new ConfigError('--all-scopes cannot be combined with scopes');
   const authorizedScopes = opts.allScopes ? undefined : opts.scopesFile ? readScopesFile(opts.scopesFile) : scopes;
-  return { port: opts.port, host: opts.ipAddress, rootUrl, credentials, authorizedScopes, credentialsSecret: readSecret(env) };
+  return { port: opts.port, host: opts.ipAddress, rootUrl, credentials, authorizedScopes, credentialsSecret: readSecret(env), upstreamTimeoutMs: Math.round(opts.upstreamTimeout * 1000) };
 }

@@ -3,7 +3,9 @@
  * Forwards one task request to its Taskcluster target with http-proxy: bodies stream both ways,
  * a fresh Hawk header per attempt replaces the task's Authorization, redirects are passed back,
  * and idempotent requests without a body are retried with exponential back-off on 5xx or
- * connection errors (PROTOCOLS.md §4.3).
+ * connection errors (PROTOCOLS.md §4.3). An upstream that stays silent (no byte either way) for
+ * `upstreamTimeoutMs` is given up on: 504 with one line before the response started, else the
+ * connection to the task is cut. A timeout is not retried (it would multiply the wait).
  */
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -25,6 +27,9 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: RetryOptions = { retries: 5, initialDelayMs: 500, maxDelayMs: 10_000 };
 
+/** Default idle timeout of a connection to the upstream: 2 minutes without a byte either way. */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 120_000;
+
 export interface ForwardRequest {
   req: IncomingMessage;
   res: ServerResponse;
@@ -34,6 +39,8 @@ export interface ForwardRequest {
   /** Headers to add to the response (the proxy headers of §4.4). */
   responseHeaders: Record<string, string>;
   retry: RetryOptions;
+  /** Idle timeout of the upstream connection in ms (0 = none). */
+  upstreamTimeoutMs: number;
 }
 
 export interface ForwardResult {
@@ -81,14 +88,21 @@ export function forward(f: ForwardRequest): Promise<ForwardResult> {
     const attempt = (n: number) => {
       current = n;
       const proxy = httpProxy.createProxyServer({});
+      let timedOut = false;
       const again = (): boolean => {
-        if (!retryable || n > f.retry.retries || closed) return false;
+        if (!retryable || n > f.retry.retries || closed || timedOut) return false;
         setTimeout(() => attempt(n + 1), backoffMs(n, f.retry)).unref();
         return true;
       };
       proxy.on('proxyReq', (proxyReq) => {
         // http-proxy's own path joining collapses "//"; send the raw path and query instead.
         proxyReq.path = target.path + (target.query === undefined ? '' : `?${target.query}`);
+        if (f.upstreamTimeoutMs > 0) {
+          proxyReq.setTimeout(f.upstreamTimeoutMs, () => {
+            timedOut = true;
+            proxyReq.destroy(new Error(`upstream timeout: ${target.host} sent nothing for ${f.upstreamTimeoutMs / 1000} s`));
+          });
+        }
       });
       proxy.on('proxyRes', (proxyRes) => {
         const status = proxyRes.statusCode ?? 502;
@@ -118,13 +132,17 @@ export function forward(f: ForwardRequest): Promise<ForwardResult> {
         },
         (err: Error) => {
           if (again()) return;
+          const status = timedOut ? 504 : 500;
+          const message = timedOut
+            ? `Gateway timeout: ${target.host} sent nothing for ${f.upstreamTimeoutMs / 1000} s (the proxy's --upstream-timeout); try again later`
+            : `Failed during proxy request: ${err.message}`;
           if (!res.headersSent && !closed) {
             for (const [name, value] of Object.entries(f.responseHeaders)) res.setHeader(name, value);
-            res.writeHead(500, { 'content-type': 'text/plain' }).end(`Failed during proxy request: ${err.message}\n`);
+            res.writeHead(status, { 'content-type': 'text/plain' }).end(`${message}\n`);
           } else {
             res.destroy();
           }
-          resolve({ status: 500, attempts: n, error: err.message });
+          resolve({ status, attempts: n, error: timedOut ? 'upstream timeout' : err.message });
         },
       );
     };

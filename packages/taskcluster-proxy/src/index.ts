@@ -11,5 +11,5 @@ export type { Credentials, CredentialsInput } from './credentials.js';
 export { mapRequest, apiTarget } from './routing.js';
 export type { Route, Target } from './routing.js';
 export { authorizationHeader, signedUrl, ext } from './signing.js';
-export { DEFAULT_RETRY } from './forward.js';
+export { DEFAULT_RETRY, DEFAULT_UPSTREAM_TIMEOUT_MS } from './forward.js';
 export type { RetryOptions } from './forward.js';

@@ -20,7 +20,7 @@ let tc: FakeTaskcluster;
 let proxy: RunningProxy;
 let logs: string[];
 
-async function startProxy(o: { authorizedScopes?: string[] | null; secret?: string | null; creds?: object; rootUrl?: string } = {}): Promise<RunningProxy> {
+async function startProxy(o: { authorizedScopes?: string[] | null; secret?: string | null; creds?: object; rootUrl?: string; upstreamTimeoutMs?: number } = {}): Promise<RunningProxy> {
   logs = [];
   const logger = pino({}, new Writable({ write: (chunk: Buffer, _e, done) => (logs.push(chunk.toString()), done()) }));
   proxy = await startTaskclusterProxy({
@@ -30,6 +30,7 @@ async function startProxy(o: { authorizedScopes?: string[] | null; secret?: stri
     credentialsSecret: o.secret === null ? undefined : (o.secret ?? SECRET),
     logger,
     retry: { retries: 3, initialDelayMs: 5, maxDelayMs: 20 },
+    ...(o.upstreamTimeoutMs === undefined ? {} : { upstreamTimeoutMs: o.upstreamTimeoutMs }),
   });
   return proxy;
 }
@@ -194,6 +195,19 @@ describe('forwarding', () => {
     expect(body.text).toMatch(/^Failed during proxy request: .*ECONNREFUSED/);
   });
 
+  it('answers 504 with one line when the upstream sends nothing for upstreamTimeoutMs, and does not retry', async () => {
+    await startProxy({ upstreamTimeoutMs: 300 });
+    // Data that keeps flowing is not a timeout, however long the whole transfer takes.
+    expect((await json('/fake/v1/blob/4194304')).status).toBe(200);
+    const { status, body } = await json('/fake/v1/whoami?delayMs=20000');
+    expect(status).toBe(504);
+    expect(body.text).toMatch(new RegExp(`^Gateway timeout: 127\\.0\\.0\\.1:${tc.port} sent nothing for 0\\.3 s[^\\n]*\\n$`));
+    const line = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'proxied' && l.status === 504);
+    expect(line).toMatchObject({ method: 'GET', attempts: 1, error: 'upstream timeout' });
+    // The proxy is still fine afterwards.
+    expect((await json('/fake/v1/whoami')).body.clientId).toBe('worker');
+  });
+
   it('logs one JSON line per proxied request with method, target, status and ms, and no secret', async () => {
     await startProxy();
     await json('/queue/v1/ping');
@@ -272,6 +286,10 @@ describe('/bewit', () => {
     expect(res.status).toBe(303);
     const location = res.headers.get('location') ?? '';
     expect(location.startsWith(`${url}&bewit=`)).toBe(true);
+    // id \\ exp \\ mac \\ ext, with exp one hour from now (unix seconds).
+    const [id, exp] = Buffer.from(location.slice(`${url}&bewit=`.length), 'base64url').toString().split('\\');
+    expect(id).toBe('worker');
+    expect(Math.abs(Number(exp) - (Math.floor(Date.now() / 1000) + 3600))).toBeLessThanOrEqual(5);
     expect(await res.text()).toBe(location);
     const signed = await fetch(location);
     expect(await signed.json()).toEqual({ scopes: ['assume:anonymous', ...TASK_SCOPES] });
