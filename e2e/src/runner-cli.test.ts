@@ -130,6 +130,16 @@ describe('docker-worker run', () => {
     expect(await session.volumeExists(volume)).toBe(false);
   });
 
+  it('never gives the task the Docker socket nor privileges by default', async () => {
+    // (Privileged containers cannot start on this machine's engine, so the allowed case is a unit test.)
+    const probe = bash('test -e /var/run/docker.sock && echo SOCKET; mkdir -p /m && mount -t tmpfs none /m 2>/dev/null && echo MOUNTED; echo probed');
+    const plain = await session.run(task({ command: probe }));
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain('probed\n');
+    expect(plain.stdout).not.toContain('SOCKET');
+    expect(plain.stdout).not.toContain('MOUNTED');
+  });
+
   it('resolves failed with the engine reason when an image cannot be pulled', async () => {
     const image = '127.0.0.1:9/docker-worker-e2e/never:1';
     const r = await session.run(task({ image }));
