@@ -57,6 +57,12 @@ describe('fake-taskcluster CLI', () => {
     const { exited, stderr } = run(['--clients-file', file]);
     expect(await exited).toBe(1);
     expect(stderr().trim().split('\n')).toHaveLength(1);
-    expect(stderr()).toMatch(/clients\[0\] needs clientId, accessToken/);
+    expect(stderr()).toMatch(/^fake-taskcluster: .*clients\[0\] needs clientId, accessToken/);
+  });
+
+  it('refuses a missing --clients-file with one usage line, exit 64', async () => {
+    const { exited, stderr } = run(['--port', '0']);
+    expect(await exited).toBe(64);
+    expect(stderr()).toBe("fake-taskcluster: required option '--clients-file <file>' not specified (see --help)\n");
   });
 });

@@ -4,7 +4,7 @@
  * `fake-taskcluster --port N --host H --clients-file clients.json`: starts the stand-in and
  * prints its root URL on stdout. Stops on SIGINT/SIGTERM.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ClientsFileError, readClientsFile } from './clients-file.js';
 import { startFakeTaskcluster } from './server.js';
 
@@ -19,9 +19,22 @@ const program = new Command('fake-taskcluster')
   .option('--port <n>', 'port to listen on (0 = any free port)', port, 0)
   .option('--host <address>', 'address to listen on', '127.0.0.1')
   .requiredOption('--clients-file <file>', 'JSON: [{clientId, accessToken, scopes}] or {clients, roles}')
+  .addHelpText(
+    'after',
+    '\nExample:\n' +
+      '  $ echo \'[{"clientId": "worker", "accessToken": "worker-token-0123456789", "scopes": ["*"]}]\' > clients.json\n' +
+      '  $ fake-taskcluster --clients-file clients.json --port 8090\n' +
+      '  http://127.0.0.1:8090\n' +
+      '\nA client may also have "expires" (ISO date) and "disabled": true; roles are {"roleId", "scopes"}.',
+  )
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(`fake-taskcluster: ${text.trim().replace(/^error: /, '')} (see --help)\n`) })
   .action(async (opts: { port: number; host: string; clientsFile: string }) => {
     const { clients, roles } = readClientsFile(opts.clientsFile);
-    const tc = await startFakeTaskcluster({ clients, roles, host: opts.host, port: opts.port });
+    const tc = await startFakeTaskcluster({ clients, roles, host: opts.host, port: opts.port }).catch((err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'the address is in use; choose another --port (0 = any free port)' : err.message;
+      throw new Error(`cannot listen on ${opts.host}:${opts.port}: ${why}`);
+    });
     process.stdout.write(`${tc.rootUrl}\n`);
     const stop = () => void tc.close().then(() => process.exit(0));
     process.once('SIGINT', stop);
@@ -29,7 +42,11 @@ const program = new Command('fake-taskcluster')
   });
 
 program.parseAsync().catch((err: unknown) => {
-  const message = err instanceof ClientsFileError ? err.message : `fake-taskcluster: ${(err as Error).message}`;
-  process.stderr.write(`${message}\n`);
+  if (err instanceof CommanderError) {
+    // commander has printed its one line (or the help, which is not an error).
+    process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 64);
+  }
+  const message = err instanceof ClientsFileError || err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+  process.stderr.write(`fake-taskcluster: ${message}\n`);
   process.exit(1);
 });
