@@ -112,7 +112,7 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
     expect(exitCode).toBe(1);
   });
 
-  it('works as a derived image with the VPN directory baked in (FROM + COPY vpn/ /vpn/)', async () => {
+  it('works as a derived image with the VPN directory baked in (FROM + COPY vpn/ /vpn/), and stops on SIGTERM', async () => {
     const ctx = mkdtempSync(join(tmpdir(), 'dw-balrog-derived-'));
     const tag = `docker-worker-test/balrog-baked:${session}`;
     try {
@@ -131,6 +131,10 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
       const [answer] = await fromNetworkB([{ url: 'http://balrog-baked/api/x', headers: { authorization: 'Bearer t' } }]);
       expect(answer?.status).toBe(200);
       expect(JSON.parse(answer?.body ?? '')).toMatchObject({ balrog: 'fake', url: '/api/x' });
+      // docker stop (SIGTERM): openvpn is stopped and the proxy exits 0, without the SIGKILL.
+      await baked.stop({ t: 30 });
+      expect((await baked.inspect()).State.ExitCode).toBe(0);
+      expect(await logsOf(baked)).toContain('"msg":"stopping"');
       await baked.remove({ force: true });
     } finally {
       rmSync(ctx, { recursive: true, force: true });
