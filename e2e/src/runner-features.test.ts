@@ -90,6 +90,26 @@ describe('taskclusterProxy', () => {
     expect(r.stdout).not.toContain(client.accessToken);
   });
 
+  it("keeps a task away from another task's sidecar (by alias and by address)", async () => {
+    const env = { TASKCLUSTER_ROOT_URL: 'http://127.0.0.1:9', TASKCLUSTER_CLIENT_ID: client.clientId, TASKCLUSTER_ACCESS_TOKEN: client.accessToken };
+    const a = session.start({ scopes: ['a'], payload: { image: 'node:20-bookworm-slim', maxRunTime: 120, features: { taskclusterProxy: true }, command: ['sleep', '120'] } }, { env });
+    try {
+      await session.waitForTaskContainer(a.taskId);
+      const { docker } = await import('./docker.js');
+      const [sidecar] = await docker.listContainers({ filters: JSON.stringify({ label: [`org.docker-worker.task-id=${a.taskId}`, 'org.docker-worker.role=sidecar'] }) });
+      const ip = Object.values(sidecar!.NetworkSettings.Networks)[0]!.IPAddress;
+      const probe = `Promise.all(['http://taskcluster/__health', 'http://${ip}/__health'].map(u => fetch(u, { signal: AbortSignal.timeout(3000) }).then(r => u + ' ' + r.status, e => u + ' ' + (e.cause?.code ?? e.name)))).then(l => console.log('PROBE ' + l.join(' | ')))`;
+      const b = await session.run({ payload: { image: 'node:20-bookworm-slim', maxRunTime: 60, command: node(probe) } });
+      const line = b.stdout.split('\n').find((l) => l.startsWith('PROBE '));
+      expect(line).toMatch(/http:\/\/taskcluster\/__health (ENOTFOUND|EAI_AGAIN)/);
+      expect(line).toMatch(new RegExp(`http://${ip.replace(/\./g, '\\.')}/__health (TimeoutError|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH)`));
+    } finally {
+      a.child.kill('SIGTERM');
+      await a.done;
+    }
+    expect(await session.leftovers(a.taskId)).toEqual({ containers: 0, networks: 0 });
+  });
+
   it('says which variables to set when credentials are missing', async () => {
     const r = await session.run({ scopes: ['a'], payload: { image: 'debian:bookworm-slim', maxRunTime: 60, features: { taskclusterProxy: true }, command: ['true'] } }, { env: { TASKCLUSTER_CLIENT_ID: '', TASKCLUSTER_ACCESS_TOKEN: '' } });
     expect(r.code).toBe(2);
