@@ -3,7 +3,7 @@
 // joins the network as `testdroid`; a second container uses it the way a task does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulatedCloud, type SimulatedCloud } from '@docker-worker/testdroid-proxy/testing';
-import { demux, docker, labels, newSession, removeByLabel, runToEnd } from './docker.js';
+import { demux, docker, labels, newSession, removeByLabel, runToEnd, TEST_LABEL } from './docker.js';
 
 const IMAGE = 'docker-worker/testdroid-proxy:latest';
 const NODE = 'node:20-bookworm-slim';
@@ -89,6 +89,11 @@ describe('testdroid-proxy image', () => {
   afterAll(async () => {
     await cloud?.close();
     await removeByLabel(session);
+    const filters = JSON.stringify({ label: [`${TEST_LABEL}=${session}`] });
+    expect([
+      ...(await docker.listContainers({ all: true, filters })),
+      ...(await docker.listNetworks({ filters })),
+    ]).toHaveLength(0);
   });
 
   it('gives a task a device session with proxies and properties, and releases it', async () => {
