@@ -14,6 +14,7 @@ import { createDockerClient } from './docker/docker-client.js';
 import { UsageError, workerShutdown } from './errors.js';
 import { runLocalTask, type LocalRunResult } from './local/run-local.js';
 import { readTaskFile, toTaskDefinition } from './local/task-file.js';
+import type { LiveLogSink } from './live-log-stream.js';
 import { createOperatorLog } from './operator-log.js';
 import type { RunContext } from './run-context.js';
 
@@ -66,7 +67,7 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
     clock: systemClock,
     log,
     artifactsDir,
-    liveLogSink: process.stdout,
+    liveLogSink: stdoutSink(),
     credentials,
     rootUrl,
     onRun: (r) => {
@@ -79,6 +80,29 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
   const reason = result.state === 'exception' ? ` (${result.reasonResolved})` : '';
   process.stderr.write(`docker-worker: task ${task.taskId} run ${task.runId} ${result.state}${reason}, exit code ${result.exitCode ?? 'none'}${where}\n`);
   return EXIT[result.state];
+}
+
+/** stdout as the live log sink; when the reader goes away (EPIPE) the run goes on, writing only the file. */
+function stdoutSink(): LiveLogSink {
+  let open = true;
+  const waiting = new Set<() => void>();
+  process.stdout.on('error', () => {
+    open = false;
+    for (const fn of waiting) fn();
+    waiting.clear();
+  });
+  return {
+    write: (chunk) => (open ? process.stdout.write(chunk) : true),
+    once: (_event, fn) => {
+      if (!open) return fn();
+      const done = (): void => {
+        waiting.delete(done);
+        fn();
+      };
+      waiting.add(done);
+      process.stdout.once('drain', done);
+    },
+  };
 }
 
 export function resultJson(r: LocalRunResult): Record<string, unknown> {

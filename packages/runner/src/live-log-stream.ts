@@ -8,8 +8,10 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Clock } from './clock.js';
 
+/** Where the live log also goes (stdout in local mode). `once('drain')` lets slow readers apply back-pressure. */
 export interface LiveLogSink {
   write(chunk: string): boolean;
+  once?(event: 'drain', listener: () => void): unknown;
 }
 
 /** Longest line kept before it is flushed without its end-of-line. */
@@ -82,14 +84,19 @@ export class LiveLog {
 
   private async emitLines(text: string, prefix: string): Promise<void> {
     const body = prefix ? text.replace(/^(?=.)/gm, prefix) : text;
-    if (!this.emit(body)) await once(this.file, 'drain');
+    const waits = this.emit(body);
+    if (waits.length > 0) await Promise.all(waits);
   }
 
-  private emit(text: string): boolean {
-    if (this.closed) return true;
+  /** Writes to the file and the sink; returns what to await when either is full. */
+  private emit(text: string): Promise<void>[] {
+    if (this.closed) return [];
     const safe = this.redact(text);
-    this.sink?.write(safe);
-    return this.file.write(safe);
+    const waits: Promise<void>[] = [];
+    const sink = this.sink;
+    if (sink && !sink.write(safe) && sink.once) waits.push(new Promise((resolve) => sink.once?.('drain', resolve)));
+    if (!this.file.write(safe)) waits.push(once(this.file, 'drain').then(() => undefined));
+    return waits;
   }
 
   private timestamp(): string {
