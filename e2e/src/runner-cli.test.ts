@@ -31,6 +31,16 @@ describe('docker-worker run', () => {
     expect(await session.leftovers(`${session.workerId}-env`)).toEqual({ containers: 0, networks: 0 });
   });
 
+  it('runs the YAML example with env and artifacts', async () => {
+    const { fileURLToPath } = await import('node:url');
+    const r = await session.run(fileURLToPath(new URL('../../examples/env-and-artifacts.yml', import.meta.url)), { taskId: `${session.workerId}-yaml` });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`hello from task ${session.workerId}-yaml, run 0\n`);
+    const names = r.result.artifacts.map((a) => a.name).sort();
+    expect(names).toEqual(['public/greeting.txt', 'public/logs/live_backing.log', 'public/reports/summary.json', 'public/reports/when.txt']);
+    expect(readFileSync(`${r.artifactsDir}/public/reports/summary.json`, 'utf8')).toBe('{"ok": true}\n');
+  });
+
   it('maps a non-zero exit to failed (1) and an onExitStatus.retry status to intermittent-task (2)', async () => {
     const failed = await session.run(task({ command: bash('exit 7') }));
     expect(failed.code).toBe(1);

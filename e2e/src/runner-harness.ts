@@ -35,13 +35,13 @@ export class RunnerSession {
   }
 
   /** Starts the CLI on `task`; resolve `done` for its result. */
-  start(task: object, opts: { env?: Record<string, string>; args?: string[]; taskId?: string } = {}): { child: ChildProcess; done: Promise<CliResult>; taskId: string } {
+  start(task: object | string, opts: { env?: Record<string, string>; args?: string[]; taskId?: string } = {}): { child: ChildProcess; done: Promise<CliResult>; taskId: string } {
     const i = ++this.n;
     const taskId = opts.taskId ?? `${this.workerId}-t${i}`;
-    const taskFile = join(this.dir, `task-${i}.json`);
+    const taskFile = typeof task === 'string' ? task : join(this.dir, `task-${i}.json`);
     const resultFile = join(this.dir, `result-${i}.json`);
     const artifactsDir = join(this.dir, `artifacts-${i}`);
-    writeFileSync(taskFile, JSON.stringify(task));
+    if (typeof task !== 'string') writeFileSync(taskFile, JSON.stringify(task));
     const args = [CLI, 'run', taskFile, '--task-id', taskId, '--config', this.configFile, '--artifacts-dir', artifactsDir, '--result-json', resultFile, ...(opts.args ?? [])];
     const child = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -57,7 +57,8 @@ export class RunnerSession {
     return { child, done, taskId };
   }
 
-  run(task: object, opts: { env?: Record<string, string>; args?: string[]; taskId?: string } = {}): Promise<CliResult> {
+  /** Runs a task object, or a task file (YAML or JSON) given by path. */
+  run(task: object | string, opts: { env?: Record<string, string>; args?: string[]; taskId?: string } = {}): Promise<CliResult> {
     return this.start(task, opts).done;
   }
 
