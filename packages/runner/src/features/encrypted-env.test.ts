@@ -1,0 +1,49 @@
+import { encryptEnvVar, generateWorkerKeys } from '@docker-worker/encrypted-env';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fakeRun } from '../testing/fake-run.js';
+import { encryptedEnv } from './encrypted-env.js';
+
+let keys: { privateKey: string; publicKey: string };
+beforeAll(async () => {
+  keys = await generateWorkerKeys();
+});
+
+function setup(encrypted: string[], taskId = 'encTask000000000000000') {
+  const { run, dir, clock } = fakeRun({ taskId, payload: { env: { PLAIN: 'p' }, encryptedEnv: encrypted } });
+  const keyFile = join(dir, 'key.asc');
+  writeFileSync(keyFile, keys.privateKey);
+  run.config.keys.encryptedEnvPrivateKey = keyFile;
+  return { run, clock };
+}
+
+describe('encryptedEnv', () => {
+  it('merges decrypted variables into the task env and redacts their values', async () => {
+    const now = Date.UTC(2026, 0, 1);
+    const msg = await encryptEnvVar({ publicKey: keys.publicKey, taskId: 'encTask000000000000000', name: 'TOKEN', value: 'tok-123', startTime: now - 1000, endTime: now + 60_000 });
+    const { run } = setup([msg]);
+    expect(await encryptedEnv.start(run)).toEqual({ taskEnv: { PLAIN: 'p', TOKEN: 'tok-123' } });
+    await run.liveLog.output('token is tok-123, plain is p\n');
+    await run.liveLog.close();
+    expect(readFileSync(run.liveLog.path, 'utf8')).toBe('token is [secret], plain is p\n');
+  });
+
+  it('turns a broken rule into malformed-payload with an incident id and no secret', async () => {
+    const now = Date.UTC(2026, 0, 1);
+    const msg = await encryptEnvVar({ publicKey: keys.publicKey, taskId: 'encTask000000000000000', name: 'TASK_ID', value: 'hidden-value', startTime: now - 1000, endTime: now + 60_000 });
+    const { run } = setup([msg]);
+    const err = await encryptedEnv.start(run).then(
+      () => undefined,
+      (e: unknown) => e as Error & { resolution: string },
+    );
+    expect(err?.resolution).toBe('malformed-payload');
+    expect(err?.message).toMatch(/conflicts with an existing environment variable; incidentId: [0-9a-f-]{36}$/);
+    expect(err?.message).not.toContain('hidden-value');
+  });
+
+  it('says which config key is missing when the worker has no private key', async () => {
+    const { run } = fakeRun({ payload: { encryptedEnv: ['x'] } });
+    await expect(encryptedEnv.start(run)).rejects.toThrow(/keys\.encryptedEnvPrivateKey/);
+  });
+});
