@@ -34,7 +34,7 @@ export interface SidecarOptions {
   intervalMs?: number;
 }
 
-export interface Sidecar {
+export interface Sidecar extends AsyncDisposable {
   readonly alias: string;
   readonly containerId: string;
   /** The sidecar's address on the task network. */
@@ -85,7 +85,7 @@ export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<
   try {
     const ip = await waitUntilReady(run, containerId, opts, () => lines, () => copied);
     run.log.info({ alias: opts.alias, containerId, ip }, 'sidecar ready');
-    return { alias: opts.alias, containerId, ip, lastLines: () => [...lines], stop };
+    return { alias: opts.alias, containerId, ip, lastLines: () => [...lines], stop, [Symbol.asyncDispose]: stop };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
