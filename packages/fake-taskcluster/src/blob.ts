@@ -24,9 +24,16 @@ export function blobStream(bytes: number): Readable {
   });
 }
 
-/** The hex SHA-256 of `blobStream(bytes)`, computed without materialising it. */
+const digests = new Map<number, string>();
+
+/** The hex SHA-256 of `blobStream(bytes)`, computed without materialising it (once per size). */
 export function blobSha256(bytes: number): string {
-  const hash = createHash('sha256');
-  for (let left = bytes; left > 0; left -= CHUNK.length) hash.update(left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left));
-  return hash.digest('hex');
+  let digest = digests.get(bytes);
+  if (digest === undefined) {
+    const hash = createHash('sha256');
+    for (let left = bytes; left > 0; left -= CHUNK.length) hash.update(left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left));
+    digest = hash.digest('hex');
+    digests.set(bytes, digest);
+  }
+  return digest;
 }
