@@ -300,4 +300,24 @@ describe('anonymous requests and routing', () => {
     expect(res.status).toBe(404);
     expect(((await res.json()) as { code: string }).code).toBe('ResourceNotFound');
   });
+
+  it('shapes errors as Taskcluster does (§1.12): {code, message + footer, requestInfo}; www-authenticate only on 401', async () => {
+    await start({ clients: [{ clientId: 'weak', accessToken: TOKEN, scopes: [] }] });
+    const url = `${tc!.rootUrl}/api/auth/v1/scopes/current`;
+    const forbidden = await fetch(url, { headers: { authorization: hawk.client.header(url, 'GET', { credentials: { id: 'weak', key: TOKEN, algorithm: 'sha256' } }).header } });
+    const unauthorized = await fetch(url, { headers: { authorization: hawk.client.header(url, 'GET', { credentials: { id: 'weak', key: `${TOKEN}x`, algorithm: 'sha256' } }).header } });
+    for (const [res, status, code] of [
+      [forbidden, 403, 'InsufficientScopes'],
+      [unauthorized, 401, 'AuthenticationFailed'],
+    ] as const) {
+      expect(res.status).toBe(status);
+      expect(res.headers.get('www-authenticate')).toBe(status === 401 ? 'hawk' : null);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(Object.keys(body).sort()).toEqual(['code', 'message', 'requestInfo']);
+      expect(body.code).toBe(code);
+      expect(body.message).toMatch(new RegExp(`\\n---\\n\\n\\* method: +currentScopes\\n\\* errorCode: +${code}\\n\\* statusCode: +${status}\\n\\* time: +\\d{4}-`));
+      expect(body.requestInfo).toEqual({ method: 'currentScopes', params: {}, payload: {}, time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+      expect(JSON.stringify(body)).not.toContain(TOKEN);
+    }
+  });
 });
