@@ -105,7 +105,7 @@ describe('docker-worker run', () => {
         },
       }, { expires: '2031-01-01T00:00:00.000Z' }),
     );
-    expect(r.code).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     const byName = Object.fromEntries(r.result.artifacts.map((a) => [a.name, a]));
     expect(readFileSync(byName['public/file.txt']!.path, 'utf8')).toBe('file\n');
     expect(byName['public/file.txt']!.contentType).toBe('text/plain');
