@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global structuredClone */
 // Build step: compiles the JSON schemas in src/schemas into standalone ajv validators in
 // dist/schemas/*-validate.js, so the CLI does not spend its start-up compiling them. Library code
 // falls back to compiling at run time when the precompiled file is absent (tests run on src/).
