@@ -12,6 +12,7 @@ import type { AuthScheme } from './auth/authenticate.js';
 import { createEndpoint } from './auth/require-scopes.js';
 import type { ApiLocals } from './auth/require-scopes.js';
 import type { ClientStore } from './clients.js';
+import { TaskStore } from './tasks.js';
 import { errorHandler, notFound } from './errors.js';
 import { authRoutes } from './routes/auth.js';
 import type { RouteContext } from './routes/context.js';
@@ -32,6 +33,8 @@ export interface RecordedRequest {
 
 export interface FakeTaskclusterDeps {
   store: ClientStore;
+  /** Tasks served by `queue.task` (default: none). */
+  tasks?: TaskStore;
   now: () => number;
   onRequest?: (request: RecordedRequest) => void;
   /** Where internal errors (500s) are logged; default pino at level warn on stderr. */
@@ -62,7 +65,7 @@ export function createApp(deps: FakeTaskclusterDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   if (deps.onRequest) app.use(recorder(deps.onRequest));
-  const ctx: RouteContext = { endpoint: createEndpoint(createAuthenticator(deps.store, deps.now)), store: deps.store, now: deps.now };
+  const ctx: RouteContext = { endpoint: createEndpoint(createAuthenticator(deps.store, deps.now)), store: deps.store, tasks: deps.tasks ?? new TaskStore(), now: deps.now };
   app.use('/api/auth/v1', authRoutes(ctx));
   app.use('/api/queue/v1', queueRoutes(ctx));
   app.use('/api/fake/v1', fakeRoutes(ctx));

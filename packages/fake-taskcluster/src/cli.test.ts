@@ -37,15 +37,16 @@ function run(args: string[]) {
 }
 
 describe('fake-taskcluster CLI', () => {
-  it('serves the clients and roles of --clients-file and prints its root URL', async () => {
+  it('serves the clients, roles and tasks of --clients-file and prints its root URL', async () => {
     const file = join(dir, 'clients.json');
-    writeFileSync(file, JSON.stringify({ clients: [CLIENT], roles: [{ roleId: 'project:demo', scopes: ['secrets:get:demo'] }] }));
+    writeFileSync(file, JSON.stringify({ clients: [CLIENT], roles: [{ roleId: 'project:demo', scopes: ['queue:get-task:t1'] }], tasks: { t1: { scopes: ['secrets:get:demo'] } } }));
     const { proc, url } = run(['--port', '0', '--clients-file', file]);
     try {
       const rootUrl = await url;
       expect(rootUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const auth = new taskcluster.Auth({ rootUrl, credentials: CLIENT, retries: 0 });
-      expect((await auth.currentScopes()).scopes).toEqual(['assume:anonymous', 'assume:project:demo', 'auth:current-scopes', 'secrets:get:demo']);
+      expect((await auth.currentScopes()).scopes).toEqual(['assume:anonymous', 'assume:project:demo', 'auth:current-scopes', 'queue:get-task:t1']);
+      expect((await new taskcluster.Queue({ rootUrl, credentials: CLIENT, retries: 0 }).task('t1')).scopes).toEqual(['secrets:get:demo']);
     } finally {
       proc.kill('SIGTERM');
     }

@@ -25,13 +25,14 @@ const program = new Command('fake-taskcluster')
       '  $ echo \'[{"clientId": "worker", "accessToken": "worker-token-0123456789", "scopes": ["*"]}]\' > clients.json\n' +
       '  $ fake-taskcluster --clients-file clients.json --port 8090\n' +
       '  http://127.0.0.1:8090\n' +
-      '\nA client may also have "expires" (ISO date) and "disabled": true; roles are {"roleId", "scopes"}.',
+      '\nA client may also have "expires" (ISO date) and "disabled": true; roles are {"roleId", "scopes"};\n' +
+      'with {"clients", "roles", "tasks": {"<taskId>": {"scopes": [...], ...}}} queue.task serves those tasks.',
   )
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(`fake-taskcluster: ${text.trim().replace(/^error: /, '')} (see --help)\n`) })
   .action(async (opts: { port: number; host: string; clientsFile: string }) => {
-    const { clients, roles } = readClientsFile(opts.clientsFile);
-    const tc = await startFakeTaskcluster({ clients, roles, host: opts.host, port: opts.port }).catch((err: NodeJS.ErrnoException) => {
+    const { clients, roles, tasks } = readClientsFile(opts.clientsFile);
+    const tc = await startFakeTaskcluster({ clients, roles, tasks, host: opts.host, port: opts.port }).catch((err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? 'the address is in use; choose another --port (0 = any free port)' : err.message;
       throw new Error(`cannot listen on ${opts.host}:${opts.port}: ${why}`);
     });

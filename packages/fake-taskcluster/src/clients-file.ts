@@ -1,11 +1,13 @@
 /**
  * @module clients-file
  * Reads the CLI's `--clients-file`: either an array of clients or `{clients: [...], roles: [...]}`.
- * A client is `{clientId, accessToken, scopes, expires?: ISO date, disabled?}`.
+ * A client is `{clientId, accessToken, scopes, expires?: ISO date, disabled?}`; `tasks` (optional) is
+ * `{[taskId]: task definition}` for `queue.task`.
  */
 import { readFileSync } from 'node:fs';
 import type { ClientSpec } from './clients.js';
 import type { RoleSpec } from './auth/scopes.js';
+import type { TaskDefinition } from './tasks.js';
 import { allValidScopes } from './auth/scopes.js';
 
 export class ClientsFileError extends Error {}
@@ -14,14 +16,14 @@ function bad(file: string, what: string): never {
   throw new ClientsFileError(`${file}: ${what}; expected [{"clientId": "...", "accessToken": "...", "scopes": ["..."]}] or {"clients": [...], "roles": [{"roleId": "...", "scopes": [...]}]}`);
 }
 
-export function readClientsFile(file: string): { clients: ClientSpec[]; roles: RoleSpec[] } {
+export function readClientsFile(file: string): { clients: ClientSpec[]; roles: RoleSpec[]; tasks: Record<string, TaskDefinition> } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     return bad(file, `cannot read JSON (${(err as Error).message})`);
   }
-  const doc = (Array.isArray(parsed) ? { clients: parsed } : parsed) as { clients?: unknown; roles?: unknown };
+  const doc = (Array.isArray(parsed) ? { clients: parsed } : parsed) as { clients?: unknown; roles?: unknown; tasks?: unknown };
   if (typeof doc !== 'object' || doc === null || !Array.isArray(doc.clients)) return bad(file, 'no "clients" array');
   const clients = doc.clients.map((c: unknown, i: number): ClientSpec => {
     const o = c as Record<string, unknown>;
@@ -39,5 +41,9 @@ export function readClientsFile(file: string): { clients: ClientSpec[]; roles: R
     if (typeof o?.roleId !== 'string' || !allValidScopes(o.scopes)) return bad(file, `roles[${i}] needs roleId and scopes`);
     return { roleId: o.roleId, scopes: o.scopes };
   });
-  return { clients, roles };
+  const tasks = doc.tasks ?? {};
+  if (typeof tasks !== 'object' || tasks === null || Array.isArray(tasks) || !Object.values(tasks).every((t) => typeof t === 'object' && t !== null && !Array.isArray(t))) {
+    return bad(file, '"tasks" must be an object {taskId: task definition}');
+  }
+  return { clients, roles, tasks: tasks as Record<string, TaskDefinition> };
 }

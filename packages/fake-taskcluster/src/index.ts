@@ -8,6 +8,8 @@ export type { FakeTaskcluster, FakeTaskclusterOptions } from './server.js';
 export { createApp } from './app.js';
 export type { FakeTaskclusterDeps, RecordedRequest } from './app.js';
 export { ClientStore } from './clients.js';
+export { TaskStore } from './tasks.js';
+export type { TaskDefinition } from './tasks.js';
 export type { ClientSpec } from './clients.js';
 export type { RoleSpec } from './auth/scopes.js';
 export { expandScopes, normalizeScopes } from './auth/scopes.js';

@@ -13,11 +13,15 @@ import { createApp } from './app.js';
 import type { RecordedRequest } from './app.js';
 import { ClientStore } from './clients.js';
 import type { ClientSpec } from './clients.js';
+import { TaskStore } from './tasks.js';
+import type { TaskDefinition } from './tasks.js';
 import type { RoleSpec } from './auth/scopes.js';
 
 export interface FakeTaskclusterOptions {
   clients: ClientSpec[];
   roles?: RoleSpec[];
+  /** Tasks `queue.task(taskId)` returns, by taskId (more with `tasks.add`). */
+  tasks?: Record<string, TaskDefinition>;
   /** Default '127.0.0.1'; '0.0.0.0' lets containers reach it through a Docker network gateway. */
   host?: string;
   /** Default 0 (any free port). */
@@ -32,13 +36,15 @@ export interface FakeTaskcluster {
   /** Every request so far, in completion order. */
   requests: RecordedRequest[];
   store: ClientStore;
+  tasks: TaskStore;
   close(): Promise<void>;
 }
 
 export async function startFakeTaskcluster(options: FakeTaskclusterOptions): Promise<FakeTaskcluster> {
   const store = new ClientStore(options.clients, options.roles ?? []);
   const requests: RecordedRequest[] = [];
-  const app = createApp({ store, now: options.now ?? Date.now, onRequest: (r) => requests.push(r) });
+  const tasks = new TaskStore(options.tasks);
+  const app = createApp({ store, tasks, now: options.now ?? Date.now, onRequest: (r) => requests.push(r) });
   const server = createServer(app);
   server.keepAliveTimeout = 5_000;
   const host = options.host ?? '127.0.0.1';
@@ -53,6 +59,7 @@ export async function startFakeTaskcluster(options: FakeTaskclusterOptions): Pro
     port,
     requests,
     store,
+    tasks,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

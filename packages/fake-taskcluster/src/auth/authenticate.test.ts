@@ -294,6 +294,16 @@ describe('anonymous requests and routing', () => {
     expect(tc!.requests.map((r) => r.scheme)).toEqual(['none', 'none']);
   });
 
+  it('serves queue.task(taskId) to callers with queue:get-task:<taskId>, 404 for unknown tasks', async () => {
+    await start({ clients: [ISSUER, { clientId: 'other', accessToken: TOKEN, scopes: ['queue:get-task:b'] }], tasks: { a: { scopes: ['secrets:get:x'], payload: {} } } });
+    expect(await new taskcluster.Queue({ rootUrl: tc!.rootUrl, credentials: ISSUER, retries: 0 }).task('a')).toEqual({ scopes: ['secrets:get:x'], payload: {} });
+    const other = new taskcluster.Queue({ rootUrl: tc!.rootUrl, credentials: { clientId: 'other', accessToken: TOKEN }, retries: 0 });
+    expect(await failure(other.task('a'))).toMatchObject({ statusCode: 403, code: 'InsufficientScopes' });
+    tc!.tasks.add('b', { scopes: [] });
+    expect((await other.task('b')).scopes).toEqual([]);
+    expect(await failure(new taskcluster.Queue({ rootUrl: tc!.rootUrl, credentials: ISSUER, retries: 0 }).task('nope'))).toMatchObject({ statusCode: 404, code: 'ResourceNotFound' });
+  });
+
   it('answers 404 ResourceNotFound for unknown endpoints', async () => {
     await start();
     const res = await fetch(`${tc!.rootUrl}/api/queue/v1/nope`);

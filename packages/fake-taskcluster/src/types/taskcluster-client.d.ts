@@ -32,6 +32,7 @@ declare module 'taskcluster-client' {
   export class Queue {
     constructor(options: ClientOptions);
     ping(): Promise<{ alive: boolean }>;
+    task(taskId: string): Promise<Record<string, unknown> & { scopes: string[] }>;
   }
   const taskcluster: {
     createTemporaryCredentials: typeof createTemporaryCredentials;
