@@ -141,6 +141,20 @@ describe('taskcluster-proxy CLI', () => {
     expect(((await refused.json()) as { message: string }).message).toMatch(/authorizedScopes/);
   });
 
+  it('adds the scopes of --task-id (queue.task, fetched with the credentials) to the positional ones', async () => {
+    tc.tasks.add('task-with-scopes', { scopes: ['secrets:get:a', 'auth:current-scopes'], payload: {} });
+    const { url, output } = await startCli(['--task-id', 'task-with-scopes', 'auth:current-scopes', 'queue:get-task:x'], baseEnv());
+    expect(await scopesVia(url)).toEqual(['assume:anonymous', 'auth:current-scopes', 'queue:get-task:x', 'secrets:get:a']);
+    expect(tc.requests.find((r) => r.path === '/api/queue/v1/task/task-with-scopes')).toMatchObject({ clientId: 'worker', status: 200 });
+    expect(output()).not.toContain(WORKER.accessToken);
+  });
+
+  it('refuses to start with one line when the --task-id task cannot be fetched', async () => {
+    const { code, stderr } = await runCli(['--task-id', 'no-such-task', 'auth:current-scopes'], baseEnv());
+    expect(code).toBe(1);
+    expect(stderr).toBe('taskcluster-proxy: --task-id no-such-task: cannot fetch the task from the queue (404 ResourceNotFound); check --task-id\n');
+  });
+
   it('reads the scopes from --scopes-file and credentials from flags', async () => {
     const file = join(dir, 'scopes.json');
     writeFileSync(file, JSON.stringify(['auth:current-scopes', 'secrets:get:a']));

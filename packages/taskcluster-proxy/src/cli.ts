@@ -11,6 +11,7 @@ import { ConfigError, loadConfig } from './config.js';
 import type { CliOptions } from './config.js';
 import { CredentialStore } from './credentials.js';
 import { startTaskclusterProxy } from './server.js';
+import { fetchTaskScopes } from './task-scopes.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -68,6 +69,7 @@ const program = new Command('taskcluster-proxy')
   .option('--access-token <token>', 'access token (env TASKCLUSTER_ACCESS_TOKEN; prefer the env, argv is visible)')
   .option('--certificate <json>', 'certificate JSON of temporary credentials (env TASKCLUSTER_CERTIFICATE)')
   .option('--scopes-file <file>', 'JSON array of the task scopes, instead of arguments')
+  .option('-t, --task-id <taskId>', 'also authorize the scopes of this task (queue.task, fetched at start with the credentials)')
   .option('--all-scopes', 'do not restrict: sign with all of the credentials\' scopes')
   .option('--upstream-timeout <seconds>', 'give up on an upstream that sends nothing for this long: 504 (0 = never)', seconds, 120)
   .addHelpText('after', HELP_AFTER)
@@ -75,6 +77,10 @@ const program = new Command('taskcluster-proxy')
   .configureOutput({ outputError: (text, write) => write(`taskcluster-proxy: ${text.trim().replace(/^error: /, '')} (see --help)\n`) })
   .action(async (scopes: string[], opts: CliOptions) => {
     const config = loadConfig(opts, scopes, process.env);
+    if (config.taskId !== undefined) {
+      const taskScopes = await fetchTaskScopes(config.rootUrl, config.credentials, config.taskId);
+      config.authorizedScopes = [...new Set([...(config.authorizedScopes ?? []), ...taskScopes])];
+    }
     const running = await startTaskclusterProxy(
       {
         rootUrl: config.rootUrl,

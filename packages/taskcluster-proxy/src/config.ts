@@ -18,6 +18,7 @@ export interface CliOptions {
   certificate?: string;
   scopesFile?: string;
   allScopes?: boolean;
+  taskId?: string;
   /** Seconds. */
   upstreamTimeout: number;
 }
@@ -28,6 +29,8 @@ export interface ProxyConfig {
   rootUrl: string;
   credentials: Credentials;
   authorizedScopes: string[] | undefined;
+  /** --task-id: the task's scopes are fetched at start and added to authorizedScopes. */
+  taskId: string | undefined;
   credentialsSecret: string | undefined;
   upstreamTimeoutMs: number;
 }
@@ -78,7 +81,7 @@ export function loadConfig(opts: CliOptions, scopes: string[], env: Env): ProxyC
     throw err;
   }
   if (opts.scopesFile && scopes.length > 0) throw new ConfigError('give the scopes either as arguments or with --scopes-file, not both');
-  if (opts.allScopes && (opts.scopesFile || scopes.length > 0)) throw new ConfigError('--all-scopes cannot be combined with scopes');
+  if (opts.allScopes && (opts.scopesFile || scopes.length > 0 || opts.taskId)) throw new ConfigError('--all-scopes cannot be combined with scopes or --task-id');
   const authorizedScopes = opts.allScopes ? undefined : opts.scopesFile ? readScopesFile(opts.scopesFile) : scopes;
-  return { port: opts.port, host: opts.ipAddress, rootUrl, credentials, authorizedScopes, credentialsSecret: readSecret(env), upstreamTimeoutMs: Math.round(opts.upstreamTimeout * 1000) };
+  return { port: opts.port, host: opts.ipAddress, rootUrl, credentials, authorizedScopes, taskId: opts.taskId, credentialsSecret: readSecret(env), upstreamTimeoutMs: Math.round(opts.upstreamTimeout * 1000) };
 }

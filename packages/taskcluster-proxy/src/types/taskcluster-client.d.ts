@@ -1,4 +1,5 @@
-// The parts of taskcluster-client 87 the proxy's tests use (it ships no types).
+// The parts of taskcluster-client 87 the proxy uses (it ships no types): Queue.task for --task-id,
+// Auth and createTemporaryCredentials in the tests.
 declare module 'taskcluster-client' {
   export interface Credentials {
     clientId: string;
@@ -12,6 +13,10 @@ declare module 'taskcluster-client' {
     constructor(options: { rootUrl: string; credentials?: Credentials; retries?: number });
     currentScopes(): Promise<{ scopes: string[] }>;
   }
-  const taskcluster: { createTemporaryCredentials: typeof createTemporaryCredentials; Auth: typeof Auth };
+  export class Queue {
+    constructor(options: { rootUrl: string; credentials?: Credentials; retries?: number });
+    task(taskId: string): Promise<{ scopes?: unknown }>;
+  }
+  const taskcluster: { createTemporaryCredentials: typeof createTemporaryCredentials; Auth: typeof Auth; Queue: typeof Queue };
   export default taskcluster;
 }
