@@ -1,0 +1,33 @@
+/**
+ * @module artifacts/local-sink
+ * Local mode: each artifact is written to `<dir>/<artifact name>` (names keep their `/`s).
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { ArtifactErrorRecord, ArtifactRecord, ArtifactSink } from './sink.js';
+
+export function createLocalSink(dir: string): ArtifactSink {
+  const root = resolve(dir);
+  const records: ArtifactRecord[] = [];
+  const errors: ArtifactErrorRecord[] = [];
+  return {
+    records,
+    errors,
+    async putFile(name, body, meta) {
+      const path = resolve(root, name);
+      if (!path.startsWith(root + sep)) throw new Error(`artifact name ${JSON.stringify(name)} leaves the artifacts directory`);
+      await mkdir(dirname(path), { recursive: true });
+      await pipeline(body, createWriteStream(path));
+      const record = { name, path, contentType: meta.contentType, expires: meta.expires.toISOString() };
+      records.push(record);
+      return record;
+    },
+    async putError(name, error) {
+      const record = { name, reason: error.reason, message: error.message, expires: error.expires.toISOString() };
+      errors.push(record);
+      return record;
+    },
+  };
+}
