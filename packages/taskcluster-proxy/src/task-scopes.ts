@@ -3,13 +3,14 @@
  * `--task-id`: the task's scopes from `queue.task(taskId)` (PROTOCOLS.md §4.1), fetched once at
  * start with the proxy's own credentials through taskcluster-client, as upstream did.
  */
-import taskcluster from 'taskcluster-client';
 import type { Credentials } from './credentials.js';
 
 export class TaskScopesError extends Error {}
 
 /** The scopes of task `taskId`; a failure is one line that never holds the credentials. */
 export async function fetchTaskScopes(rootUrl: string, credentials: Credentials, taskId: string): Promise<string[]> {
+  // Loaded only for --task-id: importing taskcluster-client costs ~0.5 s of start-up.
+  const { default: taskcluster } = await import('taskcluster-client');
   const queue = new taskcluster.Queue({
     rootUrl,
     credentials: {
