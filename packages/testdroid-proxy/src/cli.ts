@@ -5,7 +5,7 @@
  * manager, and listens (port 80 by default). Errors a user can cause print one line and exit 64.
  */
 import { createServer } from 'node:http';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { createApp } from './app.js';
 import { TestdroidClient } from './cloud/client.js';
 import { ConfigError, resolveConfig, type RawOptions } from './config.js';
@@ -31,9 +31,33 @@ const program = new Command('testdroid-proxy')
     'host of the adb/marionette proxies (env TESTDROID_PROXY_HOST, default 10.1.2.9)',
   )
   .option('--log-level <level>', 'pino level (env LOG_LEVEL, default info)')
-  .showHelpAfterError();
+  .option(
+    '--flash-poll-ms <ms>',
+    'how often the flash run and the flashed device are polled (env TESTDROID_FLASH_POLL_MS, default 10000)',
+  )
+  .option(
+    '--proxy-poll-ms <ms>',
+    "how often a session's adb/marionette proxies are polled (env TESTDROID_PROXY_POLL_MS, default 5000)",
+  )
+  .addHelpText(
+    'after',
+    `
+Example (secrets from the environment, not flags, which show in ps):
+  TESTDROID_PASSWORD=... TASKCLUSTER_ACCESS_TOKEN=... testdroid-proxy --cloud-url https://cloud.testdroid.com/ \\
+    --username ci@example.com --taskcluster-client-id worker/ci --device-timeout 3600
+A bad or missing value prints one line and exits 64. API: see the testdroid-proxy README.`,
+  )
+  .exitOverride()
+  .configureOutput({
+    outputError: (text, write) => write(`testdroid-proxy: ${text.trim().replace(/^error: /, '')} (see --help)\n`),
+  });
 
-program.parse();
+try {
+  program.parse();
+} catch (err) {
+  // commander has printed its one line (or the help, which is not an error)
+  process.exit(err instanceof CommanderError && err.code === 'commander.helpDisplayed' ? 0 : 64);
+}
 
 let config;
 try {
@@ -56,6 +80,11 @@ const devices = new DeviceManager({
   credentials: config.taskcluster,
   deviceTimeoutSec: config.deviceTimeoutSec,
   proxyHost: config.proxyHost,
+  options: {
+    flashPollMs: config.polls.flashPollMs,
+    deviceOnlinePollMs: config.polls.flashPollMs,
+    proxyPollMs: config.polls.proxyPollMs,
+  },
 });
 const server = createServer(createApp({ cloud, devices, log }));
 // Flashing a phone is slow: POST /device may take ~20 min (upstream: 22 min, socket 23 min).

@@ -22,6 +22,7 @@ describe('resolveConfig', () => {
       host: '0.0.0.0',
       proxyHost: '10.1.2.9',
       logLevel: 'info',
+      polls: { flashPollMs: 10_000, proxyPollMs: 5_000 },
     });
   });
 
@@ -31,6 +32,11 @@ describe('resolveConfig', () => {
       env,
     );
     expect([c.deviceTimeoutSec, c.port, c.taskcluster.certificate]).toEqual([60, 8080, '{"version":1}']);
+  });
+
+  it('reads the polling intervals from options or the environment', () => {
+    const c = resolveConfig({ flashPollMs: '200' }, { ...env, TESTDROID_PROXY_POLL_MS: '150' });
+    expect(c.polls).toEqual({ flashPollMs: 200, proxyPollMs: 150 });
   });
 
   it.each([
@@ -44,6 +50,9 @@ describe('resolveConfig', () => {
       { TASKCLUSTER_CERTIFICATE: '{' },
       '--taskcluster-certificate must be the certificate JSON exactly as issued',
     ],
+    [{ LOG_LEVEL: 'verbose' }, '--log-level must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+    [{ TESTDROID_FLASH_POLL_MS: '0' }, '--flash-poll-ms must be an integer from 1 to 3600000, got "0"'],
+    [{ TESTDROID_PROXY_POLL_MS: '1s' }, '--proxy-poll-ms must be an integer from 1 to 3600000, got "1s"'],
   ])('refuses %j in one line', (over, message) => {
     expect(() => resolveConfig({}, { ...env, ...over })).toThrow(message);
   });

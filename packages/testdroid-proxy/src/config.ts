@@ -3,6 +3,8 @@
  * The proxy's settings from command-line options and environment variables (options win),
  * checked into a plain typed object. Each problem is one line saying what to pass.
  */
+import { DEFAULT_ACQUIRE_OPTIONS } from './device/options.js';
+
 export interface ProxyConfig {
   cloudUrl: string;
   username: string;
@@ -13,7 +15,12 @@ export interface ProxyConfig {
   host: string;
   proxyHost: string;
   logLevel: string;
+  /** Polling intervals of the device flow, in ms (defaults: `DEFAULT_ACQUIRE_OPTIONS`). */
+  polls: { flashPollMs: number; proxyPollMs: number };
 }
+
+/** pino's levels: anything else makes pino throw at start. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export type RawOptions = Partial<
   Record<
@@ -27,7 +34,9 @@ export type RawOptions = Partial<
     | 'port'
     | 'host'
     | 'proxyHost'
-    | 'logLevel',
+    | 'logLevel'
+    | 'flashPollMs'
+    | 'proxyPollMs',
     string
   >
 >;
@@ -45,6 +54,8 @@ export const ENV: Readonly<Record<keyof RawOptions, string>> = {
   host: 'HOST',
   proxyHost: 'TESTDROID_PROXY_HOST',
   logLevel: 'LOG_LEVEL',
+  flashPollMs: 'TESTDROID_FLASH_POLL_MS',
+  proxyPollMs: 'TESTDROID_PROXY_POLL_MS',
 };
 
 export class ConfigError extends Error {
@@ -96,6 +107,14 @@ export function resolveConfig(
     }
   }
 
+  const logLevel = get('logLevel') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError(`${flag('logLevel')} must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const pollMs = (key: 'flashPollMs' | 'proxyPollMs', fallback: number): number => {
+    const v = get(key);
+    return v === undefined ? fallback : integer(key, v, 1, 3_600_000);
+  };
+
   return {
     cloudUrl,
     username: required('username'),
@@ -109,6 +128,10 @@ export function resolveConfig(
     port: integer('port', get('port') ?? '80', 0, 65535),
     host: get('host') ?? '0.0.0.0',
     proxyHost: get('proxyHost') ?? '10.1.2.9',
-    logLevel: get('logLevel') ?? 'info',
+    logLevel,
+    polls: {
+      flashPollMs: pollMs('flashPollMs', DEFAULT_ACQUIRE_OPTIONS.flashPollMs),
+      proxyPollMs: pollMs('proxyPollMs', DEFAULT_ACQUIRE_OPTIONS.proxyPollMs),
+    },
   };
 }
