@@ -19,7 +19,8 @@ async function startProxy(name: string, cloudUrl: string) {
   const container = await docker.createContainer({
     Image: IMAGE,
     name: `dw-testdroid-${name}-${session}`,
-    Cmd: ['--cloud-url', cloudUrl, '--device-timeout', '600'],
+    // Short polling intervals (defaults: 10 s flash, 5 s proxies) so the flows run in seconds.
+    Cmd: ['--cloud-url', cloudUrl, '--device-timeout', '600', '--flash-poll-ms', '100', '--proxy-poll-ms', '100'],
     Env: [
       'TESTDROID_USERNAME=e2e@example.com',
       `TESTDROID_PASSWORD=${PASSWORD}`,
@@ -164,6 +165,11 @@ describe('testdroid-proxy image', () => {
         message: `Testdroid cloud at http://${gateway}:${port}/ is unreachable (POST oauth/token, 4 attempts): ECONNREFUSED`,
       },
     });
+    const logs = await logsOf(proxy);
+    for (const secret of [PASSWORD, ACCESS_TOKEN]) {
+      expect(logs).not.toContain(secret);
+      expect(JSON.stringify(out)).not.toContain(secret);
+    }
     await proxy.remove({ force: true });
   });
 });

@@ -13,12 +13,13 @@ import {
 } from '@docker-worker/runner';
 import type { LocalRunResult } from '@docker-worker/runner';
 import { startSimulatedCloud, type SimulatedCloud } from '@docker-worker/testdroid-proxy/testing';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, newSession } from './docker.js';
+import { docker, newSession, TEST_LABEL } from './docker.js';
 
 const session = newSession();
 const workerId = `e2e-testdroid-${session}`;
@@ -27,8 +28,26 @@ const USER = 'runner-e2e@example.com';
 const PASSWORD = 'runner-e2e-testdroid-password';
 const BUILD = 'https://queue.example/api/queue/v1/task/T2/artifacts/private/build/b2g.zip';
 const credentials = { clientId: 'worker/e2e-testdroid', accessToken: 'e2e-worker-access-token-abcdefghij' };
+/**
+ * The proxy image with short polling intervals (its defaults are 10 s for flash runs and 5 s for
+ * proxies), set the way an operator would: a derived image whose ENV the CLI reads.
+ */
+const FAST_IMAGE = `docker-worker-test/testdroid-proxy-fast:${session}`;
 let cloud: SimulatedCloud;
 let workDir: string;
+
+function buildFastImage(): void {
+  const dockerfile = `FROM docker-worker/testdroid-proxy:latest\nENV TESTDROID_FLASH_POLL_MS=100 TESTDROID_PROXY_POLL_MS=100\n`;
+  const built = spawnSync(
+    'flock',
+    ['/tmp/docker-worker-image-build.lock', 'docker', 'build', '-q', '--label', `${TEST_LABEL}=${session}`, '-t', FAST_IMAGE, '-'],
+    { input: dockerfile, encoding: 'utf8' },
+  );
+  if (built.status !== 0) throw new Error(`docker build of ${FAST_IMAGE} failed: ${built.stderr}`);
+}
+
+/** The sidecar's request-log line for the worker's end-of-task `POST /device/release`. */
+const WORKER_RELEASE = /\[testdroid\] \{[^\n]*"method":"POST","url":"\/device\/release","status":200[^\n]*"msg":"request"/;
 
 async function runTask(task: object, cloudUrl = cloud.url): Promise<LocalRunResult & { log: string }> {
   let log = '';
@@ -37,7 +56,7 @@ async function runTask(task: object, cloudUrl = cloud.url): Promise<LocalRunResu
     workDir,
     cacheVolumePrefix: `${workerId}-cache-`,
     sidecarTimeoutMs: 60_000,
-    testdroid: { cloudUrl, username: USER, password: PASSWORD },
+    testdroid: { image: FAST_IMAGE, cloudUrl, username: USER, password: PASSWORD },
   });
   const result = await runLocalTask({
     task: toTaskDefinition(task, { now: Date.now() }),
@@ -54,6 +73,9 @@ async function runTask(task: object, cloudUrl = cloud.url): Promise<LocalRunResu
       },
     },
   });
+  // no secret in the task log, whatever happened
+  expect(log).not.toContain(PASSWORD);
+  expect(log).not.toContain(credentials.accessToken);
   return { ...result, log };
 }
 
@@ -88,6 +110,7 @@ const task = (phone: object | undefined, then: string, maxRunTime = 180) => ({
 
 describe('testdroidProxy through the runner', () => {
   beforeAll(async () => {
+    buildFastImage();
     workDir = mkdtempSync(join(tmpdir(), 'dw-testdroid-runner-'));
     cloud = await startSimulatedCloud({
       host: '0.0.0.0',
@@ -103,6 +126,10 @@ describe('testdroidProxy through the runner', () => {
 
   afterAll(async () => {
     await cloud?.close();
+    await docker
+      .getImage(FAST_IMAGE)
+      .remove({ force: true })
+      .catch(() => undefined);
     rmSync(workDir, { recursive: true, force: true });
     const filters = JSON.stringify({ label: [`${WORKER_LABEL}=${workerId}`] });
     const left = [
@@ -137,18 +164,20 @@ describe('testdroidProxy through the runner', () => {
     ]);
     const sessions = cloud.sessions.slice(before);
     expect(sessions).toEqual([expect.objectContaining({ deviceId: 1, timeoutSec: 180, state: 'released' })]);
-    expect(r.log).toContain('[testdroid] ');
+    // released by the worker's POST /device/release, not only by the sidecar's own SIGTERM handler
+    expect(r.log).toMatch(WORKER_RELEASE);
     expect(r.log).not.toContain(PASSWORD);
   });
 
   it('releases the session when the task runs out of time', async () => {
     const before = cloud.sessions.length;
-    const r = await runTask(task(phone, "console.log('HOLDING'); setInterval(() => {}, 1000);", 15));
+    const r = await runTask(task(phone, "console.log('HOLDING'); setInterval(() => {}, 1000);", 10));
     expect(r, r.log).toMatchObject({ state: 'failed' });
     expect(r.log).toContain('HOLDING');
     expect(cloud.sessions.slice(before)).toEqual([
-      expect.objectContaining({ deviceId: 1, timeoutSec: 15, state: 'released' }),
+      expect.objectContaining({ deviceId: 1, timeoutSec: 10, state: 'released' }),
     ]);
+    expect(r.log).toMatch(WORKER_RELEASE);
   });
 
   it('flashes a device when none runs the build, then the task gets a session on it', async () => {
@@ -165,6 +194,7 @@ describe('testdroidProxy through the runner', () => {
     expect(cloud.sessions.slice(before)).toEqual([
       expect.objectContaining({ deviceId: 2, state: 'released' }),
     ]);
+    expect(r.log).toMatch(WORKER_RELEASE);
   });
 
   it('refuses a task without phone capabilities as malformed-payload, starting no sidecar', async () => {
