@@ -6,7 +6,7 @@
  * PROXIED_SERVER. If openvpn exits, it stops serving and exits non-zero so the worker notices.
  */
 import { createServer, type Server } from 'node:http';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { createApp } from './app.js';
 import { checkNetAdmin, ensureTun, readProcStatus } from './host-checks.js';
@@ -39,14 +39,27 @@ const port = (v: string): number => {
 
 const program = new Command('balrog-vpn-proxy')
   .description('Forward http://balrog (port 80) over an OpenVPN tunnel to PROXIED_SERVER.')
-  .option('--config-dir <dir>', 'VPN configuration directory (env VPN_CONFIG_DIR)', process.env.VPN_CONFIG_DIR || '/vpn')
-  .option('--config <file>', 'configuration file inside the directory (default: the only *.conf/*.ovpn, or config.conf)', process.env.VPN_CONFIG_FILE || undefined)
-  .option('--port <port>', 'port to serve on (env PORT)', port, port(process.env.PORT || '80'))
-  .option('--tunnel-timeout <s>', 'how long to wait for the tunnel (env TUNNEL_TIMEOUT)', seconds, seconds(process.env.TUNNEL_TIMEOUT || '60'))
-  .option('--timeout <s>', 'client and upstream socket timeout (env PROXY_TIMEOUT)', seconds, seconds(process.env.PROXY_TIMEOUT || '120'))
-  .option('--exit-grace <s>', 'after openvpn exits, keep answering 503 this long before exiting', seconds, 2)
+  .addOption(new Option('--config-dir <dir>', 'VPN configuration directory').env('VPN_CONFIG_DIR').default('/vpn'))
+  .addOption(new Option('--config <file>', 'configuration file inside the directory (default: the only *.conf/*.ovpn, or config.conf)').env('VPN_CONFIG_FILE'))
+  .addOption(new Option('--port <port>', 'port to serve on').env('PORT').argParser(port).default(80))
+  .addOption(new Option('--tunnel-timeout <s>', 'how long to wait for the tunnel').env('TUNNEL_TIMEOUT').argParser(seconds).default(60))
+  .addOption(new Option('--timeout <s>', 'client and upstream socket timeout').env('PROXY_TIMEOUT').argParser(seconds).default(120))
+  .addOption(new Option('--exit-grace <s>', 'after openvpn exits, keep answering 503 this long before exiting').argParser(seconds).default(2))
   .option('--tun-device <path>', 'tun device path', '/dev/net/tun')
   .option('--openvpn <path>', 'openvpn executable', 'openvpn')
+  .addHelpText(
+    'after',
+    `
+Environment:
+  PROXIED_SERVER  (required) the upstream URL, http:// or https://, e.g. https://aus4-admin.mozilla.org
+
+The container needs --cap-add NET_ADMIN (and preferably --device /dev/net/tun). Example:
+  docker run --cap-add NET_ADMIN --device /dev/net/tun -v /etc/docker-worker/vpn:/vpn:ro \\
+    -e PROXIED_SERVER=https://aus4-admin.mozilla.org docker-worker/balrog-vpn-proxy:latest
+Health: GET /__vpn/health. Input errors print one line and exit 1.`,
+  )
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(`balrog-vpn-proxy: ${text.trim().replace(/^error: /, '')} (see --help)\n`) })
   .action((opts: Options) => main(opts));
 
 const log = pino({ name: 'balrog-vpn-proxy', redact: ['req.headers.authorization', 'headers.authorization'] });
@@ -116,6 +129,10 @@ function fail(message: string): void {
 }
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // commander has printed its one line (or the help, which is not an error)
+    process.exit(err.code === 'commander.helpDisplayed' ? 0 : 1);
+  }
   if (err instanceof InputError) {
     fail(err.message);
   } else {
