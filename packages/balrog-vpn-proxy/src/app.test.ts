@@ -40,6 +40,15 @@ async function echoUpstream(): Promise<string> {
   );
 }
 
+/** The URL of a port that was just listened on and closed again: connections are refused. */
+async function deadUpstream(): Promise<string> {
+  const dead = createServer();
+  const url = await listen(dead);
+  servers.pop();
+  await new Promise((r) => dead.close(r));
+  return url;
+}
+
 async function proxyFor(upstream: string, opts: { up?: boolean; timeoutMs?: number } = {}) {
   const target = new URL(upstream);
   const tunnel = staticTunnel({ up: opts.up ?? true, state: opts.up === false ? 'reconnecting (connection-reset)' : 'connected' });
@@ -106,10 +115,7 @@ describe('forwarding', () => {
   });
 
   it('answers 502 with the reason when the upstream refuses the connection', async () => {
-    const dead = createServer();
-    const upstream = await listen(dead);
-    dead.close();
-    servers.pop();
+    const upstream = await deadUpstream();
     const { url } = await proxyFor(upstream);
     const res = await fetch(`${url}/`);
     expect(res.status).toBe(502);
@@ -150,10 +156,7 @@ describe(`GET ${HEALTH_PATH}`, () => {
   });
 
   it('is 503 with the error when the upstream cannot be reached', async () => {
-    const dead = createServer();
-    const upstream = await listen(dead);
-    dead.close();
-    servers.pop();
+    const upstream = await deadUpstream();
     const { url } = await proxyFor(upstream);
     const res = await fetch(`${url}${HEALTH_PATH}`);
     expect(res.status).toBe(503);
