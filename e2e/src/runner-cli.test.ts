@@ -20,9 +20,10 @@ afterAll(async () => {
 
 describe('docker-worker run', () => {
   it('runs a task with its env; reserved variables override the payload; nothing is left', async () => {
-    const r = await session.run(task({ env: { TASK_ID: 'spoofed', GREETING: 'hi' }, command: bash('echo "$GREETING $TASK_ID $RUN_ID"') }), { taskId: `${session.workerId}-env` });
+    const r = await session.run(task({ env: { TASK_ID: 'spoofed', GREETING: 'hi' }, command: bash('echo "$GREETING $TASK_ID $RUN_ID"; printf "last line without a newline"') }), { taskId: `${session.workerId}-env` });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`hi ${session.workerId}-env 0\n`);
+    expect(r.stdout).toContain('last line without a newline\n'); // attached, not followed: the last partial line is kept
     expect(r.stdout).toMatch(/\[taskcluster .*Z\] Task ID: /);
     expect(r.stdout).toMatch(/Image: debian:bookworm-slim \(sha256:[0-9a-f]{64}\)/);
     expect(r.stdout).toMatch(/Successful task run with exit code: 0 completed in [\d.]+ seconds/);

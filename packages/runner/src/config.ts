@@ -24,6 +24,8 @@ export interface WorkerConfig {
   cacheVolumePrefix: string;
   maxRunTimeLimit: number;
   sidecarTimeoutMs: number;
+  /** Seconds a sidecar gets after SIGTERM before SIGKILL when it is stopped. */
+  sidecarStopGraceSeconds: number;
   cleanupTimeoutMs: number;
   images: { taskclusterProxy: string };
   capabilities: { privileged: boolean; devices: string[] };

@@ -24,12 +24,14 @@ export async function runContainer(run: RunContext): Promise<number> {
   signal.addEventListener('abort', kill, { once: true });
   try {
     liveLog.info('=== Task Starting ===');
+    const output = await docker.attachOutput(id); // before start: not a byte is lost
     try {
       await docker.startContainer(id);
     } catch (err) {
+      output.destroy();
       throw startFailure(err);
     }
-    const copied = copy(await docker.followOutput(id), (chunk) => liveLog.output(chunk));
+    const copied = copy(output, (chunk) => liveLog.output(chunk));
     const exitCode = await docker.waitContainer(id);
     await copied;
     await liveLog.flush();

@@ -50,10 +50,16 @@ export interface DockerClient {
   startContainer(id: string): Promise<void>;
   /** Resolves with the exit code once the container stops. */
   waitContainer(id: string): Promise<number>;
-  /** stdout+stderr (demultiplexed into one stream), following until the container stops. */
-  followOutput(id: string): Promise<Readable>;
+  /**
+   * stdout+stderr (demultiplexed into one stream) of a created container until it stops. Call it
+   * BEFORE `startContainer`: attaching gets every byte, including a last line without a newline,
+   * which following the logs loses when the container exits (json-file driver).
+   */
+  attachOutput(id: string): Promise<Readable>;
   /** The container's address on `network`, and whether it still runs. */
   inspectContainer(id: string, network: string): Promise<{ ip?: string; running: boolean; exitCode: number }>;
+  /** Graceful stop: SIGTERM, then SIGKILL after `graceSeconds`. Already stopped (304) or gone (404) is fine. */
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
   killContainer(id: string): Promise<void>;
   /** A tar stream of `path` inside the (possibly stopped) container. 404 when absent. */
   getArchive(id: string, path: string): Promise<Readable>;
@@ -167,9 +173,9 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
     waitContainer: (id) =>
       call('wait container', async () => ((await docker.getContainer(id).wait()) as { StatusCode: number }).StatusCode),
 
-    followOutput: (id) =>
-      call('container logs', async () => {
-        const raw = (await docker.getContainer(id).logs({ follow: true, stdout: true, stderr: true })) as unknown as Readable;
+    attachOutput: (id) =>
+      call('attach container', async () => {
+        const raw = (await docker.getContainer(id).attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
         const out = new PassThrough();
         docker.modem.demuxStream(raw, out, out);
         raw.on('end', () => out.end());
@@ -182,6 +188,17 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
         const info = await docker.getContainer(id).inspect();
         const ip = info.NetworkSettings.Networks[network]?.IPAddress || undefined;
         return { ip, running: info.State.Running, exitCode: info.State.ExitCode };
+      }),
+
+    stopContainer: (id, graceSeconds) =>
+      call('stop container', async () => {
+        await docker
+          .getContainer(id)
+          .stop({ t: graceSeconds })
+          .catch((err: unknown) => {
+            const code = (err as { statusCode?: number }).statusCode;
+            if (code !== 304 && code !== 404) throw err;
+          });
       }),
 
     killContainer: (id) =>

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,12 +34,38 @@ describe('startSidecar', () => {
     expect(container?.spec.labels['org.docker-worker.role']).toBe('sidecar');
     await sidecar.stop();
     await run.liveLog.close();
-    const { readFileSync } = await import('node:fs');
     expect(readFileSync(run.liveLog.path, 'utf8')).toContain('[side] booting\n');
   });
 
-  it('gives up after timeoutMs on the run clock, with the sidecar log lines', async () => {
-    const { run, clock } = setup();
+  it('stops gracefully with the configured grace, keeps its last words in the live log, then removes it', async () => {
+    const { docker, run } = setup();
+    docker.script = { output: 'booting\n', stopOutput: 'got SIGTERM\nbye' }; // no newline after the last word
+    await run.createNetwork();
+    const port = await loopbackServer(200);
+    const sidecar = await startSidecar(run, { image: 'side:1', alias: 'side', readyPort: port, readyPath: '/', timeoutMs: 5000 });
+    await sidecar.stop();
+    await sidecar.stop(); // idempotent
+    expect(docker.stops).toEqual([{ id: sidecar.containerId, graceSeconds: 5 }]); // the config default
+    expect(docker.resources.has(sidecar.containerId)).toBe(false);
+    await run.liveLog.close();
+    expect(readFileSync(run.liveLog.path, 'utf8')).toContain('[side] booting\n[side] got SIGTERM\n[side] bye\n');
+  });
+
+  it('takes the grace from the options, else from the worker config', async () => {
+    const docker = new FakeDocker();
+    docker.images.add('side:1');
+    docker.script = { output: '' };
+    const { run } = fakeRun({ docker, config: { sidecarStopGraceSeconds: 2 } });
+    await run.createNetwork();
+    const port = await loopbackServer(200);
+    await (await startSidecar(run, { image: 'side:1', alias: 'a', readyPort: port, readyPath: '/', timeoutMs: 5000 })).stop();
+    await (await startSidecar(run, { image: 'side:1', alias: 'b', readyPort: port, readyPath: '/', timeoutMs: 5000, stopGraceSeconds: 0 })).stop();
+    expect(docker.stops.map((s) => s.graceSeconds)).toEqual([2, 0]);
+  });
+
+  it('gives up after timeoutMs on the run clock, with the sidecar log lines up to its stop', async () => {
+    const { docker, run, clock } = setup();
+    docker.script = { output: 'booting\n', stopOutput: 'stopping before ready\n' };
     await run.createNetwork();
     const port = await loopbackServer(503);
     const started = startSidecar(run, { image: 'side:1', alias: 'side', readyPort: port, readyPath: '/', timeoutMs: 1000, intervalMs: 100 });
@@ -46,14 +73,17 @@ describe('startSidecar', () => {
     started.catch((err: unknown) => (error = err));
     for (let i = 0; i < 50 && error === undefined; i++) await clock.advance(100);
     expect(error).toMatchObject({ resolution: 'failed' });
-    expect((error as Error).message).toMatch(/the side sidecar \(side:1\) did not answer on port \d+ within 1s; its last log lines:\nbooting/);
+    expect((error as Error).message).toMatch(/the side sidecar \(side:1\) did not answer on port \d+ within 1s; its last log lines:\nbooting\nstopping before ready$/);
+    expect(docker.stops).toHaveLength(1);
+    expect(docker.resources.size).toBe(1); // only the network: the sidecar is gone
   });
 
   it('fails at once when the sidecar exits, quoting its output', async () => {
     const { docker, run } = setup();
     docker.script = { output: 'missing PROXIED_SERVER\n', exitCode: 1 };
     await run.createNetwork();
-    await expect(startSidecar(run, { image: 'side:1', alias: 'side', readyPort: 80, timeoutMs: 1000 })).rejects.toThrow(/exited with status 1 before it was ready; its last log lines:\nmissing PROXIED_SERVER/);
+    await expect(startSidecar(run, { image: 'side:1', alias: 'side', readyPort: 80, timeoutMs: 1000 })).rejects.toThrow(/exited with status 1 before it was ready; its last log lines:\nmissing PROXIED_SERVER$/);
+    expect(docker.resources.size).toBe(1); // only the network
   });
 
   it('says how to get a missing image', async () => {

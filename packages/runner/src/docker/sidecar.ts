@@ -2,7 +2,8 @@
  * @module docker/sidecar
  * Starts a feature's service container on the task network under an alias, waits (on the run's
  * clock) until it answers, and copies its output into the live log prefixed with `[alias]`. If it
- * never becomes ready the error carries its last log lines.
+ * never becomes ready the error carries its last log lines. Stopping is graceful (SIGTERM, then
+ * SIGKILL after a short grace) so that the sidecar's last words reach the live log.
  *
  * @example
  * const proxy = await startSidecar(run, { image, alias: 'taskcluster', env, readyPort: 80, readyPath: '/__health', timeoutMs: 30_000 });
@@ -11,7 +12,7 @@
  */
 import { connect } from 'node:net';
 import type { Readable } from 'node:stream';
-import { failure, resourceUnavailable, TaskError } from '../errors.js';
+import { failure, resourceUnavailable } from '../errors.js';
 import type { TaskRun } from '../features/feature.js';
 
 export interface SidecarOptions {
@@ -32,6 +33,8 @@ export interface SidecarOptions {
   timeoutMs: number;
   /** Delay between probes (default 100 ms). */
   intervalMs?: number;
+  /** Seconds between SIGTERM and SIGKILL on stop (default: worker config sidecarStopGraceSeconds). */
+  stopGraceSeconds?: number;
 }
 
 export interface Sidecar extends AsyncDisposable {
@@ -41,7 +44,7 @@ export interface Sidecar extends AsyncDisposable {
   readonly ip: string;
   /** Recent output lines (at most 50). */
   lastLines(): string[];
-  /** Kills and removes the container, then flushes its output. Idempotent. */
+  /** Stops the container gracefully, copies the rest of its output into the live log, removes it. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -64,10 +67,9 @@ export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<
     capAdd: opts.capAdd,
     extraHosts: opts.extraHosts,
   });
-  await docker.startContainer(containerId);
+  const output = await docker.attachOutput(containerId);
   const lines: string[] = [];
   const prefix = `[${opts.alias}] `;
-  const output = await docker.followOutput(containerId);
   const copied = copyOutput(output, async (chunk) => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
       lines.push(line);
@@ -75,43 +77,48 @@ export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<
     }
     await liveLog.output(chunk, opts.alias, prefix);
   });
+  try {
+    await docker.startContainer(containerId);
+  } catch (err) {
+    output.destroy();
+    await docker.remove({ kind: 'container', id: containerId }).catch(() => undefined);
+    throw err;
+  }
+  const graceSeconds = opts.stopGraceSeconds ?? run.config.sidecarStopGraceSeconds;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
-      await docker.remove({ kind: 'container', id: containerId });
-      await copied;
-      await liveLog.flush(opts.alias, prefix);
+      try {
+        await docker.stopContainer(containerId, graceSeconds);
+        await copied; // it has stopped, so its output ends: keep its last words
+      } finally {
+        await docker.remove({ kind: 'container', id: containerId });
+        await copied;
+        await liveLog.flush(opts.alias, prefix);
+      }
     })());
   try {
-    const ip = await waitUntilReady(run, containerId, opts, () => lines, () => copied);
+    const ip = await waitUntilReady(run, containerId, opts);
     run.log.info({ alias: opts.alias, containerId, ip }, 'sidecar ready');
     return { alias: opts.alias, containerId, ip, lastLines: () => [...lines], stop, [Symbol.asyncDispose]: stop };
   } catch (err) {
-    await stop().catch(() => undefined);
-    throw err;
+    await stop().catch((stopErr: unknown) => run.log.warn({ err: stopErr, alias: opts.alias }, 'sidecar clean-up failed'));
+    if (!(err instanceof NotReady)) throw err;
+    // Stopped: every line it wrote has been copied by now.
+    throw failure(`the ${opts.alias} sidecar (${opts.image}) ${err.message}; its last log lines:\n${lines.slice(-20).join('\n') || '(no output)'}`);
   }
 }
 
-async function waitUntilReady(
-  run: TaskRun,
-  id: string,
-  opts: SidecarOptions,
-  lines: () => string[],
-  outputDone: () => Promise<void>,
-): Promise<string> {
+/** Why a sidecar never became ready; turned into a TaskError with its log lines once it is stopped. */
+class NotReady extends Error {}
+
+async function waitUntilReady(run: TaskRun, id: string, opts: SidecarOptions): Promise<string> {
   const deadline = run.clock.now() + opts.timeoutMs;
-  const notReady = (why: string): TaskError =>
-    failure(
-      `the ${opts.alias} sidecar (${opts.image}) ${why}; its last log lines:\n${lines().slice(-20).join('\n') || '(no output)'}`,
-    );
   for (;;) {
     const state = await run.docker.inspectContainer(id, run.network.name);
-    if (!state.running) {
-      await outputDone(); // it has stopped, so its output ends: quote all of it
-      throw notReady(`exited with status ${state.exitCode} before it was ready`);
-    }
+    if (!state.running) throw new NotReady(`exited with status ${state.exitCode} before it was ready`);
     if (state.ip && (await probe(state.ip, opts))) return state.ip;
-    if (run.clock.now() >= deadline) throw notReady(`did not answer on port ${opts.readyPort} within ${Math.round(opts.timeoutMs / 1000)}s`);
+    if (run.clock.now() >= deadline) throw new NotReady(`did not answer on port ${opts.readyPort} within ${Math.round(opts.timeoutMs / 1000)}s`);
     await run.clock.sleep(opts.intervalMs ?? 100, run.signal);
   }
 }

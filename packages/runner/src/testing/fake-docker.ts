@@ -12,14 +12,20 @@ interface FakeContainer {
   exited: Promise<number>;
   exit: (code: number) => void;
   running: boolean;
+  attached: boolean;
 }
 
 export class FakeDocker implements DockerClient {
   readonly resources = new Map<string, Resource>();
   readonly containers = new Map<string, FakeContainer>();
   readonly images = new Set<string>(['debian:bookworm-slim']);
-  /** What each task container prints and its exit code, unless a test exits it by hand. */
-  script: { output: string; exitCode?: number } = { output: '', exitCode: 0 };
+  /**
+   * What each container prints and its exit code (none: it runs until stopped or killed), and what
+   * it prints when stopped gracefully (a SIGKILL, as by a forced remove, prints nothing).
+   */
+  script: { output: string; exitCode?: number; stopOutput?: string } = { output: '', exitCode: 0 };
+  /** Every graceful stop asked for, in order. */
+  readonly stops: { id: string; graceSeconds: number }[] = [];
   /** The address inspectContainer reports (tests point it at a loopback server). */
   ip = '127.0.0.1';
   private next = 0;
@@ -42,7 +48,7 @@ export class FakeDocker implements DockerClient {
     const id = `c${++this.next}`;
     let exit = (_code: number): void => undefined;
     const exited = new Promise<number>((resolve) => (exit = resolve));
-    const container: FakeContainer = { spec, output: new PassThrough(), exited, exit, running: false };
+    const container: FakeContainer = { spec, output: new PassThrough(), exited, exit, running: false, attached: false };
     exited.then(() => {
       container.running = false;
       container.output.end();
@@ -53,6 +59,7 @@ export class FakeDocker implements DockerClient {
   }
   async startContainer(id: string): Promise<void> {
     const c = this.get(id);
+    if (!c.attached) throw new Error(`FakeDocker: attachOutput(${id}) must come before startContainer, or output is lost`);
     c.running = true;
     c.output.write(this.script.output);
     if (this.script.exitCode !== undefined) c.exit(this.script.exitCode);
@@ -60,12 +67,22 @@ export class FakeDocker implements DockerClient {
   waitContainer(id: string): Promise<number> {
     return this.get(id).exited;
   }
-  async followOutput(id: string): Promise<Readable> {
-    return this.get(id).output;
+  async attachOutput(id: string): Promise<Readable> {
+    const c = this.get(id);
+    c.attached = true;
+    return c.output;
   }
   async inspectContainer(id: string) {
     const c = this.get(id);
     return { ip: this.ip, running: c.running, exitCode: c.running ? 0 : (this.script.exitCode ?? 137) };
+  }
+  async stopContainer(id: string, graceSeconds: number): Promise<void> {
+    this.stops.push({ id, graceSeconds });
+    const c = this.containers.get(id);
+    if (!c?.running) return; // 304 or 404: fine
+    if (this.script.stopOutput) c.output.write(this.script.stopOutput);
+    c.exit(143);
+    await c.exited;
   }
   async killContainer(id: string): Promise<void> {
     this.get(id).exit(137);
