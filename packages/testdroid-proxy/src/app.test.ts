@@ -38,9 +38,7 @@ async function setup(sim: Omit<SimulatedCloudOptions, 'now'> = {}) {
   closers.push(() => cloud.close());
   const log = pino({ level: 'silent' });
   const client = new TestdroidClient({
-    cloudUrl: cloud.url,
-    username: 'user@example.com',
-    password: 'sim-password',
+    ...cloud.login,
     now: clock.now,
     sleep: async () => undefined,
   });

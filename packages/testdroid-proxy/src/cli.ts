@@ -49,7 +49,8 @@ A bad or missing value prints one line and exits 64. API: see the testdroid-prox
   )
   .exitOverride()
   .configureOutput({
-    outputError: (text, write) => write(`testdroid-proxy: ${text.trim().replace(/^error: /, '')} (see --help)\n`),
+    outputError: (text, write) =>
+      write(`testdroid-proxy: ${text.trim().replace(/^error: /, '')} (see --help)\n`),
   });
 
 try {

@@ -50,7 +50,10 @@ describe('resolveConfig', () => {
       { TASKCLUSTER_CERTIFICATE: '{' },
       '--taskcluster-certificate must be the certificate JSON exactly as issued',
     ],
-    [{ LOG_LEVEL: 'verbose' }, '--log-level must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+    [
+      { LOG_LEVEL: 'verbose' },
+      '--log-level must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"',
+    ],
     [{ TESTDROID_FLASH_POLL_MS: '0' }, '--flash-poll-ms must be an integer from 1 to 3600000, got "0"'],
     [{ TESTDROID_PROXY_POLL_MS: '1s' }, '--proxy-poll-ms must be an integer from 1 to 3600000, got "1s"'],
   ])('refuses %j in one line', (over, message) => {

@@ -25,9 +25,7 @@ async function setup(sim: Omit<SimulatedCloudOptions, 'now'>, deps: Partial<Acqu
   const cloud = await startSimulatedCloud({ now: clock.now, ...sim });
   clouds.push(cloud);
   const client = new TestdroidClient({
-    cloudUrl: cloud.url,
-    username: 'user@example.com',
-    password: 'sim-password',
+    ...cloud.login,
     now: clock.now,
   });
   const runStates: string[] = [];

@@ -21,9 +21,7 @@ async function setup(proxyDelayPolls = 0) {
   });
   clouds.push(cloud);
   const client = new TestdroidClient({
-    cloudUrl: cloud.url,
-    username: 'user@example.com',
-    password: 'sim-password',
+    ...cloud.login,
     now: clock.now,
   });
   const manager = new DeviceManager({

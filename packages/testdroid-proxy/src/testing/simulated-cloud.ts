@@ -83,6 +83,10 @@ export class SimulatedCloud implements AsyncDisposable {
   get port(): number {
     return Number(new URL(this.url).port);
   }
+  /** The user it accepts: `{ cloudUrl, username, password }`, as `TestdroidClient` takes them. */
+  get login(): { cloudUrl: string; username: string; password: string } {
+    return { cloudUrl: this.url, username: this.opts.username, password: this.opts.password };
+  }
   get devices(): SimDevice[] {
     return this.state.devices;
   }
