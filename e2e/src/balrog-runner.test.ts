@@ -8,7 +8,7 @@
 // removes that network.
 import { buildConfig, createDockerClient, runLocalTask, systemClock, toTaskDefinition } from '@docker-worker/runner';
 import type { DockerClient, LocalRunResult } from '@docker-worker/runner';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -63,6 +63,8 @@ async function runTask(task: object, onLog?: (log: string) => void): Promise<Loc
       },
     },
   });
+  // the sidecar's lines are in the task log; the VPN's private key never is
+  expect(log).not.toContain(topo.clientKeyLine);
   return { ...result, log };
 }
 
@@ -91,6 +93,7 @@ describe('balrogVPNProxy through the runner', () => {
     rmSync(workDir, { recursive: true, force: true });
     const filters = JSON.stringify({ label: [`${WORKER_LABEL}=${workerId}`] });
     expect([...(await docker.listContainers({ all: true, filters })), ...(await docker.listNetworks({ filters }))]).toHaveLength(0);
+    expect(topo && existsSync(topo.keysDir)).toBe(false);
   });
 
   it('gives a task with the scope http://balrog through the tunnel, and nothing more', async () => {

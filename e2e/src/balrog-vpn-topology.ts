@@ -13,7 +13,8 @@
  * directory that `dispose()` deletes along with every container and network of the session.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,16 +29,43 @@ export const NODE_IMAGE = 'node:20-bookworm-slim';
 /** The upstream name the proxy is given; pinned to the fake balrog's address with ExtraHosts. */
 export const BALROG_HOST = 'fake-balrog.test';
 
-/** Builds the two test-only images (serialised with every other image build on the machine). */
+/** Label holding a digest of an image's build inputs, so an unchanged image is not rebuilt. */
+const INPUTS_LABEL = 'org.docker-worker.test-image-inputs';
+
+/**
+ * Builds the two test-only images (serialised with every other image build on the machine),
+ * skipping one whose build inputs (its folder's files and its base image) are unchanged since
+ * the image was built: both balrog suites call this, and a cached `docker build` of the repo
+ * root still costs seconds.
+ */
 export function buildTestImages(): void {
   for (const name of ['openvpn-server', 'fake-balrog']) {
+    const tag = `docker-worker-test/${name}:latest`;
+    const inputs = imageInputs(name);
+    if (dockerOut(['image', 'inspect', '-f', `{{ index .Config.Labels "${INPUTS_LABEL}" }}`, tag]) === inputs) continue;
     const r = spawnSync(
       'flock',
-      ['/tmp/docker-worker-image-build.lock', 'docker', 'build', '-q', '-f', `e2e/images/${name}/Dockerfile`, '-t', `docker-worker-test/${name}:latest`, '.'],
+      ['/tmp/docker-worker-image-build.lock', 'docker', 'build', '-q', '--label', `${INPUTS_LABEL}=${inputs}`, '-f', `e2e/images/${name}/Dockerfile`, '-t', tag, '.'],
       { cwd: root, encoding: 'utf8' },
     );
     if (r.status !== 0) throw new Error(`docker build of e2e/images/${name} failed: ${r.stderr}`);
   }
+}
+
+/** sha256 of the files of e2e/images/<name> and the id of the image it is built FROM. */
+function imageInputs(name: string): string {
+  const dir = join(root, 'e2e/images', name);
+  const hash = createHash('sha256');
+  for (const f of readdirSync(dir).sort()) hash.update(`${f}\0`).update(readFileSync(join(dir, f))).update('\0');
+  const from = /^FROM\s+(\S+)/m.exec(readFileSync(join(dir, 'Dockerfile'), 'utf8'))?.[1] ?? '';
+  hash.update(dockerOut(['image', 'inspect', '-f', '{{ .Id }}', from]) ?? 'no base image');
+  return hash.digest('hex');
+}
+
+/** A docker command's trimmed stdout, or undefined when it fails (e.g. no such image). */
+function dockerOut(args: string[]): string | undefined {
+  const r = spawnSync('docker', args, { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
 export interface VpnTopology {
@@ -52,6 +80,10 @@ export interface VpnTopology {
   balrogIp: string;
   /** Directory holding client.conf + ca/cert/key/ta.key: what a worker mounts at /vpn. */
   clientDir: string;
+  /** The temporary directory of every generated key (inside it: clientDir); `dispose()` deletes it. */
+  keysDir: string;
+  /** A line from the middle of the client's private key, to check that it never shows in output. */
+  clientKeyLine: string;
   /** The worker's extraHosts for the proxy: pins BALROG_HOST to the fake balrog. */
   extraHosts: string[];
   dispose(): Promise<void>;
@@ -62,16 +94,14 @@ export async function startVpnTopology(session: string): Promise<VpnTopology> {
   try {
     const net = (name: string, internal: boolean) =>
       docker.createNetwork({ Name: `dw-balrog-${name}-${session}`, Internal: internal, Labels: labels(session), CheckDuplicate: true });
-    const a = await net('a', true);
-    const b = await net('b', false);
-    const subnetA = ((await a.inspect()) as { IPAM: { Config: Array<{ Subnet: string }> } }).IPAM.Config[0]?.Subnet ?? '';
-    const vpnSubnet = carveVpnSubnet(subnetA);
-
     const pki = join(tmp, 'pki');
     const serverDir = join(tmp, 'server');
     const clientDir = join(tmp, 'client');
     for (const d of [pki, serverDir, clientDir]) mkdirSync(d);
-    await runOnce(session, VPN_SERVER_IMAGE, ['gen-keys', '/out'], [`${pki}:/out`]);
+    // The networks and the keys do not depend on each other: make them at the same time.
+    const [a, b] = await Promise.all([net('a', true), net('b', false), runOnce(session, VPN_SERVER_IMAGE, ['gen-keys', '/out'], [`${pki}:/out`])]);
+    const subnetA = ((await a.inspect()) as { IPAM: { Config: Array<{ Subnet: string }> } }).IPAM.Config[0]?.Subnet ?? '';
+    const vpnSubnet = carveVpnSubnet(subnetA);
     for (const f of ['ca.crt', 'server.crt', 'server.key', 'ta.key']) copyFileSync(join(pki, f), join(serverDir, f));
     for (const f of ['ca.crt', 'client.crt', 'client.key', 'ta.key']) copyFileSync(join(pki, f), join(clientDir, f));
     writeFileSync(join(serverDir, 'server.conf'), serverConf(vpnSubnet, subnetA));
@@ -111,6 +141,8 @@ export async function startVpnTopology(session: string): Promise<VpnTopology> {
       vpnServer,
       balrogIp,
       clientDir,
+      keysDir: tmp,
+      clientKeyLine: keyLine(join(clientDir, 'client.key')),
       extraHosts: [`${BALROG_HOST}:${balrogIp}`],
       dispose: async () => {
         await removeByLabel(session);
@@ -122,6 +154,14 @@ export async function startVpnTopology(session: string): Promise<VpnTopology> {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** A base64 line from the middle of a PEM key. */
+function keyLine(path: string): string {
+  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => /^[A-Za-z0-9+/]{40,}$/.test(l));
+  const line = lines[Math.floor(lines.length / 2)];
+  if (!line) throw new Error(`${path} does not look like a PEM key`);
+  return line;
 }
 
 /** The second-to-last /24 of a Docker subnet (Docker hands out addresses from the bottom). */

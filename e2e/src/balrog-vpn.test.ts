@@ -3,7 +3,7 @@
 // client's tunnel address; the proxy's input checks fail with one line each; losing the VPN server
 // gives a clear 503 and openvpn dying makes the container exit non-zero.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -33,6 +33,8 @@ async function logsOf(c: Docker.Container): Promise<string> {
   return demux((await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
 }
 
+// The tests before "Last:" leave the tunnel up and use separate containers: they run concurrently
+// (vitest runs consecutive it.concurrent tests together, and the later plain tests after them).
 describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
   beforeAll(async () => {
     buildTestImages();
@@ -55,9 +57,10 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
     const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${TEST_LABEL}=${session}`] }) });
     const nets = await docker.listNetworks({ filters: JSON.stringify({ label: [`${TEST_LABEL}=${session}`] }) });
     expect([...left, ...nets]).toHaveLength(0);
+    expect(topo && existsSync(topo.keysDir)).toBe(false);
   });
 
-  it('answers 401 without credentials and echoes with them, from the tunnel address', async () => {
+  it.concurrent('answers 401 without credentials and echoes with them, from the tunnel address', async () => {
     const [anon, authed] = await fromNetworkB([
       { url: 'http://balrog/api/rules?product=Firefox' },
       { url: 'http://balrog/api/rules?product=Firefox', headers: { authorization: 'Bearer test-token' } },
@@ -82,7 +85,7 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
     expect(await logsOf(proxy)).toContain('created the tun device');
   });
 
-  it('reports a healthy tunnel and a reachable upstream on /__vpn/health', async () => {
+  it.concurrent('reports a healthy tunnel and a reachable upstream on /__vpn/health', async () => {
     const [health] = await fromNetworkB([{ url: 'http://balrog/__vpn/health' }]);
     expect(health?.status).toBe(200);
     expect(JSON.parse(health?.body ?? '')).toEqual({
@@ -92,7 +95,7 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
     });
   });
 
-  it('cannot reach the fake balrog directly from network B', async () => {
+  it.concurrent('cannot reach the fake balrog directly from network B', async () => {
     const script = `fetch('http://${topo.balrogIp}/', { signal: AbortSignal.timeout(3000) })
       .then((r) => { console.log('reached ' + r.status); process.exit(0); }, (e) => { console.log('unreachable: ' + e.name); process.exit(3); })`;
     const { exitCode, output } = await runToEnd({ image: NODE_IMAGE, cmd: ['node', '-e', script], session, network: topo.networkB });
@@ -100,7 +103,7 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
     expect(exitCode).toBe(3);
   });
 
-  it.each([
+  it.concurrent.each([
     ['no PROXIED_SERVER', [], [], 'balrog-vpn-proxy: Environment variable PROXIED_SERVER must be set (the upstream URL, e.g. https://aus4-admin.mozilla.org).'],
     ['a PROXIED_SERVER that is not a URL', ['PROXIED_SERVER=balrog.example'], [], 'balrog-vpn-proxy: PROXIED_SERVER is not a URL: "balrog.example"; set it to the upstream URL, e.g. https://aus4-admin.mozilla.org.'],
     ['no VPN configuration in /vpn', ['PROXIED_SERVER=http://balrog.example'], [], 'balrog-vpn-proxy: No VPN configuration found in /vpn: expected an OpenVPN client file (*.conf or *.ovpn) there with its keys and certificates.'],
@@ -112,7 +115,7 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
     expect(exitCode).toBe(1);
   });
 
-  it('works as a derived image with the VPN directory baked in (FROM + COPY vpn/ /vpn/), and stops on SIGTERM', async () => {
+  it.concurrent('works as a derived image with the VPN directory baked in (FROM + COPY vpn/ /vpn/), and stops on SIGTERM', async () => {
     const ctx = mkdtempSync(join(tmpdir(), 'dw-balrog-derived-'));
     const tag = `docker-worker-test/balrog-baked:${session}`;
     try {
@@ -169,6 +172,10 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
     await execIn(proxy, ['sh', '-c', 'kill $(pidof openvpn)']);
     const { StatusCode } = (await proxy.wait()) as { StatusCode: number };
     expect(StatusCode).not.toBe(0);
-    expect(await logsOf(proxy)).toMatch(/openvpn exited with code \d+; the VPN tunnel is gone, exiting/);
+    const logs = await logsOf(proxy);
+    expect(logs).toMatch(/openvpn exited with code \d+; the VPN tunnel is gone, exiting/);
+    // the whole life of the proxy: openvpn's lines are in its log, the VPN's private key is not
+    expect(logs).toContain('openvpn: ');
+    expect(logs).not.toContain(topo.clientKeyLine);
   });
 });
