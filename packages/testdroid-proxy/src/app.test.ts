@@ -186,6 +186,16 @@ describe('createApp', () => {
     expect((await call('GET', '/device')).json).toEqual({ state: 'failed', error: res.json.message });
   });
 
+  it("answers 502 when a plain call to the cloud fails (the cloud's own 404 is not about this route)", async () => {
+    const { call, cloud } = await setup();
+    cloud.failNext({ path: 'api/v2/devices', status: 404 });
+    const res = await call('GET', '/devices');
+    expect(res.status).toBe(502);
+    expect(res.json).toMatchObject({ statusCode: 502, error: expect.stringMatching(/^Error: /) });
+    expect(res.json.message).toMatch(/^Testdroid cloud .*404/);
+    expect(res.text).not.toContain('sim-password');
+  });
+
   it('answers 404 for unknown routes', async () => {
     const { call } = await setup();
     expect((await call('GET', '/nope')).json).toMatchObject({

@@ -11,6 +11,7 @@ import { STATUS_CODES } from 'node:http';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Logger } from 'pino';
 import type { CloudClient } from './cloud/client.js';
+import { CloudError } from './cloud/cloud-error.js';
 import type { DeviceManager } from './device/device-manager.js';
 import { HttpError, messageOf } from './errors.js';
 import { deviceRoutes } from './routes/device.js';
@@ -67,6 +68,8 @@ function errorHandler(log: Logger): ErrorRequestHandler {
 
 function statusOf(err: unknown): number {
   if (err instanceof HttpError) return err.status;
+  // the cloud's status (e.g. 400 for a refused login) is not about the task's request
+  if (err instanceof CloudError) return 502;
   const status =
     (err as { status?: unknown; statusCode?: unknown }).status ??
     (err as { statusCode?: unknown }).statusCode;
