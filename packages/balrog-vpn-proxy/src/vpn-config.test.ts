@@ -65,4 +65,10 @@ describe('findVpnConfig', () => {
     const present = Object.fromEntries(Object.entries(files).filter(([, v]) => v !== undefined)) as Record<string, string>;
     expect(() => findVpnConfig(dir, undefined, memFs(present))).toThrow(new InputError(message));
   });
+
+  it('refuses a chosen configuration that is not there, naming the option and its env', () => {
+    expect(() => findVpnConfig('/vpn', 'other.conf', memFs({ '/vpn/client.conf': '' }))).toThrow(
+      new InputError('No VPN configuration: /vpn/other.conf does not exist; check --config (env VPN_CONFIG_FILE), a file name inside /vpn.'),
+    );
+  });
 });

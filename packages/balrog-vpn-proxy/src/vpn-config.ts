@@ -45,7 +45,7 @@ export function findVpnConfig(dir: string, name: string | undefined, fs: ConfigF
     throw new InputError(`No VPN configuration: the directory ${dir} does not exist; mount your VPN directory there (read-only) or build an image with it (COPY vpn/ ${dir}/).`);
   }
   const file = name ? join(dir, name) : join(dir, pickConfig(dir, fs));
-  if (!fs.exists(file)) throw new InputError(`No VPN configuration: ${file} does not exist; check --config.`);
+  if (!fs.exists(file)) throw new InputError(`No VPN configuration: ${file} does not exist; check --config (env VPN_CONFIG_FILE), a file name inside ${dir}.`);
   for (const ref of referencedFiles(fs.read(file))) {
     const path = isAbsolute(ref.path) ? ref.path : join(dir, ref.path);
     if (!fs.exists(path)) {
