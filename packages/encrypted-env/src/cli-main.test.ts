@@ -63,6 +63,15 @@ describe('keygen', () => {
     expect(ok).toEqual({ code: 0, stdout: 'P\n', stderr: '' });
   });
 
+  it('refuses an empty --passphrase-file (it would leave the key unprotected) and an --out that is a file', async () => {
+    writeFileSync(join(dir, 'empty.txt'), '\n');
+    const empty = await run(['keygen', '--out', join(dir, 'never'), '--passphrase-file', join(dir, 'empty.txt')]);
+    expect(empty).toMatchObject({ code: 64, stdout: '' });
+    expect(empty.stderr).toMatch(/^encrypted-env: --passphrase-file .*empty\.txt has an empty first line; put the passphrase on it, .*\n$/);
+    const file = await run(['keygen', '--out', join(dir, 'empty.txt')]);
+    expect(file).toMatchObject({ code: 1, stderr: `encrypted-env: cannot write the keys to ${join(dir, 'empty.txt')}: a file is in the way, not a directory; choose a writable directory as --out\n` });
+  });
+
   it('rejects an unknown --type as a usage error', async () => {
     const r = await run(['keygen', '--out', join(dir, 'x'), '--type', 'dsa']);
     expect(r.code).toBe(64);

@@ -50,6 +50,8 @@ export function keygenCommand(program: Command, io: CliIo): void {
       }
       const passphrase =
         opts.passphraseFile === undefined ? undefined : firstLine(await readOptionFile(opts.passphraseFile, '--passphrase-file', 'a file holding the passphrase'));
+      // An empty passphrase would silently leave the private key unprotected.
+      if (passphrase === '') throw new UsageError(`--passphrase-file ${opts.passphraseFile ?? ''} has an empty first line; put the passphrase on it, or leave out --passphrase-file for an unprotected key`);
       const keys = await generateWorkerKeys({
         type: opts.type as KeyType,
         userId: opts.userId,
@@ -61,7 +63,9 @@ export function keygenCommand(program: Command, io: CliIo): void {
         await chmod(privatePath, 0o600); // also when --force replaced a file with wider permissions
         await writeFile(publicPath, keys.publicKey, { mode: 0o644 });
       } catch (err) {
-        throw new CliError(`cannot write the keys to ${opts.out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; choose a writable --out`);
+        const code = (err as NodeJS.ErrnoException).code;
+        const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way, not a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : (code ?? String(err));
+        throw new CliError(`cannot write the keys to ${opts.out}: ${why}; choose a writable directory as --out`);
       }
       io.stdout(`${privatePath}\n${publicPath}\n`);
     });
