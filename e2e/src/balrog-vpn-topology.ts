@@ -14,7 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +104,8 @@ export async function startVpnTopology(session: string): Promise<VpnTopology> {
     const vpnSubnet = carveVpnSubnet(subnetA);
     for (const f of ['ca.crt', 'server.crt', 'server.key', 'ta.key']) copyFileSync(join(pki, f), join(serverDir, f));
     for (const f of ['ca.crt', 'client.crt', 'client.key', 'ta.key']) copyFileSync(join(pki, f), join(clientDir, f));
+    // as the image README asks of a VPN directory (openvpn warns about readable keys otherwise)
+    for (const f of ['client.key', 'ta.key']) chmodSync(join(clientDir, f), 0o600);
     writeFileSync(join(serverDir, 'server.conf'), serverConf(vpnSubnet, subnetA));
     writeFileSync(join(clientDir, 'client.conf'), CLIENT_CONF);
 
