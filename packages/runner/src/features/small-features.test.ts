@@ -6,6 +6,7 @@ import { env } from './env.js';
 import { image, imageName } from './image.js';
 import { backingLogName } from './live-log.js';
 import { rootUrlForContainers, taskclusterProxy } from './taskcluster-proxy.js';
+import { FakeDocker } from '../testing/fake-docker.js';
 
 describe('env', () => {
   it('gives the task its env and reserved variables that win', async () => {
@@ -67,5 +68,20 @@ describe('taskclusterProxy', () => {
   it('says which variables to set when there are no credentials', async () => {
     const { run } = fakeRun({ payload: { features: { taskclusterProxy: true } }, scopes: ['a'] });
     await expect(taskclusterProxy.start(run)).rejects.toThrow(/set TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN/);
+  });
+  it('starts the proxy with exactly the task scopes as arguments; none means anonymous only, not an error', async () => {
+    for (const scopes of [[], ['queue:get-task:*', 'secrets:get:x']]) {
+      const docker = new FakeDocker();
+      docker.images.add('docker-worker/taskcluster-proxy:latest');
+      docker.script = { output: 'exiting\n', exitCode: 0 }; // exits at once: no readiness wait
+      const credentials = { clientId: 'c', accessToken: 'token-value' };
+      const { run } = fakeRun({ docker, scopes, credentials, rootUrl: 'https://tc.example.com', payload: { features: { taskclusterProxy: true } } });
+      await run.createNetwork();
+      await expect(taskclusterProxy.start(run)).rejects.toMatchObject({ resolution: 'failed' });
+      const [sidecar] = [...docker.containers.values()];
+      expect(sidecar?.spec.cmd).toEqual(scopes);
+      expect(sidecar?.spec.env).toMatchObject({ TASKCLUSTER_ROOT_URL: 'https://tc.example.com', TASKCLUSTER_CLIENT_ID: 'c', TASKCLUSTER_ACCESS_TOKEN: 'token-value' });
+      expect(sidecar?.spec.env.TASKCLUSTER_PROXY_CREDENTIALS_SECRET).toMatch(/^[0-9a-f]{64}$/);
+    }
   });
 });

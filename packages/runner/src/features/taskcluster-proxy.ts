@@ -4,12 +4,15 @@
  * network as `http://taskcluster`, signing with the run's credentials restricted to the task's
  * scopes, and a fresh per-run secret guarding its `PUT /credentials`.
  *
+ * The task's scopes are the proxy's `authorizedScopes`, exactly: a task without scopes gets a proxy
+ * that can only do what the anonymous role allows (as upstream, where `[]` meant anonymous only).
+ *
  * A loopback root URL (a fake Taskcluster on the host) is unreachable from a container, so the
  * sidecar gets the task network's gateway address instead (the service must listen on 0.0.0.0).
  */
 import { randomBytes } from 'node:crypto';
 import { startSidecar, type Sidecar } from '../docker/sidecar.js';
-import { malformedPayload, resourceUnavailable } from '../errors.js';
+import { resourceUnavailable } from '../errors.js';
 import type { Feature, TaskRun } from './feature.js';
 
 const sidecars = new WeakMap<TaskRun, { sidecar: Sidecar; unsubscribe: () => void }>();
@@ -34,9 +37,6 @@ export const taskclusterProxy: Feature = {
       throw resourceUnavailable(
         'the taskclusterProxy feature needs Taskcluster credentials: set TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN',
       );
-    }
-    if (run.task.scopes.length === 0) {
-      throw malformedPayload('taskclusterProxy signs with the task\'s scopes, and this task has none; add the scopes the task needs to its .scopes array');
     }
     const secret = randomBytes(32).toString('hex');
     const env: Record<string, string> = {
