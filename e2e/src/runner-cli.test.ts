@@ -164,7 +164,13 @@ describe('docker-worker run', () => {
     const { CLI } = await import('./runner-harness.js');
     const missing = spawnSync(process.execPath, [CLI, 'run', '/nonexistent/task.yml'], { encoding: 'utf8' });
     expect(missing.status).toBe(64);
-    expect(missing.stderr.trim().split('\n')).toEqual(['docker-worker: cannot read task file /nonexistent/task.yml: ENOENT']);
+    expect(missing.stderr.trim().split('\n')).toEqual(['docker-worker: cannot read task file /nonexistent/task.yml: no such file or directory (ENOENT); give the path of a YAML or JSON task file (see examples/)']);
+    const badDir = spawnSync(process.execPath, [CLI, 'run', '/dev/null', '--artifacts-dir', '/proc/docker-worker-e2e'], { encoding: 'utf8' });
+    expect(badDir.status).toBe(64);
+    expect(badDir.stderr).toMatch(/^docker-worker: cannot use \/proc\/docker-worker-e2e as the artifacts directory: .*; choose another --artifacts-dir\n$/);
+    const badFlag = spawnSync(process.execPath, [CLI, 'run', '/dev/null', '--run-id', 'x'], { encoding: 'utf8' });
+    expect(badFlag.status).toBe(64);
+    expect(badFlag.stderr).toMatch(/^docker-worker: option .*--run-id.* must be an integer from 0 to 49; see docker-worker --help\n$/);
     const start = spawnSync(process.execPath, [CLI, 'start'], { encoding: 'utf8' });
     expect(start.status).toBe(64);
     expect(start.stderr).toContain('queue mode is not implemented yet');

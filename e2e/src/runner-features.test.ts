@@ -110,10 +110,11 @@ describe('taskclusterProxy', () => {
     expect(await session.leftovers(a.taskId)).toEqual({ containers: 0, networks: 0 });
   });
 
-  it('says which variables to set when credentials are missing', async () => {
-    const r = await session.run({ scopes: ['a'], payload: { image: 'debian:bookworm-slim', maxRunTime: 60, features: { taskclusterProxy: true }, command: ['true'] } }, { env: { TASKCLUSTER_CLIENT_ID: '', TASKCLUSTER_ACCESS_TOKEN: '' } });
-    expect(r.code).toBe(2);
-    expect(r.stdout).toContain('set TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN');
+  it('says which variables to set when credentials are missing, in one line, before running anything', async () => {
+    const r = await session.run({ payload: { image: 'debian:bookworm-slim', maxRunTime: 60, features: { taskclusterProxy: true }, command: ['true'] } }, { env: { TASKCLUSTER_CLIENT_ID: '', TASKCLUSTER_ACCESS_TOKEN: '' } });
+    expect(r.code).toBe(64);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^docker-worker: \S+ asks for features.taskclusterProxy, .*: set TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN .*\n$/);
   });
 });
 

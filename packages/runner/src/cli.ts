@@ -12,6 +12,7 @@ import { systemClock } from './clock.js';
 import { loadConfig } from './config.js';
 import { createDockerClient } from './docker/docker-client.js';
 import { UsageError, workerShutdown } from './errors.js';
+import { checkWritableFile, prepareArtifactsDir } from './local/output-paths.js';
 import { runLocalTask, type LocalRunResult } from './local/run-local.js';
 import { readTaskFile, toTaskDefinition } from './local/task-file.js';
 import type { LiveLogSink } from './live-log-stream.js';
@@ -45,6 +46,12 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
     env.TASKCLUSTER_CLIENT_ID && env.TASKCLUSTER_ACCESS_TOKEN
       ? { clientId: env.TASKCLUSTER_CLIENT_ID, accessToken: env.TASKCLUSTER_ACCESS_TOKEN, certificate: env.TASKCLUSTER_CERTIFICATE || undefined }
       : undefined;
+  const wantsProxy = (task.payload.features as Record<string, unknown> | undefined)?.taskclusterProxy === true;
+  if (wantsProxy && (!credentials || !rootUrl)) {
+    throw new UsageError(
+      `${taskFile} asks for features.taskclusterProxy, which signs with your Taskcluster credentials: set TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN (npm run demo runs examples/taskcluster-proxy.yml against a fake Taskcluster)`,
+    );
+  }
   const docker = createDockerClient();
   try {
     await docker.ping();
@@ -52,6 +59,8 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
     throw new UsageError(`cannot reach the Docker engine (${(err as Error).message}); start it (npm run setup) or set DOCKER_HOST`);
   }
   const artifactsDir = resolve(flags.artifactsDir ?? `artifacts/${task.taskId}`);
+  await prepareArtifactsDir(artifactsDir);
+  if (flags.resultJson) await checkWritableFile(flags.resultJson, '--result-json');
   let current: RunContext | undefined;
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -124,7 +133,11 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('docker-worker')
     .description("Taskcluster's docker-worker: run docker-worker tasks on the local Docker engine")
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // commander's own errors (unknown option, missing argument...): one line, prefixed, with the way out
+      outputError: (s, write) => write(`docker-worker: ${s.replace(/^error: /, '').trim()}; see docker-worker --help\n`),
+    });
   program
     .command('run')
     .description('run one task definition (YAML or JSON) on the local engine; the live log goes to stdout')
@@ -135,6 +148,18 @@ export async function main(argv: string[]): Promise<number> {
     .option('--config <FILE>', 'worker config, YAML or JSON')
     .option('--result-json <FILE>', 'write {taskId, runId, state, reasonResolved, exitCode, durationMs, artifacts} here')
     .option('--debug', 'debug operator log and stack traces')
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 completed, 1 failed, 2 exception, 64 usage error.
+Environment: TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID, TASKCLUSTER_ACCESS_TOKEN (and TASKCLUSTER_CERTIFICATE)
+  are what the taskclusterProxy feature signs with, restricted to the task's scopes; LOG_LEVEL sets the
+  operator log level (stderr, default warn). DOCKER_HOST selects the engine.
+
+Examples:
+  docker-worker run examples/hello-world.yml
+  docker-worker run examples/env-and-artifacts.yml --artifacts-dir out --result-json result.json`,
+    )
     .action(async (file: string, flags: RunFlags) => {
       debug = flags.debug === true;
       code = await run(file, flags);

@@ -27,6 +27,6 @@ describe('worker config', () => {
     expect(await loadConfig(join(dir, 'ok.yml'))).toMatchObject({ workerId: 'w1', capabilities: { privileged: true, devices: [] } });
     writeFileSync(join(dir, 'bad.yml'), 'capacity: 0\nnope: 1\n');
     await expect(loadConfig(join(dir, 'bad.yml'))).rejects.toThrow(/is invalid: \/nope is not a config key; \/capacity must be >= 1; see the runner README/);
-    await expect(loadConfig(join(dir, 'missing.yml'))).rejects.toThrow(/cannot read config file .*missing\.yml: ENOENT/);
+    await expect(loadConfig(join(dir, 'missing.yml'))).rejects.toThrow(/cannot read config file .*missing\.yml: no such file or directory \(ENOENT\); give --config the path/);
   });
 });

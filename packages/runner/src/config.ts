@@ -3,12 +3,11 @@
  * The worker configuration: a YAML or JSON file validated once against `schemas/worker-config.json`
  * (ajv fills every default), then a plain typed object. Only this module and `cli.ts` read env vars.
  */
-import { readFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { validateConfig as validate } from './schemas/validators.js';
 import { UsageError } from './errors.js';
+import { readYamlFile } from './yaml-file.js';
 
 export interface WorkerConfig {
   rootUrl: string;
@@ -61,20 +60,9 @@ export function buildConfig(input: unknown = {}, source = 'config'): WorkerConfi
   return config;
 }
 
-/** Reads a YAML or JSON config file (YAML is a superset of JSON). */
+/** Reads a YAML or JSON config file. */
 export async function loadConfig(file?: string): Promise<WorkerConfig> {
   if (!file) return buildConfig({});
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text);
-  } catch (err) {
-    throw new UsageError(`config file ${file} is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`);
-  }
+  const parsed = await readYamlFile(file, 'config file', 'give --config the path of a YAML or JSON worker config');
   return buildConfig(parsed ?? {}, `config file ${file}`);
 }

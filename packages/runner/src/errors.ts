@@ -46,3 +46,19 @@ export function toTaskError(err: unknown, signal?: AbortSignal): TaskError {
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+const FILE_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EROFS: 'read-only file system',
+};
+
+/** A file system error in words, e.g. `no such file or directory (ENOENT)`. */
+export function fileProblem(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (!code) return err instanceof Error ? err.message : String(err);
+  return FILE_PROBLEMS[code] ? `${FILE_PROBLEMS[code]} (${code})` : code;
+}

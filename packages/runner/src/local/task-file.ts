@@ -4,9 +4,8 @@
  * `taskId`, `created`, `deadline`, `expires`) into a TaskDefinition, with one-line errors.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../errors.js';
+import { readYamlFile } from '../yaml-file.js';
 import type { Payload, TaskDefinition } from '../task.js';
 
 const TASK_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -45,16 +44,6 @@ export function toTaskDefinition(raw: unknown, opts: { taskId?: string; runId?: 
   return { taskId, runId: opts.runId ?? 0, scopes: scopes as string[], payload: task.payload as Payload, created, deadline, expires };
 }
 
-export async function readTaskFile(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read task file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  try {
-    return parseYaml(text);
-  } catch (err) {
-    throw new UsageError(`task file ${file} is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`);
-  }
+export function readTaskFile(file: string): Promise<unknown> {
+  return readYamlFile(file, 'task file', 'give the path of a YAML or JSON task file (see examples/)');
 }

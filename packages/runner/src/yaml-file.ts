@@ -1,0 +1,25 @@
+/**
+ * @module yaml-file
+ * Reads a YAML or JSON file (YAML is a superset of JSON) for the CLI: the task file and the worker
+ * config. Every problem is a one-line UsageError saying what to mend.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { fileProblem, UsageError } from './errors.js';
+
+/** `what` names the file in messages (`task file`), `hint` says how to mend an unreadable path. */
+export async function readYamlFile(file: string, what: string, hint: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${what} ${file}: ${fileProblem(err)}; ${hint}`);
+  }
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    // The parser's first line, without the colon that introduces its excerpt.
+    const reason = ((err as Error).message.split('\n')[0] ?? '').replace(/:\s*$/, '');
+    throw new UsageError(`${what} ${file} is not valid YAML/JSON: ${reason}`);
+  }
+}
