@@ -19,9 +19,15 @@ afterAll(async () => {
 });
 
 describe('docker-worker run', () => {
-  it('runs a task with its env; reserved variables override the payload; nothing is left', async () => {
-    const r = await session.run(task({ env: { TASK_ID: 'spoofed', GREETING: 'hi' }, command: bash('echo "$GREETING $TASK_ID $RUN_ID"; printf "last line without a newline"') }), { taskId: `${session.workerId}-env` });
+  it('runs a task with its env (reserved variables override the payload), without the Docker socket nor privileges; nothing is left', async () => {
+    // (Privileged containers cannot start on this machine's engine, so the allowed case is a unit test.)
+    const probe = 'test -e /var/run/docker.sock && echo SOCKET; mkdir -p /m && mount -t tmpfs none /m 2>/dev/null && echo MOUNTED; echo probed';
+    const command = bash(`echo "$GREETING $TASK_ID $RUN_ID"; ${probe}; printf "last line without a newline"`);
+    const r = await session.run(task({ env: { TASK_ID: 'spoofed', GREETING: 'hi' }, command }), { taskId: `${session.workerId}-env` });
     expect(r.code).toBe(0);
+    expect(r.stdout).toContain('probed\n');
+    expect(r.stdout).not.toContain('SOCKET');
+    expect(r.stdout).not.toContain('MOUNTED');
     expect(r.stdout).toContain(`hi ${session.workerId}-env 0\n`);
     expect(r.stdout).toContain('last line without a newline\n'); // attached, not followed: the last partial line is kept
     expect(r.stdout).toMatch(/\[taskcluster .*Z\] Task ID: /);
@@ -43,11 +49,13 @@ describe('docker-worker run', () => {
   });
 
   it('maps a non-zero exit to failed (1) and an onExitStatus.retry status to intermittent-task (2)', async () => {
-    const failed = await session.run(task({ command: bash('exit 7') }));
+    const [failed, retry] = await Promise.all([
+      session.run(task({ command: bash('exit 7') })),
+      session.run(task({ command: bash('exit 75'), onExitStatus: { retry: [75] } })),
+    ]);
     expect(failed.code).toBe(1);
     expect(failed.result).toMatchObject({ state: 'failed', reasonResolved: 'failed', exitCode: 7 });
     expect(failed.stdout).toContain('Unsuccessful task run with exit code: 7');
-    const retry = await session.run(task({ command: bash('exit 75'), onExitStatus: { retry: [75] } }));
     expect(retry.code).toBe(2);
     expect(retry.result).toMatchObject({ state: 'exception', reasonResolved: 'intermittent-task', exitCode: 75 });
     expect(await session.leftovers()).toEqual({ containers: 0, networks: 0 });
@@ -63,13 +71,13 @@ describe('docker-worker run', () => {
     }
   });
 
-  it.each([
+  it.concurrent.for([
     ['a cache without its scope', task({ cache: { 'level-3-x': '/c' } }), 'Try adding docker-worker:cache:level-3-x'],
     ['privileged on a worker that does not allow it', task({ capabilities: { privileged: true } }, { scopes: ['docker-worker:capability:privileged'] }), 'capabilities.privileged is not allowed on this worker'],
     ['privileged without the scope', task({ capabilities: { privileged: true } }), 'Try adding docker-worker:capability:privileged'],
     ['an indexed image (needs the queue)', task({ image: { type: 'indexed-image', namespace: 'a.b', path: 'public/image.tar' } }), 'needs the Taskcluster queue'],
     ['encryptedEnv on a worker without a key', task({ encryptedEnv: ['aGVsbG8='] }), 'keys.encryptedEnvPrivateKey'],
-  ])('resolves malformed-payload for %s', async (_what, t, message) => {
+  ] as const)('resolves malformed-payload for %s', async ([, t, message]) => {
     const r = await session.run(t);
     expect(r.code).toBe(2);
     expect(r.result).toMatchObject({ state: 'exception', reasonResolved: 'malformed-payload' });
@@ -141,16 +149,6 @@ describe('docker-worker run', () => {
     expect(await session.volumeExists(volume)).toBe(false);
   });
 
-  it('never gives the task the Docker socket nor privileges by default', async () => {
-    // (Privileged containers cannot start on this machine's engine, so the allowed case is a unit test.)
-    const probe = bash('test -e /var/run/docker.sock && echo SOCKET; mkdir -p /m && mount -t tmpfs none /m 2>/dev/null && echo MOUNTED; echo probed');
-    const plain = await session.run(task({ command: probe }));
-    expect(plain.code).toBe(0);
-    expect(plain.stdout).toContain('probed\n');
-    expect(plain.stdout).not.toContain('SOCKET');
-    expect(plain.stdout).not.toContain('MOUNTED');
-  });
-
   it('resolves failed with the engine reason when an image cannot be pulled', async () => {
     const image = '127.0.0.1:9/docker-worker-e2e/never:1';
     const r = await session.run(task({ image }));
@@ -160,18 +158,25 @@ describe('docker-worker run', () => {
   });
 
   it('rejects bad usage with exit 64 and one line', async () => {
-    const { spawnSync } = await import('node:child_process');
+    const { execFile } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
     const { CLI } = await import('./runner-harness.js');
-    const missing = spawnSync(process.execPath, [CLI, 'run', '/nonexistent/task.yml'], { encoding: 'utf8' });
+    const cli = (...args: string[]) =>
+      new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = execFile(process.execPath, [CLI, ...args], (_err, _stdout, stderr) => resolve({ status: child.exitCode, stderr }));
+      });
+    const [missing, badDir, badFlag, start] = await Promise.all([
+      cli('run', '/nonexistent/task.yml'),
+      cli('run', fileURLToPath(new URL('../../examples/hello-world.yml', import.meta.url)), '--artifacts-dir', '/proc/docker-worker-e2e'),
+      cli('run', '/dev/null', '--run-id', 'x'),
+      cli('start'),
+    ]);
     expect(missing.status).toBe(64);
     expect(missing.stderr.trim().split('\n')).toEqual(['docker-worker: cannot read task file /nonexistent/task.yml: no such file or directory (ENOENT); give the path of a YAML or JSON task file (see examples/)']);
-    const badDir = spawnSync(process.execPath, [CLI, 'run', '/dev/null', '--artifacts-dir', '/proc/docker-worker-e2e'], { encoding: 'utf8' });
     expect(badDir.status).toBe(64);
     expect(badDir.stderr).toMatch(/^docker-worker: cannot use \/proc\/docker-worker-e2e as the artifacts directory: .*; choose another --artifacts-dir\n$/);
-    const badFlag = spawnSync(process.execPath, [CLI, 'run', '/dev/null', '--run-id', 'x'], { encoding: 'utf8' });
     expect(badFlag.status).toBe(64);
     expect(badFlag.stderr).toMatch(/^docker-worker: option .*--run-id.* must be an integer from 0 to 49; see docker-worker --help\n$/);
-    const start = spawnSync(process.execPath, [CLI, 'start'], { encoding: 'utf8' });
     expect(start.status).toBe(64);
     expect(start.stderr).toContain('queue mode is not implemented yet');
   });
