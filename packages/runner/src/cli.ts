@@ -12,7 +12,7 @@ import { systemClock } from './clock.js';
 import { loadConfig } from './config.js';
 import { createDockerClient } from './docker/docker-client.js';
 import { UsageError, workerShutdown } from './errors.js';
-import { checkWritableFile, prepareArtifactsDir } from './local/output-paths.js';
+import { checkWritableFile, prepareDirectory } from './local/output-paths.js';
 import { runLocalTask, type LocalRunResult } from './local/run-local.js';
 import { readTaskFile, toTaskDefinition } from './local/task-file.js';
 import type { LiveLogSink } from './live-log-stream.js';
@@ -59,7 +59,8 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
     throw new UsageError(`cannot reach the Docker engine (${(err as Error).message}); start it (npm run setup) or set DOCKER_HOST`);
   }
   const artifactsDir = resolve(flags.artifactsDir ?? `artifacts/${task.taskId}`);
-  await prepareArtifactsDir(artifactsDir);
+  await prepareDirectory(artifactsDir, 'the artifacts directory', 'choose another --artifacts-dir');
+  await prepareDirectory(config.workDir, 'the work directory', 'set workDir in the worker config (--config) to a writable directory');
   if (flags.resultJson) await checkWritableFile(flags.resultJson, '--result-json');
   let current: RunContext | undefined;
   let signals = 0;

@@ -2,7 +2,9 @@ import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkWritableFile, prepareArtifactsDir } from './output-paths.js';
+import { checkWritableFile, prepareDirectory } from './output-paths.js';
+
+const prepareArtifactsDir = (dir: string) => prepareDirectory(dir, 'the artifacts directory', 'choose another --artifacts-dir');
 
 const dir = mkdtempSync(join(tmpdir(), 'output-paths-'));
 writeFileSync(join(dir, 'file'), 'x');

@@ -1,8 +1,8 @@
 /**
  * @module local/output-paths
- * Checks, before a local run starts, that its outputs can be written: the artifacts directory
- * (created one level at a time: Node's recursive mkdir spins forever under /proc) and the
- * --result-json file's directory. A problem is a one-line UsageError, not a failure after the run.
+ * Checks, before a local run starts, that its outputs can be written: the artifacts and work
+ * directories (created one level at a time: Node's recursive mkdir spins forever under /proc) and
+ * the --result-json file's directory. A problem is a one-line UsageError, not a failure after the run.
  */
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
@@ -18,9 +18,12 @@ async function isDirectory(path: string): Promise<boolean | undefined> {
   }
 }
 
-/** Creates `dir` (and missing parents) and checks that it is a writable directory. */
-export async function prepareArtifactsDir(dir: string): Promise<void> {
-  const fail = (why: string): UsageError => new UsageError(`cannot use ${dir} as the artifacts directory: ${why}; choose another --artifacts-dir`);
+/**
+ * Creates `dir` (and missing parents) and checks that it is a writable directory. `what` names it
+ * in the message (`the artifacts directory`), `fix` says how to mend it.
+ */
+export async function prepareDirectory(dir: string, what: string, fix: string): Promise<void> {
+  const fail = (why: string): UsageError => new UsageError(`cannot use ${dir} as ${what}: ${why}; ${fix}`);
   const missing: string[] = [];
   let at = resolve(dir);
   try {
