@@ -7,9 +7,20 @@ import { pino, type Logger } from 'pino';
 
 export const REDACT = ['*.accessToken', '*.certificate', '*.password', 'accessToken', 'certificate', 'password', '*.env', 'env'];
 
+/** pino's error serializer without the stack: stack traces only with --debug. */
+function errorWithoutStack(err: Error): Record<string, unknown> {
+  const { stack: _stack, ...rest } = pino.stdSerializers.err(err);
+  return rest;
+}
+
 export async function createOperatorLog(opts: { debug: boolean; level?: string }): Promise<Logger> {
   const level = opts.debug ? 'debug' : (opts.level ?? 'warn');
-  const options = { name: 'docker-worker', level, redact: { paths: REDACT, censor: '[redacted]' } };
+  const options = {
+    name: 'docker-worker',
+    level,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    serializers: { err: opts.debug ? pino.stdSerializers.err : errorWithoutStack },
+  };
   if (process.stderr.isTTY) {
     const { default: pretty } = await import('pino-pretty');
     return pino(options, pretty({ destination: 2, colorize: true }));
