@@ -91,7 +91,7 @@ describe('taskclusterProxy', () => {
     await expect(taskclusterProxy.start(run)).rejects.toThrow(/set TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN/);
   });
   it('starts the proxy with exactly the task scopes as arguments; none means anonymous only, not an error', async () => {
-    for (const scopes of [[], ['queue:get-task:*', 'secrets:get:x']]) {
+    for (const scopes of [[], ['queue:get-task:*', 'secrets:get:x', '--all-scopes']]) {
       const docker = new FakeDocker();
       docker.images.add('docker-worker/taskcluster-proxy:latest');
       docker.script = { output: 'exiting\n', exitCode: 0 }; // exits at once: no readiness wait
@@ -100,7 +100,7 @@ describe('taskclusterProxy', () => {
       await run.createNetwork();
       await expect(taskclusterProxy.start(run)).rejects.toMatchObject({ resolution: 'failed' });
       const [sidecar] = [...docker.containers.values()];
-      expect(sidecar?.spec.cmd).toEqual(scopes);
+      expect(sidecar?.spec.cmd).toEqual(['--', ...scopes]);
       expect(sidecar?.spec.env).toMatchObject({ TASKCLUSTER_ROOT_URL: 'https://tc.example.com', TASKCLUSTER_CLIENT_ID: 'c', TASKCLUSTER_ACCESS_TOKEN: 'token-value' });
       expect(sidecar?.spec.env.TASKCLUSTER_PROXY_CREDENTIALS_SECRET).toMatch(/^[0-9a-f]{64}$/);
     }

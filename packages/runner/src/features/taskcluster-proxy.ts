@@ -50,7 +50,8 @@ export const taskclusterProxy: Feature = {
       image: run.config.images.taskclusterProxy,
       alias: 'taskcluster',
       env,
-      cmd: [...run.task.scopes],
+      // `--` ends the options: a scope may begin with '-' and must never be read as a flag.
+      cmd: ['--', ...run.task.scopes],
       readyPort: 80,
       readyPath: '/__health',
       timeoutMs: run.config.sidecarTimeoutMs,
