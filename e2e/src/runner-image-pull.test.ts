@@ -4,7 +4,7 @@
 // not have resolves failed with the image name and the engine's reason.
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, labels, newSession, removeByLabel } from './docker.js';
+import { docker, labels, newSession, removeByLabel, TEST_LABEL, TEST_PID_LABEL } from './docker.js';
 import { pushImage, startLocalRegistry, type LocalRegistry } from './local-registry.js';
 import { RunnerSession, sweepStaleSessions } from './runner-harness.js';
 
@@ -12,6 +12,8 @@ const BASE = 'debian:bookworm-slim';
 const id = newSession();
 const session = new RunnerSession(`e2e-pull-${id}`);
 let registry: LocalRegistry | undefined;
+/** Images this session committed (and the runner pulls back under the same names). */
+const images: string[] = [];
 /** Image name → the manifest digest the registry gave it on push. */
 const pushed = new Map<string, string>();
 const repo = (form: string) => `${registry!.host}/dw-test/pull-${id}-${form}`;
@@ -30,7 +32,10 @@ async function commitUniqueImage(repository: string, content: string): Promise<s
   try {
     await container.start();
     await container.wait();
-    await container.commit({ repo: repository, tag: '1' });
+    // The session labels go into the image config, so the pulled image carries them too.
+    const changes = `LABEL ${Object.entries(labels(id)).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+    images.push(`${repository}:1`);
+    await container.commit({ repo: repository, tag: '1', changes });
   } finally {
     await container.remove({ force: true });
   }
@@ -46,8 +51,23 @@ const imageExists = (name: string) =>
       () => false,
     );
 
+/** Removes the test images of earlier runs of this file whose test process is gone. */
+async function sweepStaleImages(): Promise<void> {
+  for (const img of await docker.listImages({ filters: JSON.stringify({ label: [TEST_LABEL] }) })) {
+    const pid = Number(img.Labels?.[TEST_PID_LABEL]);
+    const isOurs = (img.RepoTags ?? []).some((t) => t.includes('/dw-test/pull-'));
+    if (!isOurs || !Number.isInteger(pid) || pid <= 0) continue;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      for (const tag of img.RepoTags ?? []) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+    }
+  }
+}
+
 beforeAll(async () => {
   await sweepStaleSessions('e2e-pull-', session.workerId);
+  await sweepStaleImages();
   registry = await startLocalRegistry();
   for (const form of ['string', 'object']) {
     const name = await commitUniqueImage(repo(form), `pulled ${form} ${id}`);
@@ -61,10 +81,10 @@ beforeAll(async () => {
 afterAll(async () => {
   try {
     await session.removeAll();
-    for (const name of pushed.keys()) await docker.getImage(name).remove({ force: true }).catch(() => undefined);
+    for (const name of images) await docker.getImage(name).remove({ force: true }).catch(() => undefined);
     await removeByLabel(id);
     expect(await session.leftovers()).toEqual({ containers: 0, networks: 0 });
-    for (const name of pushed.keys()) expect(await imageExists(name)).toBe(false);
+    for (const name of images) expect(await imageExists(name)).toBe(false);
   } finally {
     await registry?.stop();
     rmSync(session.dir, { recursive: true, force: true });
