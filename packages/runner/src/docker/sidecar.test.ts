@@ -32,6 +32,9 @@ describe('startSidecar', () => {
     const [container] = [...docker.containers.values()];
     expect(container?.spec).toMatchObject({ image: 'side:1', aliases: ['side'], network: run.network.name, env: { A: '1' } });
     expect(container?.spec.labels['org.docker-worker.role']).toBe('sidecar');
+    // The task container gets `alias:ip` in /etc/hosts, as docker-worker's links gave it.
+    expect(sidecar.hostsEntry).toBe(`side:${sidecar.ip}`);
+    expect(sidecar.ip).not.toBe('');
     await sidecar.stop();
     await run.liveLog.close();
     expect(readFileSync(run.liveLog.path, 'utf8')).toContain('[side] booting\n');

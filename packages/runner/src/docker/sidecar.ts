@@ -42,6 +42,12 @@ export interface Sidecar extends AsyncDisposable {
   readonly containerId: string;
   /** The sidecar's address on the task network. */
   readonly ip: string;
+  /**
+   * `alias:ip`, for the task container's /etc/hosts (ExtraHosts). The alias also resolves through
+   * the network's DNS; the hosts entry makes the name work even when the engine's embedded DNS is
+   * slow or loaded, as docker-worker's legacy links did.
+   */
+  readonly hostsEntry: string;
   /** Recent output lines (at most 50). */
   lastLines(): string[];
   /** Stops the container gracefully, copies the rest of its output into the live log, removes it. Idempotent. */
@@ -100,7 +106,8 @@ export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<
   try {
     const ip = await waitUntilReady(run, containerId, opts);
     run.log.info({ alias: opts.alias, containerId, ip }, 'sidecar ready');
-    return { alias: opts.alias, containerId, ip, lastLines: () => [...lines], stop, [Symbol.asyncDispose]: stop };
+    const hostsEntry = `${opts.alias}:${ip}`;
+    return { alias: opts.alias, containerId, ip, hostsEntry, lastLines: () => [...lines], stop, [Symbol.asyncDispose]: stop };
   } catch (err) {
     await stop().catch((stopErr: unknown) => run.log.warn({ err: stopErr, alias: opts.alias }, 'sidecar clean-up failed'));
     if (!(err instanceof NotReady)) throw err;

@@ -51,6 +51,7 @@ export const balrogVPNProxy: Feature = {
         timeoutMs: sidecarTimeoutMs + probeMs,
       });
       sidecars.set(run, sidecar);
+      return { extraHosts: [sidecar.hostsEntry] };
     } catch (err) {
       if (err instanceof TaskError && err.resolution !== 'failed') throw err;
       const why = err instanceof Error ? err.message : String(err);

@@ -67,7 +67,7 @@ export const taskclusterProxy: Feature = {
       );
     });
     sidecars.set(run, { sidecar, unsubscribe });
-    return { env: { TASKCLUSTER_PROXY_URL: 'http://taskcluster' } };
+    return { env: { TASKCLUSTER_PROXY_URL: 'http://taskcluster' }, extraHosts: [sidecar.hostsEntry] };
   },
   async stop(run) {
     const entry = sidecars.get(run);

@@ -37,6 +37,7 @@ function recording(opts: { releaseFails?: boolean; sidecarFails?: boolean } = {}
         alias: options.alias,
         containerId: 'c-testdroid',
         ip: '172.30.0.9',
+        hostsEntry: 'testdroid:172.30.0.9',
         lastLines: () => [],
         stop: async () => void events.push('sidecar removed'),
       };
@@ -64,7 +65,7 @@ describe('testdroidProxy', () => {
     const { run } = fakeRun({ config: { testdroid }, credentials, ...requested });
     await run.createNetwork();
     const contribution = await feature.start(run);
-    expect(contribution).toEqual({ env: { DEVICE_CAPABILITIES: JSON.stringify(phone) } });
+    expect(contribution).toEqual({ env: { DEVICE_CAPABILITIES: JSON.stringify(phone) }, extraHosts: ['testdroid:172.30.0.9'] });
     expect(started).toEqual([
       {
         image: 'docker-worker/testdroid-proxy:latest',
@@ -172,6 +173,7 @@ describe('testdroidProxy', () => {
           alias: 'testdroid',
           containerId: 'c',
           ip: `127.0.0.1:${port}`,
+          hostsEntry: `testdroid:127.0.0.1`,
           lastLines: () => [],
           stop: async () => void (removed = true),
         }),

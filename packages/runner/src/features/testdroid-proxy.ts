@@ -73,6 +73,7 @@ export function createTestdroidProxy(
       };
       if (creds.certificate) env.TASKCLUSTER_CERTIFICATE = creds.certificate;
       run.liveLog.info(`Starting the testdroid proxy (http://testdroid, phone ${JSON.stringify(phone)})`);
+      let hostsEntry: string;
       try {
         const sidecar = await deps.startSidecar(run, {
           image: testdroid.image,
@@ -83,13 +84,14 @@ export function createTestdroidProxy(
           timeoutMs: sidecarTimeoutMs,
         });
         sidecars.set(run, sidecar);
+        hostsEntry = sidecar.hostsEntry;
       } catch (err) {
         if (!(err instanceof TaskError)) throw err;
         throw new TaskError(err.resolution, `Failed to initialize testdroid proxy service: ${err.message}`, {
           cause: err,
         });
       }
-      return { env: { DEVICE_CAPABILITIES: JSON.stringify(phone) } };
+      return { env: { DEVICE_CAPABILITIES: JSON.stringify(phone) }, extraHosts: [hostsEntry] };
     },
     async stop(run: TaskRun, _outcome: Outcome) {
       const sidecar = sidecars.get(run);
