@@ -14,8 +14,17 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((c) => c()));
 });
 
-async function setup(sim: Omit<SimulatedCloudOptions, 'now'> = {}) {
-  const clock = new FastClock();
+/** A clock whose sleeps last until the flow is aborted: the acquisition waits where it is. */
+class HeldClock extends FastClock {
+  override async sleep(_ms: number, signal?: AbortSignal): Promise<void> {
+    await new Promise<void>((_resolve, reject) => {
+      if (signal?.aborted) reject(signal.reason);
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  }
+}
+
+async function setup(sim: Omit<SimulatedCloudOptions, 'now'> = {}, clock: FastClock = new FastClock()) {
   const cloud = await startSimulatedCloud({
     now: clock.now,
     devices: [
@@ -165,7 +174,9 @@ describe('createApp', () => {
   });
 
   it('release during a polled acquisition cancels it and gives back any session', async () => {
-    const { call, cloud } = await setup({ proxyDelayPolls: 1_000_000 });
+    // The session exists and the flow sleeps between proxy polls until the release aborts it
+    // (with a fast clock the 30 polls could run out first and the release would find nothing).
+    const { call, cloud } = await setup({ proxyDelayPolls: 1_000_000 }, new HeldClock());
     await call('POST', '/device?wait=false', wanted);
     await vi.waitFor(() => expect(cloud.sessions).toHaveLength(1));
     const res = await call('POST', '/device/release');
