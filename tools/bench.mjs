@@ -9,11 +9,18 @@ import { dirname, join, resolve, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const dirs = [...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p, 'bench')), join(root, 'e2e/bench')];
+const dirs = [
+  ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p, 'bench')),
+  join(root, 'e2e/bench'),
+];
 const only = process.argv.slice(2);
 const scripts = dirs
   .filter((d) => existsSync(d))
-  .flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.bench.mjs')).map((f) => join(d, f)))
+  .flatMap((d) =>
+    readdirSync(d)
+      .filter((f) => f.endsWith('.bench.mjs'))
+      .map((f) => join(d, f)),
+  )
   .filter((s) => only.length === 0 || only.some((o) => s.includes(o)));
 if (scripts.length === 0) {
   console.error('bench: no benchmark scripts found (packages/*/bench/*.bench.mjs)');
@@ -24,7 +31,12 @@ let failed = 0;
 for (const script of scripts) {
   const name = relative(root, script);
   console.log(`\n== ${name}`);
-  const r = spawnSync(process.execPath, [script], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [script], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 << 20,
+  });
   const lines = r.stdout.trimEnd().split('\n');
   const last = lines.at(-1) ?? '';
   for (const l of last.startsWith('BENCH_JSON ') ? lines.slice(0, -1) : lines) console.log(l);
@@ -36,6 +48,9 @@ for (const script of scripts) {
   results[name] = JSON.parse(last.slice('BENCH_JSON '.length));
 }
 mkdirSync(join(root, '.bench'), { recursive: true });
-writeFileSync(join(root, '.bench/results.json'), JSON.stringify({ at: new Date().toISOString(), results }, null, 2) + '\n');
+writeFileSync(
+  join(root, '.bench/results.json'),
+  JSON.stringify({ at: new Date().toISOString(), results }, null, 2) + '\n',
+);
 console.log(`\nbench: figures written to .bench/results.json`);
 process.exit(failed ? 1 : 0);

@@ -15,9 +15,21 @@ const tmp = mkdtempSync(join(tmpdir(), 'docker-worker-demo-'));
 const client = { clientId: 'demo-client', accessToken: 'demo-access-token-not-a-secret-0123', scopes: ['*'] };
 writeFileSync(join(tmp, 'clients.json'), JSON.stringify([client]));
 
-const fake = spawn(process.execPath, [join(root, 'packages/fake-taskcluster/dist/cli.js'), '--host', '0.0.0.0', '--port', '0', '--clients-file', join(tmp, 'clients.json')], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const fake = spawn(
+  process.execPath,
+  [
+    join(root, 'packages/fake-taskcluster/dist/cli.js'),
+    '--host',
+    '0.0.0.0',
+    '--port',
+    '0',
+    '--clients-file',
+    join(tmp, 'clients.json'),
+  ],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 const stopFake = () => {
   if (fake.exitCode === null) fake.kill('SIGTERM');
 };
@@ -31,16 +43,35 @@ const rootUrl = await new Promise((resolveUrl, reject) => {
   createInterface({ input: fake.stdout }).once('line', resolveUrl);
   fake.once('exit', (code) => reject(new Error(`fake-taskcluster exited with ${code}`)));
 });
-console.log(`demo: fake Taskcluster at ${rootUrl} (listening on 0.0.0.0; the proxy reaches it via the task network's gateway)`);
+console.log(
+  `demo: fake Taskcluster at ${rootUrl} (listening on 0.0.0.0; the proxy reaches it via the task network's gateway)`,
+);
 
 const taskId = `demo${Date.now().toString(36)}`;
 const artifactsDir = join(root, 'artifacts', taskId);
 const example = 'examples/taskcluster-proxy.yml';
 console.log(`demo: docker-worker run ${example} --task-id ${taskId}\n`);
-const runner = spawn(process.execPath, [join(root, 'packages/runner/dist/cli.js'), 'run', join(root, example), '--task-id', taskId, '--artifacts-dir', artifactsDir], {
-  stdio: 'inherit',
-  env: { ...process.env, TASKCLUSTER_ROOT_URL: rootUrl, TASKCLUSTER_CLIENT_ID: client.clientId, TASKCLUSTER_ACCESS_TOKEN: client.accessToken },
-});
+const runner = spawn(
+  process.execPath,
+  [
+    join(root, 'packages/runner/dist/cli.js'),
+    'run',
+    join(root, example),
+    '--task-id',
+    taskId,
+    '--artifacts-dir',
+    artifactsDir,
+  ],
+  {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      TASKCLUSTER_ROOT_URL: rootUrl,
+      TASKCLUSTER_CLIENT_ID: client.clientId,
+      TASKCLUSTER_ACCESS_TOKEN: client.accessToken,
+    },
+  },
+);
 const code = await new Promise((r) => runner.once('exit', (c) => r(c ?? 1)));
 
 const files = [];

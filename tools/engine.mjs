@@ -54,15 +54,19 @@ export async function ensureEngine({ quiet = false } = {}) {
   const isRoot = process.getuid?.() === 0;
   const isDebian = existsSync('/etc/debian_version');
   if (!isRoot || !isDebian) {
-    fail('no Docker engine answers; install Docker and start it (e.g. `sudo systemctl start docker`), or set DOCKER_HOST');
+    fail(
+      'no Docker engine answers; install Docker and start it (e.g. `sudo systemctl start docker`), or set DOCKER_HOST',
+    );
   }
   if (!has('dockerd')) {
     say('installing Debian package docker.io (apt-get)');
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const upd = run('apt-get', ['update', '-qq'], { env, stdio: 'inherit' });
-    if (upd.status !== 0) fail('`apt-get update` failed; install docker.io by hand: apt-get install docker.io');
+    if (upd.status !== 0)
+      fail('`apt-get update` failed; install docker.io by hand: apt-get install docker.io');
     const inst = run('apt-get', ['install', '-y', '-qq', 'docker.io'], { env, stdio: 'inherit' });
-    if (inst.status !== 0) fail('`apt-get install docker.io` failed; install Docker by hand and start dockerd');
+    if (inst.status !== 0)
+      fail('`apt-get install docker.io` failed; install Docker by hand and start dockerd');
   }
   if (existsSync(PID_FILE)) {
     const pid = Number(readFileSync(PID_FILE, 'utf8').trim());

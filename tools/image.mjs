@@ -24,7 +24,9 @@ if (!existsSync(join(dir, 'Dockerfile'))) {
   console.error(`image: no images/${name}/Dockerfile; create it, or check the name`);
   process.exit(64);
 }
-const meta = existsSync(join(dir, 'image.json')) ? JSON.parse(readFileSync(join(dir, 'image.json'), 'utf8')) : {};
+const meta = existsSync(join(dir, 'image.json'))
+  ? JSON.parse(readFileSync(join(dir, 'image.json'), 'utf8'))
+  : {};
 const pkgDir = join(root, 'packages', meta.package ?? name);
 const version = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version;
 
@@ -35,7 +37,9 @@ if (base.status !== 0) process.exit(base.status ?? 1);
 if (meta.entry !== undefined || existsSync(join(pkgDir, 'dist/cli.js'))) {
   const entry = join(pkgDir, meta.entry ?? 'dist/cli.js');
   if (!existsSync(entry)) {
-    console.error(`image: ${entry} is missing; build the package first (npx nx build ${meta.package ?? name})`);
+    console.error(
+      `image: ${entry} is missing; build the package first (npx nx build ${meta.package ?? name})`,
+    );
     process.exit(1);
   }
   mkdirSync(join(pkgDir, 'bundle'), { recursive: true });
@@ -57,7 +61,15 @@ if (meta.entry !== undefined || existsSync(join(pkgDir, 'dist/cli.js'))) {
 }
 
 const tags = [`docker-worker/${name}:${version}`, `docker-worker/${name}:latest`];
-const args = ['-w', '1800', '/tmp/docker-worker-image-build.lock', 'docker', 'build', '-f', join(dir, 'Dockerfile')];
+const args = [
+  '-w',
+  '1800',
+  '/tmp/docker-worker-image-build.lock',
+  'docker',
+  'build',
+  '-f',
+  join(dir, 'Dockerfile'),
+];
 for (const t of tags) args.push('-t', t);
 args.push('--label', `org.opencontainers.image.version=${version}`, root);
 console.log(`image: building ${tags.join(', ')}`);

@@ -13,7 +13,11 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (m) => console.log(`setup: ${m}`);
 
 function step(cmd, args, what) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' } });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+  });
   if (r.status !== 0) {
     console.error(`setup: ${what} failed (exit ${r.status}); fix the error above and run again`);
     process.exit(r.status ?? 1);

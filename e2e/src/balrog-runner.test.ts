@@ -6,7 +6,13 @@
 // The VPN server stands in for a server on the internet: a DockerClient decorator attaches it to
 // each task network the runner creates (alias vpn-server) and detaches it before the runner
 // removes that network.
-import { buildConfig, createDockerClient, runLocalTask, systemClock, toTaskDefinition } from '@docker-worker/runner';
+import {
+  buildConfig,
+  createDockerClient,
+  runLocalTask,
+  systemClock,
+  toTaskDefinition,
+} from '@docker-worker/runner';
 import type { DockerClient, LocalRunResult } from '@docker-worker/runner';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,24 +35,38 @@ function vpnServerOnTaskNetworks(inner: DockerClient, vpnServerId: string): Dock
     ...inner,
     async createNetwork(name, labels) {
       const net = await inner.createNetwork(name, labels);
-      await docker.getNetwork(net.id).connect({ Container: vpnServerId, EndpointConfig: { Aliases: ['vpn-server'] } });
+      await docker
+        .getNetwork(net.id)
+        .connect({ Container: vpnServerId, EndpointConfig: { Aliases: ['vpn-server'] } });
       return net;
     },
     async remove(resource) {
-      if (resource.kind === 'network') await docker.getNetwork(resource.id).disconnect({ Container: vpnServerId, Force: true }).catch(() => undefined);
+      if (resource.kind === 'network')
+        await docker
+          .getNetwork(resource.id)
+          .disconnect({ Container: vpnServerId, Force: true })
+          .catch(() => undefined);
       return inner.remove(resource);
     },
   };
 }
 
-async function runTask(task: object, onLog?: (log: string) => void): Promise<LocalRunResult & { log: string }> {
+async function runTask(
+  task: object,
+  onLog?: (log: string) => void,
+): Promise<LocalRunResult & { log: string }> {
   let log = '';
   const config = buildConfig({
     workerId,
     workDir,
     cacheVolumePrefix: `${workerId}-cache-`,
     sidecarTimeoutMs: 60_000,
-    balrog: { vpnConfigDir: topo.clientDir, proxiedServer: `http://${BALROG_HOST}`, extraHosts: topo.extraHosts, probe: { attempts: 30, intervalMs: 500 } },
+    balrog: {
+      vpnConfigDir: topo.clientDir,
+      proxiedServer: `http://${BALROG_HOST}`,
+      extraHosts: topo.extraHosts,
+      probe: { attempts: 30, intervalMs: 500 },
+    },
   });
   const result = await runLocalTask({
     task: toTaskDefinition(task, { now: Date.now() }),
@@ -78,7 +98,12 @@ function printed(log: string, key: string): unknown[] {
 
 const task = (script: string, scopes: string[] = [SCOPE]) => ({
   scopes,
-  payload: { image: 'node:20-bookworm-slim', maxRunTime: 180, features: { balrogVPNProxy: true }, command: ['node', '-e', script] },
+  payload: {
+    image: 'node:20-bookworm-slim',
+    maxRunTime: 180,
+    features: { balrogVPNProxy: true },
+    command: ['node', '-e', script],
+  },
 });
 
 describe('balrogVPNProxy through the runner', () => {
@@ -92,7 +117,10 @@ describe('balrogVPNProxy through the runner', () => {
     await topo?.dispose();
     rmSync(workDir, { recursive: true, force: true });
     const filters = JSON.stringify({ label: [`${WORKER_LABEL}=${workerId}`] });
-    expect([...(await docker.listContainers({ all: true, filters })), ...(await docker.listNetworks({ filters }))]).toHaveLength(0);
+    expect([
+      ...(await docker.listContainers({ all: true, filters })),
+      ...(await docker.listNetworks({ filters })),
+    ]).toHaveLength(0);
     expect(topo && existsSync(topo.keysDir)).toBe(false);
   });
 
@@ -111,8 +139,13 @@ describe('balrogVPNProxy through the runner', () => {
       })();`;
     const r = await runTask(task(script));
     expect(r, r.log).toMatchObject({ state: 'completed', exitCode: 0 });
-    const tunnelAddress = /primary virtual IP for [^:]+:\d+: (\d+\.\d+\.\d+\.\d+)/.exec(await vpnServerLog())?.[1];
-    const [anon, authed] = printed(r.log, 'ANSWER') as Array<{ status: number; body: { remoteAddress: string; url?: string; headers?: Record<string, string> } }>;
+    const tunnelAddress = /primary virtual IP for [^:]+:\d+: (\d+\.\d+\.\d+\.\d+)/.exec(
+      await vpnServerLog(),
+    )?.[1];
+    const [anon, authed] = printed(r.log, 'ANSWER') as Array<{
+      status: number;
+      body: { remoteAddress: string; url?: string; headers?: Record<string, string> };
+    }>;
     expect(anon?.status).toBe(401);
     expect(authed?.status).toBe(200);
     expect(authed?.body.url).toBe('/api/rules?product=Firefox');
@@ -131,7 +164,9 @@ describe('balrogVPNProxy through the runner', () => {
   it('refuses the feature without the scope: malformed-payload naming it', async () => {
     const r = await runTask(task('console.log("should not run")', []));
     expect(r).toMatchObject({ state: 'exception', reasonResolved: 'malformed-payload' });
-    expect(r.error?.message).toBe(`Insufficient scopes to use 'balrogVPNProxy'. Try adding ${SCOPE} to the .scopes array of the task.`);
+    expect(r.error?.message).toBe(
+      `Insufficient scopes to use 'balrogVPNProxy'. Try adding ${SCOPE} to the .scopes array of the task.`,
+    );
     expect(r.log).not.toContain('should not run');
   });
 
@@ -149,16 +184,21 @@ describe('balrogVPNProxy through the runner', () => {
       })();`;
     let stopping: Promise<void> | undefined;
     const r = await runTask(task(script), (log) => {
-      if (!stopping && log.includes('TUNNEL-OK')) stopping = topo.vpnServer.stop({ t: 2 }).then(() => undefined);
+      if (!stopping && log.includes('TUNNEL-OK'))
+        stopping = topo.vpnServer.stop({ t: 2 }).then(() => undefined);
     });
     await stopping;
     expect(r, r.log).toMatchObject({ state: 'completed', exitCode: 0 });
     const finals = printed(r.log, 'FINAL') as Array<{ status: number; body: string }>;
     expect(finals.at(-1)?.status).toBe(503);
-    expect(finals.at(-1)?.body).toMatch(/^balrog-vpn-proxy: the VPN tunnel (is|went) down \(reconnecting \([a-z-]+\)\); cannot reach http:\/\/fake-balrog\.test\n$/);
+    expect(finals.at(-1)?.body).toMatch(
+      /^balrog-vpn-proxy: the VPN tunnel (is|went) down \(reconnecting \([a-z-]+\)\); cannot reach http:\/\/fake-balrog\.test\n$/,
+    );
   });
 });
 
 async function vpnServerLog(): Promise<string> {
-  return demux((await topo.vpnServer.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
+  return demux(
+    (await topo.vpnServer.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer,
+  );
 }

@@ -14,7 +14,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,10 +51,23 @@ export function buildTestImages(): void {
   for (const name of ['openvpn-server', 'fake-balrog']) {
     const tag = `docker-worker-test/${name}:latest`;
     const inputs = imageInputs(name);
-    if (dockerOut(['image', 'inspect', '-f', `{{ index .Config.Labels "${INPUTS_LABEL}" }}`, tag]) === inputs) continue;
+    if (dockerOut(['image', 'inspect', '-f', `{{ index .Config.Labels "${INPUTS_LABEL}" }}`, tag]) === inputs)
+      continue;
     const r = spawnSync(
       'flock',
-      ['/tmp/docker-worker-image-build.lock', 'docker', 'build', '-q', '--label', `${INPUTS_LABEL}=${inputs}`, '-f', `e2e/images/${name}/Dockerfile`, '-t', tag, '.'],
+      [
+        '/tmp/docker-worker-image-build.lock',
+        'docker',
+        'build',
+        '-q',
+        '--label',
+        `${INPUTS_LABEL}=${inputs}`,
+        '-f',
+        `e2e/images/${name}/Dockerfile`,
+        '-t',
+        tag,
+        '.',
+      ],
       { cwd: root, encoding: 'utf8' },
     );
     if (r.status !== 0) throw new Error(`docker build of e2e/images/${name} failed: ${r.stderr}`);
@@ -56,7 +78,11 @@ export function buildTestImages(): void {
 function imageInputs(name: string): string {
   const dir = join(root, 'e2e/images', name);
   const hash = createHash('sha256');
-  for (const f of readdirSync(dir).sort()) hash.update(`${f}\0`).update(readFileSync(join(dir, f))).update('\0');
+  for (const f of readdirSync(dir).sort())
+    hash
+      .update(`${f}\0`)
+      .update(readFileSync(join(dir, f)))
+      .update('\0');
   const from = /^FROM\s+(\S+)/m.exec(readFileSync(join(dir, 'Dockerfile'), 'utf8'))?.[1] ?? '';
   hash.update(dockerOut(['image', 'inspect', '-f', '{{ .Id }}', from]) ?? 'no base image');
   return hash.digest('hex');
@@ -93,17 +119,29 @@ export async function startVpnTopology(session: string): Promise<VpnTopology> {
   const tmp = mkdtempSync(join(tmpdir(), 'dw-balrog-vpn-'));
   try {
     const net = (name: string, internal: boolean) =>
-      docker.createNetwork({ Name: `dw-balrog-${name}-${session}`, Internal: internal, Labels: labels(session), CheckDuplicate: true });
+      docker.createNetwork({
+        Name: `dw-balrog-${name}-${session}`,
+        Internal: internal,
+        Labels: labels(session),
+        CheckDuplicate: true,
+      });
     const pki = join(tmp, 'pki');
     const serverDir = join(tmp, 'server');
     const clientDir = join(tmp, 'client');
     for (const d of [pki, serverDir, clientDir]) mkdirSync(d);
     // The networks and the keys do not depend on each other: make them at the same time.
-    const [a, b] = await Promise.all([net('a', true), net('b', false), runOnce(session, VPN_SERVER_IMAGE, ['gen-keys', '/out'], [`${pki}:/out`])]);
-    const subnetA = ((await a.inspect()) as { IPAM: { Config: Array<{ Subnet: string }> } }).IPAM.Config[0]?.Subnet ?? '';
+    const [a, b] = await Promise.all([
+      net('a', true),
+      net('b', false),
+      runOnce(session, VPN_SERVER_IMAGE, ['gen-keys', '/out'], [`${pki}:/out`]),
+    ]);
+    const subnetA =
+      ((await a.inspect()) as { IPAM: { Config: Array<{ Subnet: string }> } }).IPAM.Config[0]?.Subnet ?? '';
     const vpnSubnet = carveVpnSubnet(subnetA);
-    for (const f of ['ca.crt', 'server.crt', 'server.key', 'ta.key']) copyFileSync(join(pki, f), join(serverDir, f));
-    for (const f of ['ca.crt', 'client.crt', 'client.key', 'ta.key']) copyFileSync(join(pki, f), join(clientDir, f));
+    for (const f of ['ca.crt', 'server.crt', 'server.key', 'ta.key'])
+      copyFileSync(join(pki, f), join(serverDir, f));
+    for (const f of ['ca.crt', 'client.crt', 'client.key', 'ta.key'])
+      copyFileSync(join(pki, f), join(clientDir, f));
     // as the image README asks of a VPN directory (openvpn warns about readable keys otherwise)
     for (const f of ['client.key', 'ta.key']) chmodSync(join(clientDir, f), 0o600);
     writeFileSync(join(serverDir, 'server.conf'), serverConf(vpnSubnet, subnetA));
@@ -160,7 +198,9 @@ export async function startVpnTopology(session: string): Promise<VpnTopology> {
 
 /** A base64 line from the middle of a PEM key. */
 function keyLine(path: string): string {
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => /^[A-Za-z0-9+/]{40,}$/.test(l));
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => /^[A-Za-z0-9+/]{40,}$/.test(l));
   const line = lines[Math.floor(lines.length / 2)];
   if (!line) throw new Error(`${path} does not look like a PEM key`);
   return line;
@@ -170,7 +210,8 @@ function keyLine(path: string): string {
 export function carveVpnSubnet(cidr: string): string {
   const [base, bits] = cidr.split('/');
   const prefix = Number(bits);
-  if (!base || !(prefix <= 22)) throw new Error(`network A's subnet ${cidr} is too small to carve a /24 VPN subnet out of`);
+  if (!base || !(prefix <= 22))
+    throw new Error(`network A's subnet ${cidr} is too small to carve a /24 VPN subnet out of`);
   const n = base.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
   const size = 2 ** (32 - prefix);
   const vpn = n + size - 2 * 256;
@@ -225,8 +266,20 @@ async function ipOn(container: Docker.Container, networkId: string): Promise<str
 }
 
 /** Runs a container to completion (with binds), returns exit code and output, removes it. */
-export async function runOnce(session: string, image: string, cmd: string[] | undefined, binds: string[] = [], extra: Partial<Docker.ContainerCreateOptions> = {}): Promise<{ exitCode: number; output: string }> {
-  const c = await docker.createContainer({ Image: image, Cmd: cmd, Labels: labels(session), ...extra, HostConfig: { Binds: binds, ...extra.HostConfig } });
+export async function runOnce(
+  session: string,
+  image: string,
+  cmd: string[] | undefined,
+  binds: string[] = [],
+  extra: Partial<Docker.ContainerCreateOptions> = {},
+): Promise<{ exitCode: number; output: string }> {
+  const c = await docker.createContainer({
+    Image: image,
+    Cmd: cmd,
+    Labels: labels(session),
+    ...extra,
+    HostConfig: { Binds: binds, ...extra.HostConfig },
+  });
   try {
     await c.start();
     const { StatusCode } = (await c.wait()) as { StatusCode: number };

@@ -10,7 +10,16 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demux, docker, labels, newSession, runToEnd, TEST_LABEL } from './docker.js';
 import type { VpnTopology } from './balrog-vpn-topology.js';
-import { BALROG_HOST, buildTestImages, execIn, fetchScript, NODE_IMAGE, PROXY_IMAGE, runOnce, startVpnTopology } from './balrog-vpn-topology.js';
+import {
+  BALROG_HOST,
+  buildTestImages,
+  execIn,
+  fetchScript,
+  NODE_IMAGE,
+  PROXY_IMAGE,
+  runOnce,
+  startVpnTopology,
+} from './balrog-vpn-topology.js';
 
 const session = newSession();
 let topo: VpnTopology;
@@ -23,10 +32,20 @@ interface Answer {
 }
 
 /** Runs the requests from a fresh container on network B; one answer per request. */
-async function fromNetworkB(requests: Array<{ url: string; headers?: Record<string, string> }>): Promise<Answer[]> {
-  const { exitCode, output } = await runToEnd({ image: NODE_IMAGE, cmd: ['node', '-e', fetchScript(requests)], session, network: topo.networkB });
+async function fromNetworkB(
+  requests: Array<{ url: string; headers?: Record<string, string> }>,
+): Promise<Answer[]> {
+  const { exitCode, output } = await runToEnd({
+    image: NODE_IMAGE,
+    cmd: ['node', '-e', fetchScript(requests)],
+    session,
+    network: topo.networkB,
+  });
   expect(exitCode, output).toBe(0);
-  return output.trim().split('\n').map((l) => JSON.parse(l) as Answer);
+  return output
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Answer);
 }
 
 async function logsOf(c: Docker.Container): Promise<string> {
@@ -46,7 +65,12 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
       name: `dw-balrog-proxy-${session}`,
       Labels: labels(session),
       Env: [`PROXIED_SERVER=http://${BALROG_HOST}`, 'TUNNEL_TIMEOUT=90'],
-      HostConfig: { NetworkMode: topo.networkB, CapAdd: ['NET_ADMIN'], Binds: [`${topo.clientDir}:/vpn:ro`], ExtraHosts: topo.extraHosts },
+      HostConfig: {
+        NetworkMode: topo.networkB,
+        CapAdd: ['NET_ADMIN'],
+        Binds: [`${topo.clientDir}:/vpn:ro`],
+        ExtraHosts: topo.extraHosts,
+      },
       NetworkingConfig: { EndpointsConfig: { [topo.networkB]: { Aliases: ['balrog'] } } },
     });
     await proxy.start();
@@ -54,8 +78,13 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
 
   afterAll(async () => {
     await topo?.dispose();
-    const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${TEST_LABEL}=${session}`] }) });
-    const nets = await docker.listNetworks({ filters: JSON.stringify({ label: [`${TEST_LABEL}=${session}`] }) });
+    const left = await docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: [`${TEST_LABEL}=${session}`] }),
+    });
+    const nets = await docker.listNetworks({
+      filters: JSON.stringify({ label: [`${TEST_LABEL}=${session}`] }),
+    });
     expect([...left, ...nets]).toHaveLength(0);
     expect(topo && existsSync(topo.keysDir)).toBe(false);
   });
@@ -71,10 +100,19 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
     expect(tunnelIp?.startsWith(topo.vpnSubnet.split('.').slice(0, 3).join('.'))).toBe(true);
 
     expect(anon?.status).toBe(401);
-    expect(JSON.parse(anon?.body ?? '')).toEqual({ balrog: 'fake', error: 'Unauthorized', remoteAddress: tunnelIp });
+    expect(JSON.parse(anon?.body ?? '')).toEqual({
+      balrog: 'fake',
+      error: 'Unauthorized',
+      remoteAddress: tunnelIp,
+    });
 
     expect(authed?.status).toBe(200);
-    const echo = JSON.parse(authed?.body ?? '') as { method: string; url: string; headers: Record<string, string>; remoteAddress: string };
+    const echo = JSON.parse(authed?.body ?? '') as {
+      method: string;
+      url: string;
+      headers: Record<string, string>;
+      remoteAddress: string;
+    };
     expect(echo.method).toBe('GET');
     expect(echo.url).toBe('/api/rules?product=Firefox');
     expect(echo.remoteAddress).toBe(tunnelIp);
@@ -98,52 +136,115 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
   it.concurrent('cannot reach the fake balrog directly from network B', async () => {
     const script = `fetch('http://${topo.balrogIp}/', { signal: AbortSignal.timeout(3000) })
       .then((r) => { console.log('reached ' + r.status); process.exit(0); }, (e) => { console.log('unreachable: ' + e.name); process.exit(3); })`;
-    const { exitCode, output } = await runToEnd({ image: NODE_IMAGE, cmd: ['node', '-e', script], session, network: topo.networkB });
+    const { exitCode, output } = await runToEnd({
+      image: NODE_IMAGE,
+      cmd: ['node', '-e', script],
+      session,
+      network: topo.networkB,
+    });
     expect(output.trim()).toBe('unreachable: TimeoutError');
     expect(exitCode).toBe(3);
   });
 
   it.concurrent.each([
-    ['no PROXIED_SERVER', [], [], 'balrog-vpn-proxy: Environment variable PROXIED_SERVER must be set (the upstream URL, e.g. https://aus4-admin.mozilla.org).'],
-    ['a PROXIED_SERVER that is not a URL', ['PROXIED_SERVER=balrog.example'], [], 'balrog-vpn-proxy: PROXIED_SERVER is not a URL: "balrog.example"; set it to the upstream URL, e.g. https://aus4-admin.mozilla.org.'],
-    ['no VPN configuration in /vpn', ['PROXIED_SERVER=http://balrog.example'], [], 'balrog-vpn-proxy: No VPN configuration found in /vpn: expected an OpenVPN client file (*.conf or *.ovpn) there with its keys and certificates.'],
-    ['a missing config directory', ['PROXIED_SERVER=http://balrog.example', 'VPN_CONFIG_DIR=/etc/vpn'], [], 'balrog-vpn-proxy: No VPN configuration: the directory /etc/vpn does not exist; mount your VPN directory there (read-only) or build an image with it (COPY vpn/ /etc/vpn/).'],
-    ['no NET_ADMIN', ['PROXIED_SERVER=http://balrog.example'], ['CLIENT_DIR:/vpn:ro'], 'balrog-vpn-proxy: Missing capability NET_ADMIN, which openvpn needs for the tun device and its routes; run the container with --cap-add NET_ADMIN.'],
+    [
+      'no PROXIED_SERVER',
+      [],
+      [],
+      'balrog-vpn-proxy: Environment variable PROXIED_SERVER must be set (the upstream URL, e.g. https://aus4-admin.mozilla.org).',
+    ],
+    [
+      'a PROXIED_SERVER that is not a URL',
+      ['PROXIED_SERVER=balrog.example'],
+      [],
+      'balrog-vpn-proxy: PROXIED_SERVER is not a URL: "balrog.example"; set it to the upstream URL, e.g. https://aus4-admin.mozilla.org.',
+    ],
+    [
+      'no VPN configuration in /vpn',
+      ['PROXIED_SERVER=http://balrog.example'],
+      [],
+      'balrog-vpn-proxy: No VPN configuration found in /vpn: expected an OpenVPN client file (*.conf or *.ovpn) there with its keys and certificates.',
+    ],
+    [
+      'a missing config directory',
+      ['PROXIED_SERVER=http://balrog.example', 'VPN_CONFIG_DIR=/etc/vpn'],
+      [],
+      'balrog-vpn-proxy: No VPN configuration: the directory /etc/vpn does not exist; mount your VPN directory there (read-only) or build an image with it (COPY vpn/ /etc/vpn/).',
+    ],
+    [
+      'no NET_ADMIN',
+      ['PROXIED_SERVER=http://balrog.example'],
+      ['CLIENT_DIR:/vpn:ro'],
+      'balrog-vpn-proxy: Missing capability NET_ADMIN, which openvpn needs for the tun device and its routes; run the container with --cap-add NET_ADMIN.',
+    ],
   ])('refuses to start with %s, in one line', async (_what, env, binds, line) => {
-    const { exitCode, output } = await runOnce(session, PROXY_IMAGE, undefined, binds.map((b) => b.replace('CLIENT_DIR', topo.clientDir)), { Env: env, HostConfig: { NetworkMode: 'none' } });
+    const { exitCode, output } = await runOnce(
+      session,
+      PROXY_IMAGE,
+      undefined,
+      binds.map((b) => b.replace('CLIENT_DIR', topo.clientDir)),
+      { Env: env, HostConfig: { NetworkMode: 'none' } },
+    );
     expect(output).toBe(`${line}\n`);
     expect(exitCode).toBe(1);
   });
 
-  it.concurrent('works as a derived image with the VPN directory baked in (FROM + COPY vpn/ /vpn/), and stops on SIGTERM', async () => {
-    const ctx = mkdtempSync(join(tmpdir(), 'dw-balrog-derived-'));
-    const tag = `docker-worker-test/balrog-baked:${session}`;
-    try {
-      cpSync(topo.clientDir, join(ctx, 'vpn'), { recursive: true });
-      writeFileSync(join(ctx, 'Dockerfile'), `FROM ${PROXY_IMAGE}\nCOPY vpn/ /vpn/\n`);
-      const built = spawnSync('flock', ['/tmp/docker-worker-image-build.lock', 'docker', 'build', '-q', '--label', `${TEST_LABEL}=${session}`, '-t', tag, ctx], { encoding: 'utf8' });
-      expect(built.status, built.stderr).toBe(0);
-      const baked = await docker.createContainer({
-        Image: tag,
-        Labels: labels(session),
-        Env: [`PROXIED_SERVER=http://${BALROG_HOST}`],
-        HostConfig: { NetworkMode: topo.networkB, CapAdd: ['NET_ADMIN'], Devices: [TUN], ExtraHosts: topo.extraHosts },
-        NetworkingConfig: { EndpointsConfig: { [topo.networkB]: { Aliases: ['balrog-baked'] } } },
-      });
-      await baked.start();
-      const [answer] = await fromNetworkB([{ url: 'http://balrog-baked/api/x', headers: { authorization: 'Bearer t' } }]);
-      expect(answer?.status).toBe(200);
-      expect(JSON.parse(answer?.body ?? '')).toMatchObject({ balrog: 'fake', url: '/api/x' });
-      // docker stop (SIGTERM): openvpn is stopped and the proxy exits 0, without the SIGKILL.
-      await baked.stop({ t: 30 });
-      expect((await baked.inspect()).State.ExitCode).toBe(0);
-      expect(await logsOf(baked)).toContain('"msg":"stopping"');
-      await baked.remove({ force: true });
-    } finally {
-      rmSync(ctx, { recursive: true, force: true });
-      await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
-    }
-  });
+  it.concurrent(
+    'works as a derived image with the VPN directory baked in (FROM + COPY vpn/ /vpn/), and stops on SIGTERM',
+    async () => {
+      const ctx = mkdtempSync(join(tmpdir(), 'dw-balrog-derived-'));
+      const tag = `docker-worker-test/balrog-baked:${session}`;
+      try {
+        cpSync(topo.clientDir, join(ctx, 'vpn'), { recursive: true });
+        writeFileSync(join(ctx, 'Dockerfile'), `FROM ${PROXY_IMAGE}\nCOPY vpn/ /vpn/\n`);
+        const built = spawnSync(
+          'flock',
+          [
+            '/tmp/docker-worker-image-build.lock',
+            'docker',
+            'build',
+            '-q',
+            '--label',
+            `${TEST_LABEL}=${session}`,
+            '-t',
+            tag,
+            ctx,
+          ],
+          { encoding: 'utf8' },
+        );
+        expect(built.status, built.stderr).toBe(0);
+        const baked = await docker.createContainer({
+          Image: tag,
+          Labels: labels(session),
+          Env: [`PROXIED_SERVER=http://${BALROG_HOST}`],
+          HostConfig: {
+            NetworkMode: topo.networkB,
+            CapAdd: ['NET_ADMIN'],
+            Devices: [TUN],
+            ExtraHosts: topo.extraHosts,
+          },
+          NetworkingConfig: { EndpointsConfig: { [topo.networkB]: { Aliases: ['balrog-baked'] } } },
+        });
+        await baked.start();
+        const [answer] = await fromNetworkB([
+          { url: 'http://balrog-baked/api/x', headers: { authorization: 'Bearer t' } },
+        ]);
+        expect(answer?.status).toBe(200);
+        expect(JSON.parse(answer?.body ?? '')).toMatchObject({ balrog: 'fake', url: '/api/x' });
+        // docker stop (SIGTERM): openvpn is stopped and the proxy exits 0, without the SIGKILL.
+        await baked.stop({ t: 30 });
+        expect((await baked.inspect()).State.ExitCode).toBe(0);
+        expect(await logsOf(baked)).toContain('"msg":"stopping"');
+        await baked.remove({ force: true });
+      } finally {
+        rmSync(ctx, { recursive: true, force: true });
+        await docker
+          .getImage(tag)
+          .remove({ force: true })
+          .catch(() => undefined);
+      }
+    },
+  );
 
   // Last: these break the tunnel for good.
   it('answers 503 with the reason once the VPN server stops', async () => {
@@ -160,10 +261,22 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
         const h = await fetch('http://balrog/__vpn/health');
         console.log(JSON.stringify({ status: h.status, body: await h.text() }));
       })();`;
-    const { output } = await runToEnd({ image: NODE_IMAGE, cmd: ['node', '-e', script], session, network: topo.networkB });
-    const [answer, health] = output.trim().split('\n').map((l) => JSON.parse(l) as Answer);
+    const { output } = await runToEnd({
+      image: NODE_IMAGE,
+      cmd: ['node', '-e', script],
+      session,
+      network: topo.networkB,
+    });
+    const [answer, health] = output
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Answer);
     expect(answer?.status).toBe(503);
-    expect(answer?.body, answer?.body).toMatch(new RegExp(`^balrog-vpn-proxy: the VPN tunnel (is|went) down \\(reconnecting \\([a-z-]+\\)\\); cannot reach http://${BALROG_HOST.replace('.', '\\.')}\\n$`));
+    expect(answer?.body, answer?.body).toMatch(
+      new RegExp(
+        `^balrog-vpn-proxy: the VPN tunnel (is|went) down \\(reconnecting \\([a-z-]+\\)\\); cannot reach http://${BALROG_HOST.replace('.', '\\.')}\\n$`,
+      ),
+    );
     expect(health?.status).toBe(503);
     expect(JSON.parse(health?.body ?? '')).toMatchObject({ ok: false, tunnel: { up: false } });
   });

@@ -51,7 +51,9 @@ async function removeWhere(label: string, keep: (labels: Record<string, string>)
   const filters = JSON.stringify({ label: [label] });
   const wanted = (l: Labels): boolean => keep(l ?? {});
   const containers = (await docker.listContainers({ all: true, filters })).filter((c) => wanted(c.Labels));
-  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone)));
+  await Promise.all(
+    containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone)),
+  );
   const networks = (await docker.listNetworks({ filters })).filter((n) => wanted(n.Labels));
   await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(ignoreGone)));
   const { Volumes } = await docker.listVolumes({ filters });

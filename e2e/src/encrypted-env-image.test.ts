@@ -57,24 +57,73 @@ describe('docker-worker/encrypted-env image', () => {
   });
 
   it('encrypts with a public key from the mounted directory; the library decrypts the output', async () => {
-    const r = await runImage(['encrypt', '--key', '/keys/pub.asc', '--task-id', 'fN1SbArXTPSVFNUvaOlinQ', '--name', 'TOKEN', '--value-file', '/keys/value.txt', '--json']);
+    const r = await runImage([
+      'encrypt',
+      '--key',
+      '/keys/pub.asc',
+      '--task-id',
+      'fN1SbArXTPSVFNUvaOlinQ',
+      '--name',
+      'TOKEN',
+      '--value-file',
+      '/keys/value.txt',
+      '--json',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     const encryptedEnv = JSON.parse(r.stdout) as string[];
-    const env = await decryptEnvVars({ privateKey: keys.privateKey, taskId: 'fN1SbArXTPSVFNUvaOlinQ', env: {}, encryptedEnv, now: Date.now() });
+    const env = await decryptEnvVars({
+      privateKey: keys.privateKey,
+      taskId: 'fN1SbArXTPSVFNUvaOlinQ',
+      env: {},
+      encryptedEnv,
+      now: Date.now(),
+    });
     expect(env).toEqual({ TOKEN: 'token from a file\n' });
   });
 
   it('keygen writes into the mounted directory, relative to the working directory /keys', async () => {
     const r = await runImage(['keygen', '--out', 'made']);
     expect(r).toMatchObject({ exitCode: 0, stdout: 'made/worker-private.asc\nmade/worker-public.asc\n' });
-    const enc = await runImage(['encrypt', '--key', 'made/worker-public.asc', '--task-id', 'T', '--name', 'A', '--value', 'b']);
-    const dec = await runImage(['decrypt', '--key', 'made/worker-private.asc', '--task-id', 'T', enc.stdout.trim()]);
+    const enc = await runImage([
+      'encrypt',
+      '--key',
+      'made/worker-public.asc',
+      '--task-id',
+      'T',
+      '--name',
+      'A',
+      '--value',
+      'b',
+    ]);
+    const dec = await runImage([
+      'decrypt',
+      '--key',
+      'made/worker-private.asc',
+      '--task-id',
+      'T',
+      enc.stdout.trim(),
+    ]);
     expect(dec).toMatchObject({ exitCode: 0, stdout: 'A\n' });
   });
 
   it('fails with one line and exit 1 for a missing key file', async () => {
-    const r = await runImage(['encrypt', '--key', '/keys/missing.asc', '--task-id', 'T', '--name', 'A', '--value', 'b']);
-    expect(r).toEqual({ exitCode: 1, stdout: '', stderr: "encrypted-env: cannot read --key /keys/missing.asc: no such file; give the path of the worker's public key (worker-public.asc)\n" });
+    const r = await runImage([
+      'encrypt',
+      '--key',
+      '/keys/missing.asc',
+      '--task-id',
+      'T',
+      '--name',
+      'A',
+      '--value',
+      'b',
+    ]);
+    expect(r).toEqual({
+      exitCode: 1,
+      stdout: '',
+      stderr:
+        "encrypted-env: cannot read --key /keys/missing.asc: no such file; give the path of the worker's public key (worker-public.asc)\n",
+    });
   });
 });

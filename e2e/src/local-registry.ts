@@ -31,10 +31,15 @@ export function ensureRegistryBinary(): string {
   if (existsSync(REGISTRY_BINARY)) return REGISTRY_BINARY;
   const fix = 'install it with `apt-get install -y docker-registry` (Debian) as root, then rerun';
   if (process.getuid?.() !== 0 || !existsSync('/etc/debian_version')) {
-    throw new Error(`${REGISTRY_BINARY} is missing and this process cannot install it (not root on Debian): ${fix}`);
+    throw new Error(
+      `${REGISTRY_BINARY} is missing and this process cannot install it (not root on Debian): ${fix}`,
+    );
   }
   const apt = (...args: string[]) =>
-    spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=120', ...args], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=120', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   let r = apt('install', '-y', '--no-install-recommends', 'docker-registry');
   if (r.status !== 0) {
     // Most often an empty or stale package list: refresh it once and try again.
@@ -42,7 +47,8 @@ export function ensureRegistryBinary(): string {
     if (update.status !== 0) throw new Error(`apt-get update failed (${lastLine(update.stderr)}); ${fix}`);
     r = apt('install', '-y', '--no-install-recommends', 'docker-registry');
   }
-  if (r.status !== 0 || !existsSync(REGISTRY_BINARY)) throw new Error(`apt-get install docker-registry failed (${lastLine(r.stderr)}); ${fix}`);
+  if (r.status !== 0 || !existsSync(REGISTRY_BINARY))
+    throw new Error(`apt-get install docker-registry failed (${lastLine(r.stderr)}); ${fix}`);
   return REGISTRY_BINARY;
 }
 
@@ -107,7 +113,9 @@ async function checkLoopbackIsInsecureAllowed(): Promise<void> {
   const info = (await docker.info()) as { RegistryConfig?: { InsecureRegistryCIDRs?: string[] } };
   const cidrs = info.RegistryConfig?.InsecureRegistryCIDRs ?? [];
   if (!cidrs.includes('127.0.0.0/8')) {
-    throw new Error(`the Docker engine does not allow plain-HTTP registries on 127.0.0.0/8 (insecure registry CIDRs: ${cidrs.join(', ') || 'none'}); add "127.0.0.0/8" to "insecure-registries" in /etc/docker/daemon.json`);
+    throw new Error(
+      `the Docker engine does not allow plain-HTTP registries on 127.0.0.0/8 (insecure registry CIDRs: ${cidrs.join(', ') || 'none'}); add "127.0.0.0/8" to "insecure-registries" in /etc/docker/daemon.json`,
+    );
   }
 }
 
@@ -127,7 +135,9 @@ async function waitUntilReady(child: ChildProcess, host: string, stderr: () => s
   const until = Date.now() + 20_000;
   while (Date.now() < until) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`docker-registry exited (${child.exitCode ?? child.signalCode}) before answering on ${host}: ${lastLine(stderr())}`);
+      throw new Error(
+        `docker-registry exited (${child.exitCode ?? child.signalCode}) before answering on ${host}: ${lastLine(stderr())}`,
+      );
     }
     const ok = await fetch(`http://${host}/v2/`).then(
       (r) => r.ok,

@@ -9,7 +9,10 @@ import { RunnerSession, sweepStaleSessions } from './runner-harness.js';
 const session = new RunnerSession(`e2e-cli-${newSession()}`);
 const IMAGE = 'debian:bookworm-slim';
 const bash = (script: string) => ['/bin/bash', '-c', script];
-const task = (payload: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ payload: { image: IMAGE, maxRunTime: 60, ...payload }, ...extra });
+const task = (payload: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  payload: { image: IMAGE, maxRunTime: 60, ...payload },
+  ...extra,
+});
 
 beforeAll(() => sweepStaleSessions('e2e-cli-', session.workerId));
 
@@ -21,9 +24,12 @@ afterAll(async () => {
 describe('docker-worker run', () => {
   it('runs a task with its env (reserved variables override the payload), without the Docker socket nor privileges; nothing is left', async () => {
     // (Privileged containers cannot start on this machine's engine, so the allowed case is a unit test.)
-    const probe = 'test -e /var/run/docker.sock && echo SOCKET; mkdir -p /m && mount -t tmpfs none /m 2>/dev/null && echo MOUNTED; echo probed';
+    const probe =
+      'test -e /var/run/docker.sock && echo SOCKET; mkdir -p /m && mount -t tmpfs none /m 2>/dev/null && echo MOUNTED; echo probed';
     const command = bash(`echo "$GREETING $TASK_ID $RUN_ID"; ${probe}; printf "last line without a newline"`);
-    const r = await session.run(task({ env: { TASK_ID: 'spoofed', GREETING: 'hi' }, command }), { taskId: `${session.workerId}-env` });
+    const r = await session.run(task({ env: { TASK_ID: 'spoofed', GREETING: 'hi' }, command }), {
+      taskId: `${session.workerId}-env`,
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('probed\n');
     expect(r.stdout).not.toContain('SOCKET');
@@ -33,18 +39,34 @@ describe('docker-worker run', () => {
     expect(r.stdout).toMatch(/\[taskcluster .*Z\] Task ID: /);
     expect(r.stdout).toMatch(/Image: debian:bookworm-slim \(sha256:[0-9a-f]{64}\)/);
     expect(r.stdout).toMatch(/Successful task run with exit code: 0 completed in [\d.]+ seconds/);
-    expect(r.result).toMatchObject({ taskId: `${session.workerId}-env`, runId: 0, state: 'completed', reasonResolved: 'completed', exitCode: 0 });
-    expect(readFileSync(`${r.artifactsDir}/public/logs/live_backing.log`, 'utf8')).toContain(`hi ${session.workerId}-env 0\n`);
+    expect(r.result).toMatchObject({
+      taskId: `${session.workerId}-env`,
+      runId: 0,
+      state: 'completed',
+      reasonResolved: 'completed',
+      exitCode: 0,
+    });
+    expect(readFileSync(`${r.artifactsDir}/public/logs/live_backing.log`, 'utf8')).toContain(
+      `hi ${session.workerId}-env 0\n`,
+    );
     expect(await session.leftovers(`${session.workerId}-env`)).toEqual({ containers: 0, networks: 0 });
   });
 
   it('runs the YAML example with env and artifacts', async () => {
     const { fileURLToPath } = await import('node:url');
-    const r = await session.run(fileURLToPath(new URL('../../examples/env-and-artifacts.yml', import.meta.url)), { taskId: `${session.workerId}-yaml` });
+    const r = await session.run(
+      fileURLToPath(new URL('../../examples/env-and-artifacts.yml', import.meta.url)),
+      { taskId: `${session.workerId}-yaml` },
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`hello from task ${session.workerId}-yaml, run 0\n`);
     const names = r.result.artifacts.map((a) => a.name).sort();
-    expect(names).toEqual(['public/greeting.txt', 'public/logs/live_backing.log', 'public/reports/summary.json', 'public/reports/when.txt']);
+    expect(names).toEqual([
+      'public/greeting.txt',
+      'public/logs/live_backing.log',
+      'public/reports/summary.json',
+      'public/reports/when.txt',
+    ]);
     expect(readFileSync(`${r.artifactsDir}/public/reports/summary.json`, 'utf8')).toBe('{"ok": true}\n');
   });
 
@@ -57,26 +79,62 @@ describe('docker-worker run', () => {
     expect(failed.result).toMatchObject({ state: 'failed', reasonResolved: 'failed', exitCode: 7 });
     expect(failed.stdout).toContain('Unsuccessful task run with exit code: 7');
     expect(retry.code).toBe(2);
-    expect(retry.result).toMatchObject({ state: 'exception', reasonResolved: 'intermittent-task', exitCode: 75 });
+    expect(retry.result).toMatchObject({
+      state: 'exception',
+      reasonResolved: 'intermittent-task',
+      exitCode: 75,
+    });
     expect(await session.leftovers()).toEqual({ containers: 0, networks: 0 });
   });
 
   it('lists every schema error with its path in one block (malformed-payload)', async () => {
-    const r = await session.run({ payload: { image: 5, command: 'ls', maxRunTime: 0, features: { bogus: true, dind: true } } });
+    const r = await session.run({
+      payload: { image: 5, command: 'ls', maxRunTime: 0, features: { bogus: true, dind: true } },
+    });
     expect(r.code).toBe(2);
-    expect(r.result).toMatchObject({ state: 'exception', reasonResolved: 'malformed-payload', exitCode: null });
+    expect(r.result).toMatchObject({
+      state: 'exception',
+      reasonResolved: 'malformed-payload',
+      exitCode: null,
+    });
     const block = r.stdout.slice(r.stdout.indexOf('[taskcluster:error]'));
-    for (const line of ['/image: must be an image name', '/command: must be array', '/maxRunTime: must be >= 1', '/features/bogus: "bogus" is not part of valid features', '/features/dind: the feature "dind" is not supported']) {
+    for (const line of [
+      '/image: must be an image name',
+      '/command: must be array',
+      '/maxRunTime: must be >= 1',
+      '/features/bogus: "bogus" is not part of valid features',
+      '/features/dind: the feature "dind" is not supported',
+    ]) {
       expect(block).toContain(line);
     }
   });
 
   it.concurrent.for([
-    ['a cache without its scope', task({ cache: { 'level-3-x': '/c' } }), 'Try adding docker-worker:cache:level-3-x'],
-    ['privileged on a worker that does not allow it', task({ capabilities: { privileged: true } }, { scopes: ['docker-worker:capability:privileged'] }), 'capabilities.privileged is not allowed on this worker'],
-    ['privileged without the scope', task({ capabilities: { privileged: true } }), 'Try adding docker-worker:capability:privileged'],
-    ['an indexed image (needs the queue)', task({ image: { type: 'indexed-image', namespace: 'a.b', path: 'public/image.tar' } }), 'needs the Taskcluster queue'],
-    ['encryptedEnv on a worker without a key', task({ encryptedEnv: ['aGVsbG8='] }), 'keys.encryptedEnvPrivateKey'],
+    [
+      'a cache without its scope',
+      task({ cache: { 'level-3-x': '/c' } }),
+      'Try adding docker-worker:cache:level-3-x',
+    ],
+    [
+      'privileged on a worker that does not allow it',
+      task({ capabilities: { privileged: true } }, { scopes: ['docker-worker:capability:privileged'] }),
+      'capabilities.privileged is not allowed on this worker',
+    ],
+    [
+      'privileged without the scope',
+      task({ capabilities: { privileged: true } }),
+      'Try adding docker-worker:capability:privileged',
+    ],
+    [
+      'an indexed image (needs the queue)',
+      task({ image: { type: 'indexed-image', namespace: 'a.b', path: 'public/image.tar' } }),
+      'needs the Taskcluster queue',
+    ],
+    [
+      'encryptedEnv on a worker without a key',
+      task({ encryptedEnv: ['aGVsbG8='] }),
+      'keys.encryptedEnvPrivateKey',
+    ],
   ] as const)('resolves malformed-payload for %s', async ([, t, message]) => {
     const r = await session.run(t);
     expect(r.code).toBe(2);
@@ -102,17 +160,20 @@ describe('docker-worker run', () => {
       'head -c 52428800 /dev/urandom > /out/big.bin; sha256sum /out/big.bin | cut -c1-64',
     ].join('; ');
     const r = await session.run(
-      task({
-        command: bash(script),
-        artifacts: {
-          'public/file.txt': { type: 'file', path: '/out/file.txt' },
-          'public/dir': { type: 'directory', path: '/out/dir' },
-          'public/link.txt': { type: 'file', path: '/out/link' },
-          'public/big.bin': { type: 'file', path: '/out/big.bin', expires: '2030-01-01T00:00:00.000Z' },
-          'public/missing.txt': { type: 'file', path: '/out/nothing-here' },
-          'public/wrong': { type: 'file', path: '/out/dir' },
+      task(
+        {
+          command: bash(script),
+          artifacts: {
+            'public/file.txt': { type: 'file', path: '/out/file.txt' },
+            'public/dir': { type: 'directory', path: '/out/dir' },
+            'public/link.txt': { type: 'file', path: '/out/link' },
+            'public/big.bin': { type: 'file', path: '/out/big.bin', expires: '2030-01-01T00:00:00.000Z' },
+            'public/missing.txt': { type: 'file', path: '/out/nothing-here' },
+            'public/wrong': { type: 'file', path: '/out/dir' },
+          },
         },
-      }, { expires: '2031-01-01T00:00:00.000Z' }),
+        { expires: '2031-01-01T00:00:00.000Z' },
+      ),
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const byName = Object.fromEntries(r.result.artifacts.map((a) => [a.name, a]));
@@ -129,7 +190,12 @@ describe('docker-worker run', () => {
     expect(r.stdout).toContain(`${sha}\n`);
     expect(r.stdout).toContain('Artifact "public/missing.txt" not found at "/out/nothing-here"');
     expect(r.result.artifactErrors).toEqual([
-      { name: 'public/missing.txt', reason: 'file-missing-on-worker', message: 'Artifact "public/missing.txt" not found at "/out/nothing-here"', expires: '2031-01-01T00:00:00.000Z' },
+      {
+        name: 'public/missing.txt',
+        reason: 'file-missing-on-worker',
+        message: 'Artifact "public/missing.txt" not found at "/out/nothing-here"',
+        expires: '2031-01-01T00:00:00.000Z',
+      },
       expect.objectContaining({ name: 'public/wrong', reason: 'invalid-resource-on-worker' }),
     ]);
   });
@@ -142,7 +208,12 @@ describe('docker-worker run', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('using cache "e2e-data" -> /cache');
     expect(await session.volumeExists(volume)).toBe(true);
-    const second = await session.run(task({ cache, command: bash('cat /cache/value; exit 5'), onExitStatus: { purgeCaches: [5] } }, { scopes }));
+    const second = await session.run(
+      task(
+        { cache, command: bash('cat /cache/value; exit 5'), onExitStatus: { purgeCaches: [5] } },
+        { scopes },
+      ),
+    );
     expect(second.code).toBe(1);
     expect(second.stdout).toContain('kept\n');
     expect(second.stdout).toContain('Purging caches');
@@ -163,20 +234,33 @@ describe('docker-worker run', () => {
     const { CLI } = await import('./runner-harness.js');
     const cli = (...args: string[]) =>
       new Promise<{ status: number | null; stderr: string }>((resolve) => {
-        const child = execFile(process.execPath, [CLI, ...args], (_err, _stdout, stderr) => resolve({ status: child.exitCode, stderr }));
+        const child = execFile(process.execPath, [CLI, ...args], (_err, _stdout, stderr) =>
+          resolve({ status: child.exitCode, stderr }),
+        );
       });
     const [missing, badDir, badFlag, start] = await Promise.all([
       cli('run', '/nonexistent/task.yml'),
-      cli('run', fileURLToPath(new URL('../../examples/hello-world.yml', import.meta.url)), '--artifacts-dir', '/proc/docker-worker-e2e'),
+      cli(
+        'run',
+        fileURLToPath(new URL('../../examples/hello-world.yml', import.meta.url)),
+        '--artifacts-dir',
+        '/proc/docker-worker-e2e',
+      ),
       cli('run', '/dev/null', '--run-id', 'x'),
       cli('start'),
     ]);
     expect(missing.status).toBe(64);
-    expect(missing.stderr.trim().split('\n')).toEqual(['docker-worker: cannot read task file /nonexistent/task.yml: no such file or directory (ENOENT); give the path of a YAML or JSON task file (see examples/)']);
+    expect(missing.stderr.trim().split('\n')).toEqual([
+      'docker-worker: cannot read task file /nonexistent/task.yml: no such file or directory (ENOENT); give the path of a YAML or JSON task file (see examples/)',
+    ]);
     expect(badDir.status).toBe(64);
-    expect(badDir.stderr).toMatch(/^docker-worker: cannot use \/proc\/docker-worker-e2e as the artifacts directory: .*; choose another --artifacts-dir\n$/);
+    expect(badDir.stderr).toMatch(
+      /^docker-worker: cannot use \/proc\/docker-worker-e2e as the artifacts directory: .*; choose another --artifacts-dir\n$/,
+    );
     expect(badFlag.status).toBe(64);
-    expect(badFlag.stderr).toMatch(/^docker-worker: option .*--run-id.* must be an integer from 0 to 49; see docker-worker --help\n$/);
+    expect(badFlag.stderr).toMatch(
+      /^docker-worker: option .*--run-id.* must be an integer from 0 to 49; see docker-worker --help\n$/,
+    );
     expect(start.status).toBe(64);
     expect(start.stderr).toContain('queue mode is not implemented yet');
   });

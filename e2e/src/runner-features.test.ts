@@ -43,9 +43,24 @@ describe('encryptedEnv', () => {
     const taskId = `${session.workerId}-enc`;
     const now = Date.now();
     const value = `s3cr3t-${id}`;
-    const encrypted = await encryptEnvVar({ publicKey, taskId, name: 'SECRET_TOKEN', value, startTime: now - 60_000, endTime: now + 3_600_000 });
+    const encrypted = await encryptEnvVar({
+      publicKey,
+      taskId,
+      name: 'SECRET_TOKEN',
+      value,
+      startTime: now - 60_000,
+      endTime: now + 3_600_000,
+    });
     const r = await session.run(
-      { payload: { image: 'debian:bookworm-slim', maxRunTime: 60, env: { PLAIN: 'visible' }, encryptedEnv: [encrypted], command: ['/bin/bash', '-c', 'echo "token=$SECRET_TOKEN plain=$PLAIN len=${#SECRET_TOKEN}"'] } },
+      {
+        payload: {
+          image: 'debian:bookworm-slim',
+          maxRunTime: 60,
+          env: { PLAIN: 'visible' },
+          encryptedEnv: [encrypted],
+          command: ['/bin/bash', '-c', 'echo "token=$SECRET_TOKEN plain=$PLAIN len=${#SECRET_TOKEN}"'],
+        },
+      },
       { taskId },
     );
     expect(r.code).toBe(0);
@@ -58,11 +73,27 @@ describe('encryptedEnv', () => {
   it('resolves malformed-payload with an incident id and no secret when a rule is broken', async () => {
     const now = Date.now();
     const value = `other-task-secret-${id}`;
-    const encrypted = await encryptEnvVar({ publicKey, taskId: 'someOtherTaskId0000000', name: 'SECRET_TOKEN', value, startTime: now - 60_000, endTime: now + 3_600_000 });
-    const r = await session.run({ payload: { image: 'debian:bookworm-slim', maxRunTime: 60, encryptedEnv: [encrypted], command: ['true'] } });
+    const encrypted = await encryptEnvVar({
+      publicKey,
+      taskId: 'someOtherTaskId0000000',
+      name: 'SECRET_TOKEN',
+      value,
+      startTime: now - 60_000,
+      endTime: now + 3_600_000,
+    });
+    const r = await session.run({
+      payload: {
+        image: 'debian:bookworm-slim',
+        maxRunTime: 60,
+        encryptedEnv: [encrypted],
+        command: ['true'],
+      },
+    });
     expect(r.code).toBe(2);
     expect(r.result).toMatchObject({ state: 'exception', reasonResolved: 'malformed-payload' });
-    expect(r.stdout).toMatch(/the taskId of the env payload does not match the taskId of the task; incidentId: [0-9a-f-]{36}/);
+    expect(r.stdout).toMatch(
+      /the taskId of the env payload does not match the taskId of the task; incidentId: [0-9a-f-]{36}/,
+    );
     expect(r.stdout + r.stderr).not.toContain(value);
   });
 });
@@ -73,13 +104,31 @@ describe('taskclusterProxy', () => {
     const clientsFile = join(session.dir, 'clients.json');
     writeFileSync(clientsFile, JSON.stringify([client]));
     const cli = fileURLToPath(new URL('../../packages/fake-taskcluster/dist/cli.js', import.meta.url));
-    fake = spawn(process.execPath, [cli, '--host', '0.0.0.0', '--port', '0', '--clients-file', clientsFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const rootUrl = await new Promise<string>((resolve) => createInterface({ input: fake!.stdout! }).once('line', resolve));
+    fake = spawn(process.execPath, [cli, '--host', '0.0.0.0', '--port', '0', '--clients-file', clientsFile], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const rootUrl = await new Promise<string>((resolve) =>
+      createInterface({ input: fake!.stdout! }).once('line', resolve),
+    );
     const scopes = ['auth:current-scopes', 'queue:get-artifact:private/e2e/*', 'secrets:get:e2e/one'];
     const script = `fetch(process.env.TASKCLUSTER_PROXY_URL + '/api/auth/v1/scopes/current').then(r => r.json()).then(b => { console.log('SCOPES ' + JSON.stringify(b)); })`;
     const r = await session.run(
-      { scopes, payload: { image: 'node:20-bookworm-slim', maxRunTime: 120, features: { taskclusterProxy: true }, command: node(script) } },
-      { env: { TASKCLUSTER_ROOT_URL: rootUrl, TASKCLUSTER_CLIENT_ID: client.clientId, TASKCLUSTER_ACCESS_TOKEN: client.accessToken } },
+      {
+        scopes,
+        payload: {
+          image: 'node:20-bookworm-slim',
+          maxRunTime: 120,
+          features: { taskclusterProxy: true },
+          command: node(script),
+        },
+      },
+      {
+        env: {
+          TASKCLUSTER_ROOT_URL: rootUrl,
+          TASKCLUSTER_CLIENT_ID: client.clientId,
+          TASKCLUSTER_ACCESS_TOKEN: client.accessToken,
+        },
+      },
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const line = r.stdout.split('\n').find((l) => l.startsWith('SCOPES '));
@@ -91,18 +140,43 @@ describe('taskclusterProxy', () => {
   });
 
   it("keeps a task away from another task's sidecar (by alias and by address)", async () => {
-    const env = { TASKCLUSTER_ROOT_URL: 'http://127.0.0.1:9', TASKCLUSTER_CLIENT_ID: client.clientId, TASKCLUSTER_ACCESS_TOKEN: client.accessToken };
-    const a = session.start({ scopes: ['a'], payload: { image: 'node:20-bookworm-slim', maxRunTime: 120, features: { taskclusterProxy: true }, command: ['sleep', '120'] } }, { env });
+    const env = {
+      TASKCLUSTER_ROOT_URL: 'http://127.0.0.1:9',
+      TASKCLUSTER_CLIENT_ID: client.clientId,
+      TASKCLUSTER_ACCESS_TOKEN: client.accessToken,
+    };
+    const a = session.start(
+      {
+        scopes: ['a'],
+        payload: {
+          image: 'node:20-bookworm-slim',
+          maxRunTime: 120,
+          features: { taskclusterProxy: true },
+          command: ['sleep', '120'],
+        },
+      },
+      { env },
+    );
     try {
       await session.waitForTaskContainer(a.taskId);
       const { docker } = await import('./docker.js');
-      const [sidecar] = await docker.listContainers({ filters: JSON.stringify({ label: [`org.docker-worker.task-id=${a.taskId}`, 'org.docker-worker.role=sidecar'] }) });
+      const [sidecar] = await docker.listContainers({
+        filters: JSON.stringify({
+          label: [`org.docker-worker.task-id=${a.taskId}`, 'org.docker-worker.role=sidecar'],
+        }),
+      });
       const ip = Object.values(sidecar!.NetworkSettings.Networks)[0]!.IPAddress;
       const probe = `Promise.all(['http://taskcluster/__health', 'http://${ip}/__health'].map(u => fetch(u, { signal: AbortSignal.timeout(3000) }).then(r => u + ' ' + r.status, e => u + ' ' + (e.cause?.code ?? e.name)))).then(l => console.log('PROBE ' + l.join(' | ')))`;
-      const b = await session.run({ payload: { image: 'node:20-bookworm-slim', maxRunTime: 60, command: node(probe) } });
+      const b = await session.run({
+        payload: { image: 'node:20-bookworm-slim', maxRunTime: 60, command: node(probe) },
+      });
       const line = b.stdout.split('\n').find((l) => l.startsWith('PROBE '));
       expect(line).toMatch(/http:\/\/taskcluster\/__health (ENOTFOUND|EAI_AGAIN)/);
-      expect(line).toMatch(new RegExp(`http://${ip.replace(/\./g, '\\.')}/__health (TimeoutError|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH)`));
+      expect(line).toMatch(
+        new RegExp(
+          `http://${ip.replace(/\./g, '\\.')}/__health (TimeoutError|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH)`,
+        ),
+      );
     } finally {
       a.child.kill('SIGTERM');
       await a.done;
@@ -111,10 +185,22 @@ describe('taskclusterProxy', () => {
   });
 
   it('says which variables to set when credentials are missing, in one line, before running anything', async () => {
-    const r = await session.run({ payload: { image: 'debian:bookworm-slim', maxRunTime: 60, features: { taskclusterProxy: true }, command: ['true'] } }, { env: { TASKCLUSTER_CLIENT_ID: '', TASKCLUSTER_ACCESS_TOKEN: '' } });
+    const r = await session.run(
+      {
+        payload: {
+          image: 'debian:bookworm-slim',
+          maxRunTime: 60,
+          features: { taskclusterProxy: true },
+          command: ['true'],
+        },
+      },
+      { env: { TASKCLUSTER_CLIENT_ID: '', TASKCLUSTER_ACCESS_TOKEN: '' } },
+    );
     expect(r.code).toBe(64);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^docker-worker: \S+ asks for features.taskclusterProxy, .*: set TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN .*\n$/);
+    expect(r.stderr).toMatch(
+      /^docker-worker: \S+ asks for features.taskclusterProxy, .*: set TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN .*\n$/,
+    );
   });
 });
 
@@ -123,8 +209,18 @@ describe('runLocalTask with the real engine and a FakeClock', () => {
     const clock = new FakeClock(Date.now());
     const docker = createDockerClient();
     const config = buildConfig({ workerId: session.workerId, workDir: join(session.dir, 'lib-work') });
-    const task = toTaskDefinition({ payload: { image: 'debian:bookworm-slim', maxRunTime: 3600, command: ['sleep', '3600'] } }, { taskId: `${session.workerId}-lib`, now: clock.now() });
-    const done = runLocalTask({ task, config, docker, clock, log: pino({ level: 'silent' }), artifactsDir: join(session.dir, 'lib-artifacts') });
+    const task = toTaskDefinition(
+      { payload: { image: 'debian:bookworm-slim', maxRunTime: 3600, command: ['sleep', '3600'] } },
+      { taskId: `${session.workerId}-lib`, now: clock.now() },
+    );
+    const done = runLocalTask({
+      task,
+      config,
+      docker,
+      clock,
+      log: pino({ level: 'silent' }),
+      artifactsDir: join(session.dir, 'lib-artifacts'),
+    });
     await session.waitForTaskContainer(task.taskId);
     await clock.advance(3600 * 1000);
     const result = await done;

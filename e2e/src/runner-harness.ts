@@ -18,7 +18,10 @@ export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
-  result: Record<string, unknown> & { artifacts: { name: string; path: string; contentType: string; expires: string }[]; artifactErrors: { name: string; reason: string; message: string }[] };
+  result: Record<string, unknown> & {
+    artifacts: { name: string; path: string; contentType: string; expires: string }[];
+    artifactErrors: { name: string; reason: string; message: string }[];
+  };
   artifactsDir: string;
 }
 
@@ -31,26 +34,55 @@ export class RunnerSession {
     readonly workerId: string,
     config: Record<string, unknown> = {},
   ) {
-    writeFileSync(this.configFile, JSON.stringify({ workerId, cacheVolumePrefix: `${workerId}-cache-`, workDir: join(this.dir, 'work'), ...config }));
+    writeFileSync(
+      this.configFile,
+      JSON.stringify({
+        workerId,
+        cacheVolumePrefix: `${workerId}-cache-`,
+        workDir: join(this.dir, 'work'),
+        ...config,
+      }),
+    );
   }
 
   /** Starts the CLI on `task`; resolve `done` for its result. */
-  start(task: object | string, opts: { env?: Record<string, string>; args?: string[]; taskId?: string } = {}): { child: ChildProcess; done: Promise<CliResult>; taskId: string } {
+  start(
+    task: object | string,
+    opts: { env?: Record<string, string>; args?: string[]; taskId?: string } = {},
+  ): { child: ChildProcess; done: Promise<CliResult>; taskId: string } {
     const i = ++this.n;
     const taskId = opts.taskId ?? `${this.workerId}-t${i}`;
     const taskFile = typeof task === 'string' ? task : join(this.dir, `task-${i}.json`);
     const resultFile = join(this.dir, `result-${i}.json`);
     const artifactsDir = join(this.dir, `artifacts-${i}`);
     if (typeof task !== 'string') writeFileSync(taskFile, JSON.stringify(task));
-    const args = [CLI, 'run', taskFile, '--task-id', taskId, '--config', this.configFile, '--artifacts-dir', artifactsDir, '--result-json', resultFile, ...(opts.args ?? [])];
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [
+      CLI,
+      'run',
+      taskFile,
+      '--task-id',
+      taskId,
+      '--config',
+      this.configFile,
+      '--artifacts-dir',
+      artifactsDir,
+      '--result-json',
+      resultFile,
+      ...(opts.args ?? []),
+    ];
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const done = new Promise<CliResult>((resolve) =>
       child.once('close', (code) => {
-        const result = existsSync(resultFile) ? JSON.parse(readFileSync(resultFile, 'utf8')) : { artifacts: [], artifactErrors: [] };
+        const result = existsSync(resultFile)
+          ? JSON.parse(readFileSync(resultFile, 'utf8'))
+          : { artifacts: [], artifactErrors: [] };
         resolve({ code, stdout, stderr, result, artifactsDir });
       }),
     );
@@ -58,13 +90,19 @@ export class RunnerSession {
   }
 
   /** Runs a task object, or a task file (YAML or JSON) given by path. */
-  run(task: object | string, opts: { env?: Record<string, string>; args?: string[]; taskId?: string } = {}): Promise<CliResult> {
+  run(
+    task: object | string,
+    opts: { env?: Record<string, string>; args?: string[]; taskId?: string } = {},
+  ): Promise<CliResult> {
     return this.start(task, opts).done;
   }
 
   /** Containers and networks of this session's worker (caches are volumes and not counted). */
   async leftovers(taskId?: string): Promise<{ containers: number; networks: number }> {
-    const label = [`${WORKER_LABEL}=${this.workerId}`, ...(taskId ? [`org.docker-worker.task-id=${taskId}`] : [])];
+    const label = [
+      `${WORKER_LABEL}=${this.workerId}`,
+      ...(taskId ? [`org.docker-worker.task-id=${taskId}`] : []),
+    ];
     const filters = JSON.stringify({ label });
     const containers = await docker.listContainers({ all: true, filters });
     const networks = await docker.listNetworks({ filters });
@@ -74,10 +112,22 @@ export class RunnerSession {
   /** Removes everything this session's worker created, caches included. */
   async removeAll(): Promise<void> {
     const filters = JSON.stringify({ label: [`${WORKER_LABEL}=${this.workerId}`] });
-    for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+    for (const c of await docker.listContainers({ all: true, filters }))
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    for (const n of await docker.listNetworks({ filters }))
+      await docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
     const { Volumes } = await docker.listVolumes({ filters });
-    for (const v of Volumes ?? []) await docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
+    for (const v of Volumes ?? [])
+      await docker
+        .getVolume(v.Name)
+        .remove({ force: true })
+        .catch(() => undefined);
   }
 
   async volumeExists(name: string): Promise<boolean> {
@@ -93,7 +143,10 @@ export class RunnerSession {
   /** Waits (polling the engine) until the task's container is running. */
   async waitForTaskContainer(taskId: string, timeoutMs = 60_000): Promise<void> {
     const until = Date.now() + timeoutMs;
-    const filters = JSON.stringify({ label: [`org.docker-worker.task-id=${taskId}`, 'org.docker-worker.role=task'], status: ['running'] });
+    const filters = JSON.stringify({
+      label: [`org.docker-worker.task-id=${taskId}`, 'org.docker-worker.role=task'],
+      status: ['running'],
+    });
     while (Date.now() < until) {
       if ((await docker.listContainers({ filters })).length > 0) return;
       await new Promise((r) => setTimeout(r, 200));
@@ -120,8 +173,23 @@ export async function sweepStaleSessions(prefix: string, keep: string): Promise<
       return true;
     }
   };
-  for (const c of await docker.listContainers({ all: true, filters })) if (stale(c.Labels)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  for (const n of await docker.listNetworks({ filters })) if (stale(n.Labels)) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  for (const c of await docker.listContainers({ all: true, filters }))
+    if (stale(c.Labels))
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+  for (const n of await docker.listNetworks({ filters }))
+    if (stale(n.Labels))
+      await docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
   const { Volumes } = await docker.listVolumes({ filters });
-  for (const v of Volumes ?? []) if (stale(v.Labels ?? undefined)) await docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
+  for (const v of Volumes ?? [])
+    if (stale(v.Labels ?? undefined))
+      await docker
+        .getVolume(v.Name)
+        .remove({ force: true })
+        .catch(() => undefined);
 }

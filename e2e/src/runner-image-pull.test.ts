@@ -33,7 +33,9 @@ async function commitUniqueImage(repository: string, content: string): Promise<s
     await container.start();
     await container.wait();
     // The session labels go into the image config, so the pulled image carries them too.
-    const changes = `LABEL ${Object.entries(labels(id)).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+    const changes = `LABEL ${Object.entries(labels(id))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`;
     images.push(`${repository}:1`);
     await container.commit({ repo: repository, tag: '1', changes });
   } finally {
@@ -60,7 +62,11 @@ async function sweepStaleImages(): Promise<void> {
     try {
       process.kill(pid, 0);
     } catch {
-      for (const tag of img.RepoTags ?? []) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+      for (const tag of img.RepoTags ?? [])
+        await docker
+          .getImage(tag)
+          .remove({ force: true })
+          .catch(() => undefined);
     }
   }
 }
@@ -81,7 +87,11 @@ beforeAll(async () => {
 afterAll(async () => {
   try {
     await session.removeAll();
-    for (const name of images) await docker.getImage(name).remove({ force: true }).catch(() => undefined);
+    for (const name of images)
+      await docker
+        .getImage(name)
+        .remove({ force: true })
+        .catch(() => undefined);
     await removeByLabel(id);
     expect(await session.leftovers()).toEqual({ containers: 0, networks: 0 });
     for (const name of images) expect(await imageExists(name)).toBe(false);
@@ -117,7 +127,9 @@ describe('image pull from a registry on loopback', () => {
       expect(r.stdout).toMatch(logLine(`  Status: Downloaded newer image for ${quote(name)}`));
       // The header names the image with the digest the registry gave on push.
       expect(r.stdout).toMatch(logLine(`Image: ${quote(name)} \\(${quote(repo(form))}@${digest}\\)`));
-      const order = ['Pulling docker image', 'Pull complete', `Image: ${name}`, `pulled ${form} ${id}`].map((s) => r.stdout.indexOf(s));
+      const order = ['Pulling docker image', 'Pull complete', `Image: ${name}`, `pulled ${form} ${id}`].map(
+        (s) => r.stdout.indexOf(s),
+      );
       expect(order).toEqual([...order].sort((a, b) => a - b));
       expect(await imageExists(name)).toBe(true);
       expect(await session.leftovers()).toEqual({ containers: 0, networks: 0 });
@@ -130,7 +142,12 @@ describe('image pull from a registry on loopback', () => {
     expect(r.code).toBe(1);
     expect(r.result).toMatchObject({ state: 'failed', reasonResolved: 'failed' });
     expect(r.stdout).toMatch(logLine(`Pulling docker image ${quote(name)}`));
-    expect(r.stdout).toMatch(new RegExp(`^\\[taskcluster:error\\] Pulling docker image ${quote(name)} has failed: .*manifest unknown`, 'm'));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^\\[taskcluster:error\\] Pulling docker image ${quote(name)} has failed: .*manifest unknown`,
+        'm',
+      ),
+    );
     expect(r.stdout).toMatch(logLine('Resolution: failed'));
     expect(r.stdout).not.toContain('Image: ');
     expect(await imageExists(name)).toBe(false);

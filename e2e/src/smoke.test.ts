@@ -9,7 +9,10 @@ const session = newSession();
 describe('engine smoke test', () => {
   afterAll(async () => {
     await removeByLabel(session);
-    const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${TEST_LABEL}=${session}`] }) });
+    const left = await docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: [`${TEST_LABEL}=${session}`] }),
+    });
     expect(left).toHaveLength(0);
   });
 
@@ -29,7 +32,12 @@ describe('engine smoke test', () => {
         try { const r = await fetch('http://smoke-service/ping'); console.log(await r.text()); }
         catch (e) { if (Date.now() > until) { console.error(String(e)); process.exit(1); } setTimeout(poll, 100); }
       })();`;
-    const { exitCode, output } = await runToEnd({ image: IMAGE, cmd: ['node', '-e', client], session, network: network.id });
+    const { exitCode, output } = await runToEnd({
+      image: IMAGE,
+      cmd: ['node', '-e', client],
+      session,
+      network: network.id,
+    });
     expect(output.trim()).toBe('pong from /ping');
     expect(exitCode).toBe(0);
   });
@@ -38,7 +46,11 @@ describe('engine smoke test', () => {
     const other = await docker.createNetwork({ Name: `dw-smoke-other-${session}`, Labels: labels(session) });
     const { exitCode, output } = await runToEnd({
       image: IMAGE,
-      cmd: ['node', '-e', "fetch('http://smoke-service/').then(()=>process.exit(0),e=>{console.log(e.cause?.code??e.message);process.exit(3)})"],
+      cmd: [
+        'node',
+        '-e',
+        "fetch('http://smoke-service/').then(()=>process.exit(0),e=>{console.log(e.cause?.code??e.message);process.exit(3)})",
+      ],
       session,
       network: other.id,
     });

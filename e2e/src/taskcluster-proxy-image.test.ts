@@ -14,7 +14,11 @@ const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const FAKE_CLI = join(ROOT, 'packages/fake-taskcluster/dist/cli.js');
 const IMAGE = 'docker-worker/taskcluster-proxy:latest';
 const NODE = 'node:20-bookworm-slim';
-const WORKER = { clientId: 'worker', accessToken: 'worker-token-0123456789abcdef', scopes: ['auth:current-scopes', 'queue:*', 'secrets:*'] };
+const WORKER = {
+  clientId: 'worker',
+  accessToken: 'worker-token-0123456789abcdef',
+  scopes: ['auth:current-scopes', 'queue:*', 'secrets:*'],
+};
 const TASK_SCOPES = ['auth:current-scopes', 'queue:get-task:abc'];
 const SECRET = 'e2e-secret-0123456789';
 
@@ -25,7 +29,11 @@ let network: string;
 let proxyId: string;
 
 function startFake(clientsFile: string): Promise<string> {
-  const proc = spawn(process.execPath, [FAKE_CLI, '--host', '0.0.0.0', '--port', '0', '--clients-file', clientsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [FAKE_CLI, '--host', '0.0.0.0', '--port', '0', '--clients-file', clientsFile],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   fake = proc;
   let out = '';
   return new Promise((resolveUrl, reject) => {
@@ -58,7 +66,8 @@ const waitForProxy = `
 
 describe('taskcluster-proxy image', () => {
   beforeAll(async () => {
-    if (!existsSync(FAKE_CLI)) throw new Error(`${FAKE_CLI} is missing: run \`npx nx build fake-taskcluster\` first`);
+    if (!existsSync(FAKE_CLI))
+      throw new Error(`${FAKE_CLI} is missing: run \`npx nx build fake-taskcluster\` first`);
     dir = mkdtempSync(join(tmpdir(), 'tc-proxy-e2e-'));
     writeFileSync(join(dir, 'clients.json'), JSON.stringify({ clients: [WORKER] }));
     const net = await docker.createNetwork({ Name: `dw-tcproxy-${session}`, Labels: labels(session) });
@@ -70,7 +79,11 @@ describe('taskcluster-proxy image', () => {
     const proxy = await docker.createContainer({
       Image: IMAGE,
       Cmd: ['--root-url', rootUrl, ...TASK_SCOPES],
-      Env: [`TASKCLUSTER_CLIENT_ID=${WORKER.clientId}`, `TASKCLUSTER_ACCESS_TOKEN=${WORKER.accessToken}`, `TASKCLUSTER_PROXY_CREDENTIALS_SECRET=${SECRET}`],
+      Env: [
+        `TASKCLUSTER_CLIENT_ID=${WORKER.clientId}`,
+        `TASKCLUSTER_ACCESS_TOKEN=${WORKER.accessToken}`,
+        `TASKCLUSTER_PROXY_CREDENTIALS_SECRET=${SECRET}`,
+      ],
       Labels: labels(session),
       HostConfig: { NetworkMode: network },
       NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: ['taskcluster'] } } },
@@ -83,7 +96,10 @@ describe('taskcluster-proxy image', () => {
     fake?.kill('SIGTERM');
     await removeByLabel(session);
     rmSync(dir, { recursive: true, force: true });
-    const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${TEST_LABEL}=${session}`] }) });
+    const left = await docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: [`${TEST_LABEL}=${session}`] }),
+    });
     expect(left).toHaveLength(0);
   });
 
@@ -96,8 +112,16 @@ describe('taskcluster-proxy image', () => {
         console.log(JSON.stringify({ ping: ping.status, alive: (await ping.json()).alive, status: scopes.status, body: await scopes.json(),
           endpoint: scopes.headers.get('x-taskcluster-endpoint'), clientId: scopes.headers.get('x-taskcluster-proxy-perm-clientid') }));
       })().catch((e) => { console.error(String(e)); process.exit(1); });`);
-    expect(result).toMatchObject({ ping: 200, alive: true, status: 200, body: { scopes: ['assume:anonymous', ...TASK_SCOPES] }, clientId: 'worker' });
-    expect((result as { endpoint: string }).endpoint).toMatch(/^http:\/\/[\d.]+:\d+\/api\/auth\/v1\/scopes\/current$/);
+    expect(result).toMatchObject({
+      ping: 200,
+      alive: true,
+      status: 200,
+      body: { scopes: ['assume:anonymous', ...TASK_SCOPES] },
+      clientId: 'worker',
+    });
+    expect((result as { endpoint: string }).endpoint).toMatch(
+      /^http:\/\/[\d.]+:\d+\/api\/auth\/v1\/scopes\/current$/,
+    );
   });
 
   it('refuses PUT /credentials from the task, which does not have the secret', async () => {
@@ -112,14 +136,17 @@ describe('taskcluster-proxy image', () => {
   });
 
   it('logs one JSON line per proxied request and no secret', async () => {
-    const logs = demux((await docker.getContainer(proxyId).logs({ stdout: true, stderr: true })) as unknown as Buffer);
+    const logs = demux(
+      (await docker.getContainer(proxyId).logs({ stdout: true, stderr: true })) as unknown as Buffer,
+    );
     const proxied = logs
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((l) => l.msg === 'proxied');
     expect(proxied.map((l) => [l.method, l.status])).toEqual(expect.arrayContaining([['GET', 200]]));
-    for (const line of proxied) expect(line).toMatchObject({ target: expect.stringMatching(/^http:\/\//), ms: expect.any(Number) });
+    for (const line of proxied)
+      expect(line).toMatchObject({ target: expect.stringMatching(/^http:\/\//), ms: expect.any(Number) });
     expect(logs).not.toContain(WORKER.accessToken);
     expect(logs).not.toContain(SECRET);
   });

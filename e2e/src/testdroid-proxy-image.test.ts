@@ -20,7 +20,16 @@ async function startProxy(name: string, cloudUrl: string) {
     Image: IMAGE,
     name: `dw-testdroid-${name}-${session}`,
     // Short polling intervals (defaults: 10 s flash, 5 s proxies) so the flows run in seconds.
-    Cmd: ['--cloud-url', cloudUrl, '--device-timeout', '600', '--flash-poll-ms', '100', '--proxy-poll-ms', '100'],
+    Cmd: [
+      '--cloud-url',
+      cloudUrl,
+      '--device-timeout',
+      '600',
+      '--flash-poll-ms',
+      '100',
+      '--proxy-poll-ms',
+      '100',
+    ],
     Env: [
       'TESTDROID_USERNAME=e2e@example.com',
       `TESTDROID_PASSWORD=${PASSWORD}`,

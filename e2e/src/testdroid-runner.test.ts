@@ -40,14 +40,25 @@ function buildFastImage(): void {
   const dockerfile = `FROM docker-worker/testdroid-proxy:latest\nENV TESTDROID_FLASH_POLL_MS=100 TESTDROID_PROXY_POLL_MS=100\n`;
   const built = spawnSync(
     'flock',
-    ['/tmp/docker-worker-image-build.lock', 'docker', 'build', '-q', '--label', `${TEST_LABEL}=${session}`, '-t', FAST_IMAGE, '-'],
+    [
+      '/tmp/docker-worker-image-build.lock',
+      'docker',
+      'build',
+      '-q',
+      '--label',
+      `${TEST_LABEL}=${session}`,
+      '-t',
+      FAST_IMAGE,
+      '-',
+    ],
     { input: dockerfile, encoding: 'utf8' },
   );
   if (built.status !== 0) throw new Error(`docker build of ${FAST_IMAGE} failed: ${built.stderr}`);
 }
 
 /** The sidecar's request-log line for the worker's end-of-task `POST /device/release`. */
-const WORKER_RELEASE = /\[testdroid\] \{[^\n]*"method":"POST","url":"\/device\/release","status":200[^\n]*"msg":"request"/;
+const WORKER_RELEASE =
+  /\[testdroid\] \{[^\n]*"method":"POST","url":"\/device\/release","status":200[^\n]*"msg":"request"/;
 
 async function runTask(task: object, cloudUrl = cloud.url): Promise<LocalRunResult & { log: string }> {
   let log = '';

@@ -52,8 +52,14 @@ function rootfsTarball() {
     const d = run('debootstrap', ['--variant=minbase', 'bookworm', dir, MIRROR], { stdio: 'inherit' });
     if (d.status !== 0) fail(`debootstrap failed (exit ${d.status}); is ${MIRROR} reachable?`);
     // Slim it like the official image: no apt lists, no docs, no caches.
-    run('sh', ['-c', `rm -rf ${dir}/var/lib/apt/lists/* ${dir}/var/cache/apt/*.bin ${dir}/usr/share/doc/* ${dir}/usr/share/man/*`]);
-    writeFileSync(join(dir, 'etc/apt/sources.list'), `deb ${MIRROR} bookworm main\ndeb ${MIRROR} bookworm-updates main\ndeb http://deb.debian.org/debian-security bookworm-security main\n`);
+    run('sh', [
+      '-c',
+      `rm -rf ${dir}/var/lib/apt/lists/* ${dir}/var/cache/apt/*.bin ${dir}/usr/share/doc/* ${dir}/usr/share/man/*`,
+    ]);
+    writeFileSync(
+      join(dir, 'etc/apt/sources.list'),
+      `deb ${MIRROR} bookworm main\ndeb ${MIRROR} bookworm-updates main\ndeb http://deb.debian.org/debian-security bookworm-security main\n`,
+    );
     const part = `${TARBALL}.part`;
     const t = run('tar', ['-C', dir, '--numeric-owner', '-cf', part, '.'], { stdio: 'inherit' });
     if (t.status !== 0) fail('could not tar the root filesystem');
@@ -67,7 +73,15 @@ function rootfsTarball() {
 function importDebian() {
   const tar = rootfsTarball();
   say(`docker import ${tar} ${DEBIAN}`);
-  const r = run('docker', ['import', '--change', 'CMD ["bash"]', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', tar, DEBIAN]);
+  const r = run('docker', [
+    'import',
+    '--change',
+    'CMD ["bash"]',
+    '--change',
+    'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    tar,
+    DEBIAN,
+  ]);
   if (r.status !== 0) fail(`docker import failed: ${r.stderr.trim()}`);
 }
 
@@ -88,7 +102,8 @@ function buildNode() {
 }
 
 export function ensureBaseImages() {
-  if (!process.version.startsWith('v20.')) say(`warning: host node is ${process.version}, stand-in is labelled node:20`);
+  if (!process.version.startsWith('v20.'))
+    say(`warning: host node is ${process.version}, stand-in is labelled node:20`);
   if (!present(DEBIAN) && !pulls(DEBIAN)) importDebian();
   if (!present(NODE) && !pulls(NODE)) buildNode();
   say(`${DEBIAN} and ${NODE} are available`);

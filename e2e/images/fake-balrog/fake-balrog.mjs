@@ -10,7 +10,14 @@ createServer((req, res) => {
     console.log(JSON.stringify({ remoteAddress, method: req.method, url: req.url }));
     const authorized = Boolean(req.headers.authorization);
     const body = authorized
-      ? { balrog: 'fake', method: req.method, url: req.url, headers: req.headers, remoteAddress, body: Buffer.concat(chunks).toString() }
+      ? {
+          balrog: 'fake',
+          method: req.method,
+          url: req.url,
+          headers: req.headers,
+          remoteAddress,
+          body: Buffer.concat(chunks).toString(),
+        }
       : { balrog: 'fake', error: 'Unauthorized', remoteAddress };
     res.writeHead(authorized ? 200 : 401, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));

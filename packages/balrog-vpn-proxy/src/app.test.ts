@@ -32,7 +32,12 @@ async function echoUpstream(): Promise<string> {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const seen: Seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() };
+        const seen: Seen = {
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString(),
+        };
         res.writeHead(req.headers.authorization ? 200 : 401, { 'content-type': 'application/json' });
         res.end(JSON.stringify(seen));
       });
@@ -51,8 +56,17 @@ async function deadUpstream(): Promise<string> {
 
 async function proxyFor(upstream: string, opts: { up?: boolean; timeoutMs?: number } = {}) {
   const target = new URL(upstream);
-  const tunnel = staticTunnel({ up: opts.up ?? true, state: opts.up === false ? 'reconnecting (connection-reset)' : 'connected' });
-  const app = createApp({ target, tunnel, probeUpstream: createUpstreamProbe(target, 1000), log, timeoutMs: opts.timeoutMs });
+  const tunnel = staticTunnel({
+    up: opts.up ?? true,
+    state: opts.up === false ? 'reconnecting (connection-reset)' : 'connected',
+  });
+  const app = createApp({
+    target,
+    tunnel,
+    probeUpstream: createUpstreamProbe(target, 1000),
+    log,
+    timeoutMs: opts.timeoutMs,
+  });
   return { url: await listen(createServer(app)), tunnel };
 }
 
@@ -69,12 +83,19 @@ describe('forwarding', () => {
     const { url } = await proxyFor(upstream);
     const body = 'a'.repeat(100_000);
     const seen = await new Promise<Seen>((resolve, reject) => {
-      const req = request(`${url}/api/rules?x=1`, { method: 'PUT', headers: { authorization: 'Bearer s3cret', host: 'balrog', 'content-type': 'text/plain' } }, (res) => {
-        expect(res.statusCode).toBe(200);
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString()) as Seen));
-      });
+      const req = request(
+        `${url}/api/rules?x=1`,
+        {
+          method: 'PUT',
+          headers: { authorization: 'Bearer s3cret', host: 'balrog', 'content-type': 'text/plain' },
+        },
+        (res) => {
+          expect(res.statusCode).toBe(200);
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString()) as Seen));
+        },
+      );
       req.on('error', reject);
       // Written in pieces: the forwarder streams, it does not need the whole body first.
       for (let i = 0; i < body.length; i += 10_000) req.write(body.slice(i, i + 10_000));
@@ -110,7 +131,9 @@ describe('forwarding', () => {
     const { url } = await proxyFor(upstream, { up: false });
     const res = await fetch(`${url}/api/rules`);
     expect(res.status).toBe(503);
-    expect(await res.text()).toBe(`balrog-vpn-proxy: the VPN tunnel is down (reconnecting (connection-reset)); cannot reach ${upstream}\n`);
+    expect(await res.text()).toBe(
+      `balrog-vpn-proxy: the VPN tunnel is down (reconnecting (connection-reset)); cannot reach ${upstream}\n`,
+    );
     expect(contacted).toBe(false);
   });
 
@@ -119,7 +142,9 @@ describe('forwarding', () => {
     const { url } = await proxyFor(upstream);
     const res = await fetch(`${url}/`);
     expect(res.status).toBe(502);
-    expect(await res.text()).toBe(`balrog-vpn-proxy: cannot reach ${upstream} through the VPN: ECONNREFUSED\n`);
+    expect(await res.text()).toBe(
+      `balrog-vpn-proxy: cannot reach ${upstream} through the VPN: ECONNREFUSED\n`,
+    );
   });
 
   it('answers 504 when the upstream does not answer within the timeout', async () => {
@@ -127,7 +152,9 @@ describe('forwarding', () => {
     const { url } = await proxyFor(upstream, { timeoutMs: 200 });
     const res = await fetch(`${url}/slow`);
     expect(res.status).toBe(504);
-    expect(await res.text()).toMatch(/^balrog-vpn-proxy: no answer from http:\/\/127\.0\.0\.1:\d+ within 0 s\n$/);
+    expect(await res.text()).toMatch(
+      /^balrog-vpn-proxy: no answer from http:\/\/127\.0\.0\.1:\d+ within 0 s\n$/,
+    );
   });
 });
 

@@ -32,11 +32,17 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  const forwarder = createForwarder({ target: deps.target, timeoutMs: deps.timeoutMs ?? 120_000, tunnel: deps.tunnel });
+  const forwarder = createForwarder({
+    target: deps.target,
+    timeoutMs: deps.timeoutMs ?? 120_000,
+    tunnel: deps.tunnel,
+  });
 
   app.get(HEALTH_PATH, async (_req, res) => {
     const tunnel = deps.tunnel.status();
-    const upstream = tunnel.up ? await deps.probeUpstream() : { reachable: false, error: 'the VPN tunnel is down' };
+    const upstream = tunnel.up
+      ? await deps.probeUpstream()
+      : { reachable: false, error: 'the VPN tunnel is down' };
     const ok = tunnel.up && upstream.reachable;
     res.status(ok ? 200 : 503).json({ ok, tunnel, upstream: { url: deps.target.origin, ...upstream } });
   });

@@ -39,12 +39,33 @@ const port = (v: string): number => {
 
 const program = new Command('balrog-vpn-proxy')
   .description('Forward http://balrog (port 80) over an OpenVPN tunnel to PROXIED_SERVER.')
-  .addOption(new Option('--config-dir <dir>', 'VPN configuration directory').env('VPN_CONFIG_DIR').default('/vpn'))
-  .addOption(new Option('--config <file>', 'configuration file inside the directory (default: the only *.conf/*.ovpn, or config.conf)').env('VPN_CONFIG_FILE'))
+  .addOption(
+    new Option('--config-dir <dir>', 'VPN configuration directory').env('VPN_CONFIG_DIR').default('/vpn'),
+  )
+  .addOption(
+    new Option(
+      '--config <file>',
+      'configuration file inside the directory (default: the only *.conf/*.ovpn, or config.conf)',
+    ).env('VPN_CONFIG_FILE'),
+  )
   .addOption(new Option('--port <port>', 'port to serve on').env('PORT').argParser(port).default(80))
-  .addOption(new Option('--tunnel-timeout <s>', 'how long to wait for the tunnel').env('TUNNEL_TIMEOUT').argParser(seconds).default(60))
-  .addOption(new Option('--timeout <s>', 'client and upstream socket timeout').env('PROXY_TIMEOUT').argParser(seconds).default(120))
-  .addOption(new Option('--exit-grace <s>', 'after openvpn exits, keep answering 503 this long before exiting').argParser(seconds).default(2))
+  .addOption(
+    new Option('--tunnel-timeout <s>', 'how long to wait for the tunnel')
+      .env('TUNNEL_TIMEOUT')
+      .argParser(seconds)
+      .default(60),
+  )
+  .addOption(
+    new Option('--timeout <s>', 'client and upstream socket timeout')
+      .env('PROXY_TIMEOUT')
+      .argParser(seconds)
+      .default(120),
+  )
+  .addOption(
+    new Option('--exit-grace <s>', 'after openvpn exits, keep answering 503 this long before exiting')
+      .argParser(seconds)
+      .default(2),
+  )
   .option('--tun-device <path>', 'tun device path', '/dev/net/tun')
   .option('--openvpn <path>', 'openvpn executable', 'openvpn')
   .addHelpText(
@@ -59,10 +80,16 @@ The container needs --cap-add NET_ADMIN (and preferably --device /dev/net/tun). 
 Health: GET /__vpn/health. Input errors print one line and exit 1.`,
   )
   .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(`balrog-vpn-proxy: ${text.trim().replace(/^error: /, '')} (see --help)\n`) })
+  .configureOutput({
+    outputError: (text, write) =>
+      write(`balrog-vpn-proxy: ${text.trim().replace(/^error: /, '')} (see --help)\n`),
+  })
   .action((opts: Options) => main(opts));
 
-const log = pino({ name: 'balrog-vpn-proxy', redact: ['req.headers.authorization', 'headers.authorization'] });
+const log = pino({
+  name: 'balrog-vpn-proxy',
+  redact: ['req.headers.authorization', 'headers.authorization'],
+});
 
 async function main(opts: Options): Promise<void> {
   const target = parseProxiedServer(process.env.PROXIED_SERVER);
@@ -107,11 +134,19 @@ async function main(opts: Options): Promise<void> {
     return;
   }
 
-  const app = createApp({ target, tunnel: openvpn, probeUpstream: createUpstreamProbe(target, 5000), log, timeoutMs: opts.timeout * 1000 });
+  const app = createApp({
+    target,
+    tunnel: openvpn,
+    probeUpstream: createUpstreamProbe(target, 5000),
+    log,
+    timeoutMs: opts.timeout * 1000,
+  });
   if (stopping) return;
   const server = createServer(app);
   serving.server = server;
-  server.listen(opts.port, () => log.info({ port: opts.port, upstream: target.origin }, 'tunnel up, forwarding'));
+  server.listen(opts.port, () =>
+    log.info({ port: opts.port, upstream: target.origin }, 'tunnel up, forwarding'),
+  );
 
   void openvpn.exited.then((exit) => {
     if (stopping) return;

@@ -22,7 +22,10 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const status = err instanceof HttpError ? err.status : 500;
     const message = err instanceof HttpError ? err.message : 'internal error';
-    log.warn({ status, method: req.method, url: req.originalUrl, err: err instanceof HttpError ? err.cause : err }, message);
+    log.warn(
+      { status, method: req.method, url: req.originalUrl, err: err instanceof HttpError ? err.cause : err },
+      message,
+    );
     if (res.headersSent) {
       res.destroy();
       return;

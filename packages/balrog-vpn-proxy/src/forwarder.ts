@@ -39,7 +39,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     const ip = req.socket.remoteAddress?.replace(/^::ffff:/, '');
     if (ip) proxyReq.setHeader('X-Real-IP', ip);
     const chain = proxyReq.getHeader('x-forwarded-for');
-    if (typeof chain === 'string') proxyReq.setHeader('X-Forwarded-For', chain.replace(/::ffff:(\d+\.\d+\.\d+\.\d+)/g, '$1'));
+    if (typeof chain === 'string')
+      proxyReq.setHeader('X-Forwarded-For', chain.replace(/::ffff:(\d+\.\d+\.\d+\.\d+)/g, '$1'));
     proxyReq.on('timeout', () => timedOut.add(req));
   });
 
@@ -52,11 +53,23 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     proxy.web(req, res, {}, (err: Error & { code?: string }) => {
       const tunnel = opts.tunnel.status();
       if (!tunnel.up) {
-        next(new HttpError(503, `the VPN tunnel went down (${tunnel.state}); cannot reach ${origin}`, { cause: err }));
+        next(
+          new HttpError(503, `the VPN tunnel went down (${tunnel.state}); cannot reach ${origin}`, {
+            cause: err,
+          }),
+        );
       } else if (timedOut.has(req)) {
-        next(new HttpError(504, `no answer from ${origin} within ${Math.round(opts.timeoutMs / 1000)} s`, { cause: err }));
+        next(
+          new HttpError(504, `no answer from ${origin} within ${Math.round(opts.timeoutMs / 1000)} s`, {
+            cause: err,
+          }),
+        );
       } else {
-        next(new HttpError(502, `cannot reach ${origin} through the VPN: ${err.code ?? err.message}`, { cause: err }));
+        next(
+          new HttpError(502, `cannot reach ${origin} through the VPN: ${err.code ?? err.message}`, {
+            cause: err,
+          }),
+        );
       }
     });
   };

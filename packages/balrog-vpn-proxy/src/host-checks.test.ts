@@ -17,13 +17,19 @@ describe('NET_ADMIN', () => {
 
   it('refuses a container without it, saying how to mend it', () => {
     expect(() => checkNetAdmin(DEFAULT_CAPS)).toThrow(
-      new InputError('Missing capability NET_ADMIN, which openvpn needs for the tun device and its routes; run the container with --cap-add NET_ADMIN.'),
+      new InputError(
+        'Missing capability NET_ADMIN, which openvpn needs for the tun device and its routes; run the container with --cap-add NET_ADMIN.',
+      ),
     );
     expect(() => checkNetAdmin(WITH_NET_ADMIN)).not.toThrow();
   });
 });
 
-function ops(state: { exists: boolean; mknodError?: string; openError?: string }): TunOps & { made: string[] } {
+function ops(state: {
+  exists: boolean;
+  mknodError?: string;
+  openError?: string;
+}): TunOps & { made: string[] } {
   const made: string[] = [];
   return {
     made,
@@ -52,8 +58,12 @@ describe('ensureTun', () => {
   });
 
   it('says so when it cannot create or open it', () => {
-    expect(() => ensureTun('/dev/net/tun', ops({ exists: false, mknodError: 'Operation not permitted' }))).toThrow(
-      new InputError('No /dev/net/tun and cannot create it (Operation not permitted); run the container with --device /dev/net/tun.'),
+    expect(() =>
+      ensureTun('/dev/net/tun', ops({ exists: false, mknodError: 'Operation not permitted' })),
+    ).toThrow(
+      new InputError(
+        'No /dev/net/tun and cannot create it (Operation not permitted); run the container with --device /dev/net/tun.',
+      ),
     );
     expect(() => ensureTun('/dev/net/tun', ops({ exists: true, openError: 'EPERM' }))).toThrow(
       new InputError('Cannot open /dev/net/tun (EPERM); run the container with --device /dev/net/tun.'),

@@ -21,7 +21,9 @@ export function hasNetAdmin(procStatus: string): boolean {
 
 export function checkNetAdmin(procStatus: string): void {
   if (!hasNetAdmin(procStatus)) {
-    throw new InputError('Missing capability NET_ADMIN, which openvpn needs for the tun device and its routes; run the container with --cap-add NET_ADMIN.');
+    throw new InputError(
+      'Missing capability NET_ADMIN, which openvpn needs for the tun device and its routes; run the container with --cap-add NET_ADMIN.',
+    );
   }
 }
 
@@ -64,12 +66,15 @@ export function ensureTun(path = '/dev/net/tun', ops: TunOps = realTunOps): bool
   if (!ops.exists(path)) {
     const err = ops.mknod(path);
     if (err) {
-      throw new InputError(`No ${path} and cannot create it (${err}); run the container with --device /dev/net/tun.`);
+      throw new InputError(
+        `No ${path} and cannot create it (${err}); run the container with --device /dev/net/tun.`,
+      );
     }
     created = true;
   }
   const err = ops.tryOpen(path);
-  if (err) throw new InputError(`Cannot open ${path} (${err}); run the container with --device /dev/net/tun.`);
+  if (err)
+    throw new InputError(`Cannot open ${path} (${err}); run the container with --device /dev/net/tun.`);
   return created;
 }
 

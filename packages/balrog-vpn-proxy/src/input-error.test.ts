@@ -8,10 +8,22 @@ describe('parseProxiedServer', () => {
   });
 
   it.each([
-    [undefined, 'Environment variable PROXIED_SERVER must be set (the upstream URL, e.g. https://aus4-admin.mozilla.org).'],
-    ['', 'Environment variable PROXIED_SERVER must be set (the upstream URL, e.g. https://aus4-admin.mozilla.org).'],
-    ['aus4-admin.mozilla.org', 'PROXIED_SERVER is not a URL: "aus4-admin.mozilla.org"; set it to the upstream URL, e.g. https://aus4-admin.mozilla.org.'],
-    ['ftp://x', 'PROXIED_SERVER must be an http:// or https:// URL, not "ftp:"; e.g. https://aus4-admin.mozilla.org.'],
+    [
+      undefined,
+      'Environment variable PROXIED_SERVER must be set (the upstream URL, e.g. https://aus4-admin.mozilla.org).',
+    ],
+    [
+      '',
+      'Environment variable PROXIED_SERVER must be set (the upstream URL, e.g. https://aus4-admin.mozilla.org).',
+    ],
+    [
+      'aus4-admin.mozilla.org',
+      'PROXIED_SERVER is not a URL: "aus4-admin.mozilla.org"; set it to the upstream URL, e.g. https://aus4-admin.mozilla.org.',
+    ],
+    [
+      'ftp://x',
+      'PROXIED_SERVER must be an http:// or https:// URL, not "ftp:"; e.g. https://aus4-admin.mozilla.org.',
+    ],
   ])('refuses %j with one line', (value, message) => {
     expect(() => parseProxiedServer(value)).toThrow(new InputError(message));
   });

@@ -42,7 +42,11 @@ describe('startOpenvpn', () => {
   });
 
   it('reports the soft-restart reason while openvpn keeps running', async () => {
-    const { proc } = fakeOpenvpn(['Initialization Sequence Completed', 'SIGUSR1[soft,ping-restart] received, process restarting'], 0, true);
+    const { proc } = fakeOpenvpn(
+      ['Initialization Sequence Completed', 'SIGUSR1[soft,ping-restart] received, process restarting'],
+      0,
+      true,
+    );
     await proc.waitUntilUp(10_000);
     await expect.poll(() => proc.status()).toEqual({ up: false, state: 'reconnecting (ping-restart)' });
     proc.stop();
@@ -52,18 +56,28 @@ describe('startOpenvpn', () => {
 
   it('rejects waitUntilUp when openvpn exits before the tunnel is up', async () => {
     const { proc } = fakeOpenvpn(['Options error: --ca fails with ca.crt: No such file'], 1);
-    await expect(proc.waitUntilUp(10_000)).rejects.toThrow('the VPN tunnel did not come up: openvpn exited with code 1');
+    await expect(proc.waitUntilUp(10_000)).rejects.toThrow(
+      'the VPN tunnel did not come up: openvpn exited with code 1',
+    );
   });
 
   it('rejects waitUntilUp after the bound, and says what state it was in', async () => {
-    const { proc } = fakeOpenvpn(['TCP: connect to [AF_INET]10.0.0.1:1194 failed: Connection refused'], 0, true);
-    await expect(proc.waitUntilUp(100)).rejects.toThrow('the VPN tunnel did not come up within 0 s (connecting)');
+    const { proc } = fakeOpenvpn(
+      ['TCP: connect to [AF_INET]10.0.0.1:1194 failed: Connection refused'],
+      0,
+      true,
+    );
+    await expect(proc.waitUntilUp(100)).rejects.toThrow(
+      'the VPN tunnel did not come up within 0 s (connecting)',
+    );
     proc.stop();
     await proc.exited;
   });
 
   it('reports an executable that cannot be run', async () => {
     const proc = startOpenvpn({ command: '/nonexistent/openvpn', args: [], onLine: () => undefined });
-    await expect(proc.waitUntilUp(10_000)).rejects.toThrow(/the VPN tunnel did not come up: openvpn could not start \(spawn \/nonexistent\/openvpn ENOENT\)/);
+    await expect(proc.waitUntilUp(10_000)).rejects.toThrow(
+      /the VPN tunnel did not come up: openvpn could not start \(spawn \/nonexistent\/openvpn ENOENT\)/,
+    );
   });
 });

@@ -47,7 +47,10 @@ export function openvpnArgs(file: string, dir: string): string[] {
 export function startOpenvpn(opts: OpenvpnOptions): OpenvpnProcess {
   let status: TunnelStatus = { up: false, state: 'connecting' };
   const upWaiters = new Set<() => void>();
-  const child = spawn(opts.command ?? 'openvpn', opts.args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(opts.command ?? 'openvpn', opts.args, {
+    cwd: opts.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 
   const onLine = (line: string): void => {
     opts.onLine(line);
@@ -74,7 +77,10 @@ export function startOpenvpn(opts: OpenvpnOptions): OpenvpnProcess {
       resolve({ code: 127, signal: null });
     });
     child.on('exit', (code, signal) => {
-      status = { up: false, state: signal ? `openvpn was killed by ${signal}` : `openvpn exited with code ${code}` };
+      status = {
+        up: false,
+        state: signal ? `openvpn was killed by ${signal}` : `openvpn exited with code ${code}`,
+      };
       resolve({ code, signal });
     });
   });
@@ -96,7 +102,12 @@ export function startOpenvpn(opts: OpenvpnOptions): OpenvpnProcess {
         };
         const onUp = (): void => settle();
         const timer = setTimeout(
-          () => settle(new Error(`the VPN tunnel did not come up within ${Math.round(timeoutMs / 1000)} s (${status.state})`)),
+          () =>
+            settle(
+              new Error(
+                `the VPN tunnel did not come up within ${Math.round(timeoutMs / 1000)} s (${status.state})`,
+              ),
+            ),
           timeoutMs,
         );
         upWaiters.add(onUp);

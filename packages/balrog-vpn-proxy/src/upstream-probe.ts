@@ -25,7 +25,9 @@ export function createUpstreamProbe(target: URL, timeoutMs: number): UpstreamPro
         resolve({ reachable: true, status: res.statusCode ?? 0 });
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
-      req.on('error', (err: Error & { code?: string }) => resolve({ reachable: false, error: err.code ?? err.message }));
+      req.on('error', (err: Error & { code?: string }) =>
+        resolve({ reachable: false, error: err.code ?? err.message }),
+      );
       req.end();
     });
 }

@@ -22,12 +22,22 @@ key in a block, not a file
 function memFs(files: Record<string, string>, dirs = ['/vpn']): ConfigFs {
   return {
     isDirectory: (p) => dirs.includes(p),
-    list: (d) => Object.keys(files).filter((f) => f.startsWith(`${d}/`)).map((f) => f.slice(d.length + 1)),
+    list: (d) =>
+      Object.keys(files)
+        .filter((f) => f.startsWith(`${d}/`))
+        .map((f) => f.slice(d.length + 1)),
     read: (p) => files[p] ?? '',
     exists: (p) => p in files || dirs.includes(p),
   };
 }
-const complete = { '/vpn/client.conf': CLIENT, '/vpn/ca.crt': '', '/vpn/client.crt': '', '/abs/client.key': '', '/vpn/ta.key': '', '/vpn/creds.txt': '' };
+const complete = {
+  '/vpn/client.conf': CLIENT,
+  '/vpn/ca.crt': '',
+  '/vpn/client.crt': '',
+  '/abs/client.key': '',
+  '/vpn/ta.key': '',
+  '/vpn/creds.txt': '',
+};
 
 describe('referencedFiles', () => {
   it('lists the files a configuration names, skipping inline blocks and comments', () => {
@@ -47,7 +57,10 @@ describe('referencedFiles', () => {
 
 describe('findVpnConfig', () => {
   it('finds the only configuration and checks what it names', () => {
-    expect(findVpnConfig('/vpn', undefined, memFs(complete))).toEqual({ file: '/vpn/client.conf', dir: '/vpn' });
+    expect(findVpnConfig('/vpn', undefined, memFs(complete))).toEqual({
+      file: '/vpn/client.conf',
+      dir: '/vpn',
+    });
   });
 
   it('prefers config.conf among several, and honours an explicit choice', () => {
@@ -57,18 +70,43 @@ describe('findVpnConfig', () => {
   });
 
   it.each([
-    ['a missing directory', '/nope', {}, 'No VPN configuration: the directory /nope does not exist; mount your VPN directory there (read-only) or build an image with it (COPY vpn/ /nope/).'],
-    ['no configuration file', '/vpn', { '/vpn/ca.crt': '' }, 'No VPN configuration found in /vpn: expected an OpenVPN client file (*.conf or *.ovpn) there with its keys and certificates.'],
-    ['several configurations', '/vpn', { '/vpn/a.conf': '', '/vpn/b.ovpn': '' }, 'Several VPN configurations in /vpn (a.conf, b.ovpn); keep one, name one config.conf, or choose with --config.'],
-    ['a missing key', '/vpn', { ...complete, '/vpn/ta.key': undefined }, 'VPN configuration /vpn/client.conf names tls-auth file "ta.key", which is missing from /vpn; add it to the VPN directory.'],
+    [
+      'a missing directory',
+      '/nope',
+      {},
+      'No VPN configuration: the directory /nope does not exist; mount your VPN directory there (read-only) or build an image with it (COPY vpn/ /nope/).',
+    ],
+    [
+      'no configuration file',
+      '/vpn',
+      { '/vpn/ca.crt': '' },
+      'No VPN configuration found in /vpn: expected an OpenVPN client file (*.conf or *.ovpn) there with its keys and certificates.',
+    ],
+    [
+      'several configurations',
+      '/vpn',
+      { '/vpn/a.conf': '', '/vpn/b.ovpn': '' },
+      'Several VPN configurations in /vpn (a.conf, b.ovpn); keep one, name one config.conf, or choose with --config.',
+    ],
+    [
+      'a missing key',
+      '/vpn',
+      { ...complete, '/vpn/ta.key': undefined },
+      'VPN configuration /vpn/client.conf names tls-auth file "ta.key", which is missing from /vpn; add it to the VPN directory.',
+    ],
   ])('refuses %s with one line', (_what, dir, files, message) => {
-    const present = Object.fromEntries(Object.entries(files).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    const present = Object.fromEntries(Object.entries(files).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      string
+    >;
     expect(() => findVpnConfig(dir, undefined, memFs(present))).toThrow(new InputError(message));
   });
 
   it('refuses a chosen configuration that is not there, naming the option and its env', () => {
     expect(() => findVpnConfig('/vpn', 'other.conf', memFs({ '/vpn/client.conf': '' }))).toThrow(
-      new InputError('No VPN configuration: /vpn/other.conf does not exist; check --config (env VPN_CONFIG_FILE), a file name inside /vpn.'),
+      new InputError(
+        'No VPN configuration: /vpn/other.conf does not exist; check --config (env VPN_CONFIG_FILE), a file name inside /vpn.',
+      ),
     );
   });
 });

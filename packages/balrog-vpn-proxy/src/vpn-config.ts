@@ -24,7 +24,20 @@ export const realConfigFs: ConfigFs = {
 };
 
 /** Directives whose argument is a file openvpn reads (relative to the config directory). */
-const FILE_DIRECTIVES = ['ca', 'cert', 'key', 'pkcs12', 'tls-auth', 'tls-crypt', 'tls-crypt-v2', 'secret', 'auth-user-pass', 'crl-verify', 'extra-certs', 'askpass'];
+const FILE_DIRECTIVES = [
+  'ca',
+  'cert',
+  'key',
+  'pkcs12',
+  'tls-auth',
+  'tls-crypt',
+  'tls-crypt-v2',
+  'secret',
+  'auth-user-pass',
+  'crl-verify',
+  'extra-certs',
+  'askpass',
+];
 /** The original image's file name, preferred when several configurations are present. */
 const PREFERRED = 'config.conf';
 
@@ -42,27 +55,41 @@ export interface VpnConfig {
  */
 export function findVpnConfig(dir: string, name: string | undefined, fs: ConfigFs = realConfigFs): VpnConfig {
   if (!fs.isDirectory(dir)) {
-    throw new InputError(`No VPN configuration: the directory ${dir} does not exist; mount your VPN directory there (read-only) or build an image with it (COPY vpn/ ${dir}/).`);
+    throw new InputError(
+      `No VPN configuration: the directory ${dir} does not exist; mount your VPN directory there (read-only) or build an image with it (COPY vpn/ ${dir}/).`,
+    );
   }
   const file = name ? join(dir, name) : join(dir, pickConfig(dir, fs));
-  if (!fs.exists(file)) throw new InputError(`No VPN configuration: ${file} does not exist; check --config (env VPN_CONFIG_FILE), a file name inside ${dir}.`);
+  if (!fs.exists(file))
+    throw new InputError(
+      `No VPN configuration: ${file} does not exist; check --config (env VPN_CONFIG_FILE), a file name inside ${dir}.`,
+    );
   for (const ref of referencedFiles(fs.read(file))) {
     const path = isAbsolute(ref.path) ? ref.path : join(dir, ref.path);
     if (!fs.exists(path)) {
-      throw new InputError(`VPN configuration ${file} names ${ref.directive} file "${ref.path}", which is missing from ${dir}; add it to the VPN directory.`);
+      throw new InputError(
+        `VPN configuration ${file} names ${ref.directive} file "${ref.path}", which is missing from ${dir}; add it to the VPN directory.`,
+      );
     }
   }
   return { file, dir };
 }
 
 function pickConfig(dir: string, fs: ConfigFs): string {
-  const candidates = fs.list(dir).filter((f) => /\.(conf|ovpn)$/.test(f)).sort();
+  const candidates = fs
+    .list(dir)
+    .filter((f) => /\.(conf|ovpn)$/.test(f))
+    .sort();
   if (candidates.length === 0) {
-    throw new InputError(`No VPN configuration found in ${dir}: expected an OpenVPN client file (*.conf or *.ovpn) there with its keys and certificates.`);
+    throw new InputError(
+      `No VPN configuration found in ${dir}: expected an OpenVPN client file (*.conf or *.ovpn) there with its keys and certificates.`,
+    );
   }
   if (candidates.length === 1) return candidates[0] as string;
   if (candidates.includes(PREFERRED)) return PREFERRED;
-  throw new InputError(`Several VPN configurations in ${dir} (${candidates.join(', ')}); keep one, name one ${PREFERRED}, or choose with --config.`);
+  throw new InputError(
+    `Several VPN configurations in ${dir} (${candidates.join(', ')}); keep one, name one ${PREFERRED}, or choose with --config.`,
+  );
 }
 
 export interface FileReference {

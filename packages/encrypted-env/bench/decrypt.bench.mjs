@@ -6,7 +6,9 @@ import { performance } from 'node:perf_hooks';
 import * as openpgp from 'openpgp';
 
 const lib = await import('@docker-worker/encrypted-env').catch((err) => {
-  console.error(`bench: cannot import @docker-worker/encrypted-env (${err.message}); build it first: npx nx build encrypted-env`);
+  console.error(
+    `bench: cannot import @docker-worker/encrypted-env (${err.message}); build it first: npx nx build encrypted-env`,
+  );
   process.exit(1);
 });
 const { decryptEnvVars, encryptEnvVar, generateWorkerKeys, readPrivateKey } = lib;
@@ -34,31 +36,74 @@ for (const type of ['curve25519', 'rsa']) {
   const plaintexts = [];
   for (let i = 0; i < N; i++) {
     const value = `token-${i}-${'x'.repeat(40)}`;
-    encryptedEnv.push(await encryptEnvVar({ publicKey: keys.publicKey, taskId: TASK, name: `VAR_${i}`, value, startTime: now, endTime: now + 3_600_000 }));
-    plaintexts.push(Buffer.from(JSON.stringify({ messageVersion: 1, taskId: TASK, startTime: now, endTime: now + 3_600_000, name: `VAR_${i}`, value })).toString('base64'));
+    encryptedEnv.push(
+      await encryptEnvVar({
+        publicKey: keys.publicKey,
+        taskId: TASK,
+        name: `VAR_${i}`,
+        value,
+        startTime: now,
+        endTime: now + 3_600_000,
+      }),
+    );
+    plaintexts.push(
+      Buffer.from(
+        JSON.stringify({
+          messageVersion: 1,
+          taskId: TASK,
+          startTime: now,
+          endTime: now + 3_600_000,
+          name: `VAR_${i}`,
+          value,
+        }),
+      ).toString('base64'),
+    );
   }
   const privateKey = await readPrivateKey(keys.privateKey);
   const check = await decryptEnvVars({ privateKey, taskId: TASK, env: {}, encryptedEnv, now });
-  if (Object.keys(check).length !== N) throw new Error('bench: decryptEnvVars returned the wrong number of variables');
+  if (Object.keys(check).length !== N)
+    throw new Error('bench: decryptEnvVars returned the wrong number of variables');
 
   // Interleaved rounds, medians: the machine is shared, so neighbours' load hits every variant alike.
   const t = { ours: [], withKeyRead: [], raw: [], floor: [] };
   for (let round = 0; round < RUNS; round++) {
     t.ours.push(await time(() => decryptEnvVars({ privateKey, taskId: TASK, env: {}, encryptedEnv, now })));
-    t.withKeyRead.push(await time(() => decryptEnvVars({ privateKey: keys.privateKey, taskId: TASK, env: {}, encryptedEnv, now })));
+    t.withKeyRead.push(
+      await time(() =>
+        decryptEnvVars({ privateKey: keys.privateKey, taskId: TASK, env: {}, encryptedEnv, now }),
+      ),
+    );
     // openpgp.js alone is slow for RSA on Node >= 20.11 (BigInt fallback, ~4 s): two rounds there.
     if (type !== 'rsa' || round < 2) {
-      t.raw.push(await time(() =>
-        Promise.all(encryptedEnv.map(async (m) => openpgp.decrypt({ message: await openpgp.readMessage({ binaryMessage: Buffer.from(m, 'base64') }), decryptionKeys: privateKey, format: 'binary' }))),
-      ));
+      t.raw.push(
+        await time(() =>
+          Promise.all(
+            encryptedEnv.map(async (m) =>
+              openpgp.decrypt({
+                message: await openpgp.readMessage({ binaryMessage: Buffer.from(m, 'base64') }),
+                decryptionKeys: privateKey,
+                format: 'binary',
+              }),
+            ),
+          ),
+        ),
+      );
     }
-    t.floor.push(await time(() => plaintexts.map((p) => JSON.parse(Buffer.from(p, 'base64').toString('utf8')))));
+    t.floor.push(
+      await time(() => plaintexts.map((p) => JSON.parse(Buffer.from(p, 'base64').toString('utf8')))),
+    );
   }
   const [ours, withKeyRead, raw, floor] = [t.ours, t.withKeyRead, t.raw, t.floor].map(median);
   const label = type === 'rsa' ? 'RSA 4096' : 'Curve25519';
-  console.log(`${label}: decryptEnvVars of ${N} variables: ${ours.toFixed(1)} ms (${(ours / N).toFixed(2)} ms each); with reading the armored key: ${withKeyRead.toFixed(1)} ms`);
-  console.log(`${label}:   baseline openpgp.decrypt ×${N}: ${raw.toFixed(1)} ms → decryptEnvVars/openpgp = ${(ours / raw).toFixed(2)}×`);
-  console.log(`${label}:   floor JSON.parse+base64 ×${N}: ${floor.toFixed(2)} ms → decryptEnvVars/floor = ${(ours / floor).toFixed(0)}×`);
+  console.log(
+    `${label}: decryptEnvVars of ${N} variables: ${ours.toFixed(1)} ms (${(ours / N).toFixed(2)} ms each); with reading the armored key: ${withKeyRead.toFixed(1)} ms`,
+  );
+  console.log(
+    `${label}:   baseline openpgp.decrypt ×${N}: ${raw.toFixed(1)} ms → decryptEnvVars/openpgp = ${(ours / raw).toFixed(2)}×`,
+  );
+  console.log(
+    `${label}:   floor JSON.parse+base64 ×${N}: ${floor.toFixed(2)} ms → decryptEnvVars/floor = ${(ours / floor).toFixed(0)}×`,
+  );
   const k = type === 'rsa' ? 'rsa4096' : 'curve25519';
   Object.assign(figures, {
     [`${k}_decrypt100_ms`]: round(ours),

@@ -8,11 +8,19 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(pkg, (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['encrypted-env'] ?? '');
+const bin = join(
+  pkg,
+  (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin[
+    'encrypted-env'
+  ] ?? '',
+);
 let dir: string;
 
 function cli(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', ...(input === undefined ? { stdio: ['ignore', 'pipe', 'pipe'] } : { input }) });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    ...(input === undefined ? { stdio: ['ignore', 'pipe', 'pipe'] } : { input }),
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -30,9 +38,15 @@ describe('encrypted-env executable', () => {
 
   it('keygen → encrypt (value on stdin) → decrypt (message on stdin)', () => {
     expect(cli(['keygen', '--out', dir]).code).toBe(0);
-    const enc = cli(['encrypt', '--key', join(dir, 'worker-public.asc'), '--task-id', 'T1', '--name', 'TOKEN'], 'piped secret\n');
+    const enc = cli(
+      ['encrypt', '--key', join(dir, 'worker-public.asc'), '--task-id', 'T1', '--name', 'TOKEN'],
+      'piped secret\n',
+    );
     expect(enc).toMatchObject({ code: 0, stderr: '' });
-    const dec = cli(['decrypt', '--key', join(dir, 'worker-private.asc'), '--task-id', 'T1', '--show-values', '-'], enc.stdout);
+    const dec = cli(
+      ['decrypt', '--key', join(dir, 'worker-private.asc'), '--task-id', 'T1', '--show-values', '-'],
+      enc.stdout,
+    );
     expect(dec).toEqual({ code: 0, stdout: 'TOKEN=piped secret\n', stderr: '' });
   });
 

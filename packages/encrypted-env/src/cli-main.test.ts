@@ -19,7 +19,13 @@ async function run(argv: string[], opts: { stdin?: string; now?: number } = {}) 
 }
 
 async function decryptOne(message: string, now = NOW) {
-  return decryptEnvVars({ privateKey: readFileSync(priv, 'utf8'), taskId: TASK, env: {}, encryptedEnv: [message], now });
+  return decryptEnvVars({
+    privateKey: readFileSync(priv, 'utf8'),
+    taskId: TASK,
+    env: {},
+    encryptedEnv: [message],
+    now,
+  });
 }
 
 beforeAll(async () => {
@@ -42,7 +48,9 @@ describe('keygen', () => {
     const before = readFileSync(join(dir, 'keys/worker-public.asc'), 'utf8');
     const refused = await run(['keygen', '--out', join(dir, 'keys')]);
     expect(refused).toMatchObject({ code: 1, stdout: '' });
-    expect(refused.stderr).toBe(`encrypted-env: ${priv} exists; pass --force to replace it, or choose another --out\n`);
+    expect(refused.stderr).toBe(
+      `encrypted-env: ${priv} exists; pass --force to replace it, or choose another --out\n`,
+    );
     const other = join(dir, 'other');
     expect((await run(['keygen', '--out', other])).code).toBe(0);
     const forced = await run(['keygen', '--out', other, '--force']);
@@ -55,21 +63,55 @@ describe('keygen', () => {
     const out = join(dir, 'protected');
     writeFileSync(join(dir, 'pass.txt'), 'open sesame\n');
     expect((await run(['keygen', '--out', out, '--passphrase-file', join(dir, 'pass.txt')])).code).toBe(0);
-    const m = (await run(['encrypt', '--key', join(out, 'worker-public.asc'), '--task-id', TASK, '--name', 'P', '--value', 'x'])).stdout.trim();
+    const m = (
+      await run([
+        'encrypt',
+        '--key',
+        join(out, 'worker-public.asc'),
+        '--task-id',
+        TASK,
+        '--name',
+        'P',
+        '--value',
+        'x',
+      ])
+    ).stdout.trim();
     const without = await run(['decrypt', '--key', join(out, 'worker-private.asc'), '--task-id', TASK, m]);
     expect(without.code).toBe(1);
-    expect(without.stderr).toMatch(/^encrypted-env: --key .*: the private key is protected by a passphrase; give the passphrase .*\n$/);
-    const ok = await run(['decrypt', '--key', join(out, 'worker-private.asc'), '--task-id', TASK, '--passphrase-file', join(dir, 'pass.txt'), m]);
+    expect(without.stderr).toMatch(
+      /^encrypted-env: --key .*: the private key is protected by a passphrase; give the passphrase .*\n$/,
+    );
+    const ok = await run([
+      'decrypt',
+      '--key',
+      join(out, 'worker-private.asc'),
+      '--task-id',
+      TASK,
+      '--passphrase-file',
+      join(dir, 'pass.txt'),
+      m,
+    ]);
     expect(ok).toEqual({ code: 0, stdout: 'P\n', stderr: '' });
   });
 
   it('refuses an empty --passphrase-file (it would leave the key unprotected) and an --out that is a file', async () => {
     writeFileSync(join(dir, 'empty.txt'), '\n');
-    const empty = await run(['keygen', '--out', join(dir, 'never'), '--passphrase-file', join(dir, 'empty.txt')]);
+    const empty = await run([
+      'keygen',
+      '--out',
+      join(dir, 'never'),
+      '--passphrase-file',
+      join(dir, 'empty.txt'),
+    ]);
     expect(empty).toMatchObject({ code: 64, stdout: '' });
-    expect(empty.stderr).toMatch(/^encrypted-env: --passphrase-file .*empty\.txt has an empty first line; put the passphrase on it, .*\n$/);
+    expect(empty.stderr).toMatch(
+      /^encrypted-env: --passphrase-file .*empty\.txt has an empty first line; put the passphrase on it, .*\n$/,
+    );
     const file = await run(['keygen', '--out', join(dir, 'empty.txt')]);
-    expect(file).toMatchObject({ code: 1, stderr: `encrypted-env: cannot write the keys to ${join(dir, 'empty.txt')}: a file is in the way, not a directory; choose a writable directory as --out\n` });
+    expect(file).toMatchObject({
+      code: 1,
+      stderr: `encrypted-env: cannot write the keys to ${join(dir, 'empty.txt')}: a file is in the way, not a directory; choose a writable directory as --out\n`,
+    });
   });
 
   it('rejects an unknown --type as a usage error', async () => {
@@ -86,25 +128,68 @@ describe('encrypt', () => {
     expect(r.stdout).toMatch(/^[A-Za-z0-9+/]+=*\n$/);
     expect(await decryptOne(r.stdout.trim())).toEqual({ TOKEN: 's3cr3t' });
     expect(await decryptOne(r.stdout.trim(), NOW + 24 * 3_600_000)).toEqual({ TOKEN: 's3cr3t' });
-    await expect(decryptOne(r.stdout.trim(), NOW + 24 * 3_600_000 + 1)).rejects.toThrow(/end time .* is in the past/);
+    await expect(decryptOne(r.stdout.trim(), NOW + 24 * 3_600_000 + 1)).rejects.toThrow(
+      /end time .* is in the past/,
+    );
     await expect(decryptOne(r.stdout.trim(), NOW - 1)).rejects.toThrow(/start time .* is in the future/);
   });
 
   it('stdin (one trailing newline removed) and --value-file (exact bytes)', async () => {
-    const fromStdin = await run(['encrypt', '--key', pub, '--task-id', TASK, '--name', 'A'], { stdin: 'line1\nline2\n' });
+    const fromStdin = await run(['encrypt', '--key', pub, '--task-id', TASK, '--name', 'A'], {
+      stdin: 'line1\nline2\n',
+    });
     expect(await decryptOne(fromStdin.stdout.trim())).toEqual({ A: 'line1\nline2' });
     writeFileSync(join(dir, 'value.pem'), '-----BEGIN X-----\nabc\n-----END X-----\n');
-    const fromFile = await run(['encrypt', '--key', pub, '--task-id', TASK, '--name', 'B', '--value-file', join(dir, 'value.pem')]);
-    expect(await decryptOne(fromFile.stdout.trim())).toEqual({ B: '-----BEGIN X-----\nabc\n-----END X-----\n' });
+    const fromFile = await run([
+      'encrypt',
+      '--key',
+      pub,
+      '--task-id',
+      TASK,
+      '--name',
+      'B',
+      '--value-file',
+      join(dir, 'value.pem'),
+    ]);
+    expect(await decryptOne(fromFile.stdout.trim())).toEqual({
+      B: '-----BEGIN X-----\nabc\n-----END X-----\n',
+    });
   });
 
   it('--json prints a JSON array for payload.encryptedEnv; --start/--end take ISO dates or ms; --ttl a duration', async () => {
-    const r = await run(['encrypt', '--key', pub, '--task-id', TASK, '--name', 'J', '--value', 'v', '--json', '--start', '2026-01-31T11:00:00Z', '--end', String(NOW + 1000)]);
+    const r = await run([
+      'encrypt',
+      '--key',
+      pub,
+      '--task-id',
+      TASK,
+      '--name',
+      'J',
+      '--value',
+      'v',
+      '--json',
+      '--start',
+      '2026-01-31T11:00:00Z',
+      '--end',
+      String(NOW + 1000),
+    ]);
     const list = JSON.parse(r.stdout) as string[];
     expect(list).toHaveLength(1);
     expect(await decryptOne(list[0]!, NOW + 1000)).toEqual({ J: 'v' });
     await expect(decryptOne(list[0]!, NOW + 1001)).rejects.toThrow(/end time/);
-    const ttl = await run(['encrypt', '--key', pub, '--task-id', TASK, '--name', 'T', '--value', 'v', '--ttl', '30m']);
+    const ttl = await run([
+      'encrypt',
+      '--key',
+      pub,
+      '--task-id',
+      TASK,
+      '--name',
+      'T',
+      '--value',
+      'v',
+      '--ttl',
+      '30m',
+    ]);
     expect(await decryptOne(ttl.stdout.trim(), NOW + 30 * 60_000)).toEqual({ T: 'v' });
     await expect(decryptOne(ttl.stdout.trim(), NOW + 30 * 60_000 + 1)).rejects.toThrow(/end time/);
   });
@@ -116,18 +201,36 @@ describe('encrypt', () => {
       stdout: '',
       stderr: `encrypted-env: cannot read --key ${join(dir, 'missing.asc')}: no such file; give the path of the worker's public key (worker-public.asc)\n`,
     });
-    expect((await run([...base, '--key', priv])).stderr).toMatch(/^encrypted-env: --key .*: this is a private key; encrypt with the worker's public key .*\n$/);
+    expect((await run([...base, '--key', priv])).stderr).toMatch(
+      /^encrypted-env: --key .*: this is a private key; encrypt with the worker's public key .*\n$/,
+    );
     writeFileSync(join(dir, 'junk.asc'), 'not a key');
-    expect((await run([...base, '--key', join(dir, 'junk.asc')])).stderr).toMatch(/^encrypted-env: --key .*: the public key is not an armored OpenPGP key .*\n$/);
+    expect((await run([...base, '--key', join(dir, 'junk.asc')])).stderr).toMatch(
+      /^encrypted-env: --key .*: the public key is not an armored OpenPGP key .*\n$/,
+    );
     expect((await run([...base, '--key', dir])).stderr).toContain('it is a directory');
-    const expired = await run([...base, '--key', pub, '--start', '2020-01-01T00:00:00Z', '--end', '2020-01-02T00:00:00Z']);
-    expect(expired).toMatchObject({ code: 1, stderr: 'encrypted-env: --end is in the past; the worker would reject the message as expired (choose a later --end or a --ttl)\n' });
+    const expired = await run([
+      ...base,
+      '--key',
+      pub,
+      '--start',
+      '2020-01-01T00:00:00Z',
+      '--end',
+      '2020-01-02T00:00:00Z',
+    ]);
+    expect(expired).toMatchObject({
+      code: 1,
+      stderr:
+        'encrypted-env: --end is in the past; the worker would reject the message as expired (choose a later --end or a --ttl)\n',
+    });
   });
 
   it('an empty standard input is a forgotten value (exit 64), not an empty one', async () => {
     const r = await run(['encrypt', '--key', pub, '--task-id', TASK, '--name', 'A'], { stdin: '' });
     expect(r).toMatchObject({ code: 64, stdout: '' });
-    expect(r.stderr).toContain("standard input is empty; give --value, --value-file or pipe the value in (docker run needs -i); for an empty value use --value ''");
+    expect(r.stderr).toContain(
+      "standard input is empty; give --value, --value-file or pipe the value in (docker run needs -i); for an empty value use --value ''",
+    );
     const empty = await run(['encrypt', '--key', pub, '--task-id', TASK, '--name', 'A', '--value', '']);
     expect(await decryptOne(empty.stdout.trim())).toEqual({ A: '' });
   });
@@ -136,13 +239,19 @@ describe('encrypt', () => {
     const base = ['encrypt', '--key', pub, '--task-id', TASK];
     const cases: [string[], string][] = [
       [[...base, '--name', 'A', '--value', 'v', '--value-file', 'f'], 'give the value once'],
-      [[...base, '--name', 'A', '--value', 'v', '--end', String(NOW + 5), '--ttl', '1h'], 'give --end or --ttl, not both'],
+      [
+        [...base, '--name', 'A', '--value', 'v', '--end', String(NOW + 5), '--ttl', '1h'],
+        'give --end or --ttl, not both',
+      ],
       [[...base, '--name', 'A=B', '--value', 'v'], '--name must be an environment variable name'],
       [[...base, '--name', 'A', '--value', 'v', '--start', 'yesterday'], '--start "yesterday" is not a time'],
       [[...base, '--name', 'A', '--value', 'v', '--ttl', '24'], '--ttl "24" is not a duration'],
       [[...base, '--name', 'A'], 'no value: give --value, --value-file, or pipe the value'],
       [[...base, '--name', 'A', '-'], 'too many arguments'],
-      [['encrypt', '--key', pub, '--name', 'A', '--value', 'v'], "required option '--task-id <id>' not specified"],
+      [
+        ['encrypt', '--key', pub, '--name', 'A', '--value', 'v'],
+        "required option '--task-id <id>' not specified",
+      ],
       [[...base, '--name', 'A', '--value', 'v', '--bogus'], "unknown option '--bogus' (see encrypt --help)"],
       [['frobnicate'], "unknown command 'frobnicate'"],
     ];
@@ -160,29 +269,54 @@ describe('decrypt', () => {
   let a: string;
   let b: string;
   beforeAll(async () => {
-    a = (await run(['encrypt', '--key', pub, '--task-id', TASK, '--name', 'A', '--value', 'secret-a'])).stdout.trim();
-    b = (await run(['encrypt', '--key', pub, '--task-id', TASK, '--name', 'B', '--value', 'secret-b', '--json'])).stdout.trim();
+    a = (
+      await run(['encrypt', '--key', pub, '--task-id', TASK, '--name', 'A', '--value', 'secret-a'])
+    ).stdout.trim();
+    b = (
+      await run(['encrypt', '--key', pub, '--task-id', TASK, '--name', 'B', '--value', 'secret-b', '--json'])
+    ).stdout.trim();
   });
 
   it('prints names only; values with --show-values', async () => {
-    expect(await run(['decrypt', '--key', priv, '--task-id', TASK, a, b])).toEqual({ code: 0, stdout: 'A\nB\n', stderr: '' });
-    expect((await run(['decrypt', '--key', priv, '--task-id', TASK, '--show-values', a])).stdout).toBe('A=secret-a\n');
+    expect(await run(['decrypt', '--key', priv, '--task-id', TASK, a, b])).toEqual({
+      code: 0,
+      stdout: 'A\nB\n',
+      stderr: '',
+    });
+    expect((await run(['decrypt', '--key', priv, '--task-id', TASK, '--show-values', a])).stdout).toBe(
+      'A=secret-a\n',
+    );
   });
 
   it('reads messages from stdin with "-", one per line or as JSON arrays', async () => {
-    expect((await run(['decrypt', '--key', priv, '--task-id', TASK, '-'], { stdin: `${a}\n\n${b}\n` })).stdout).toBe('A\nB\n');
+    expect(
+      (await run(['decrypt', '--key', priv, '--task-id', TASK, '-'], { stdin: `${a}\n\n${b}\n` })).stdout,
+    ).toBe('A\nB\n');
   });
 
   it('one-line errors: wrong task id, expired, bad base64, public key given; the value never printed', async () => {
     const wrongTask = await run(['decrypt', '--key', priv, '--task-id', 'other', a]);
     expect(wrongTask.code).toBe(1);
-    expect(wrongTask.stderr).toMatch(/^encrypted-env: the taskId of the env payload does not match the taskId of the task; incidentId: \S+ \[task-id: .*\]\n$/);
-    const expired = await run(['decrypt', '--key', priv, '--task-id', TASK, '--now', String(NOW + 25 * 3_600_000), a]);
+    expect(wrongTask.stderr).toMatch(
+      /^encrypted-env: the taskId of the env payload does not match the taskId of the task; incidentId: \S+ \[task-id: .*\]\n$/,
+    );
+    const expired = await run([
+      'decrypt',
+      '--key',
+      priv,
+      '--task-id',
+      TASK,
+      '--now',
+      String(NOW + 25 * 3_600_000),
+      a,
+    ]);
     expect(expired.stderr).toMatch(/^encrypted-env: the end time in the env payload is in the past; .*\n$/);
     const bad = await run(['decrypt', '--key', priv, '--task-id', TASK, 'not*base64']);
     expect(bad.stderr).toMatch(/^encrypted-env: encryptedEnv\[0\] is not base64; .*\n$/);
     const pubKey = await run(['decrypt', '--key', pub, '--task-id', TASK, a]);
-    expect(pubKey.stderr).toMatch(/^encrypted-env: --key .*: this is a public key, but decrypting needs the private key .*\n$/);
+    expect(pubKey.stderr).toMatch(
+      /^encrypted-env: --key .*: this is a public key, but decrypting needs the private key .*\n$/,
+    );
     for (const r of [wrongTask, expired, bad, pubKey]) {
       expect(r.code).toBe(1);
       expect(r.stdout + r.stderr).not.toContain('secret-a');
@@ -198,17 +332,30 @@ describe('decrypt', () => {
 });
 
 describe('--help', () => {
-  it.each([[[]], [['keygen']], [['encrypt']], [['decrypt']]])('%j --help is complete, with examples', async (cmd) => {
-    const r = await run([...cmd, '--help']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Usage: encrypted-env');
-    expect(r.stdout).toContain('Examples:');
-    const expected: Record<string, string[]> = {
-      '': ['keygen', 'encrypt', 'decrypt', '--debug'],
-      keygen: ['--out', '--type', '--user-id', '--passphrase-file', '--force'],
-      encrypt: ['--key', '--task-id', '--name', '--value', '--value-file', '--start', '--end', '--ttl', '--json'],
-      decrypt: ['--key', '--task-id', '--passphrase-file', '--now', '--show-values', 'message'],
-    };
-    for (const word of expected[cmd[0] ?? ''] ?? []) expect(r.stdout).toContain(word);
-  });
+  it.each([[[]], [['keygen']], [['encrypt']], [['decrypt']]])(
+    '%j --help is complete, with examples',
+    async (cmd) => {
+      const r = await run([...cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Usage: encrypted-env');
+      expect(r.stdout).toContain('Examples:');
+      const expected: Record<string, string[]> = {
+        '': ['keygen', 'encrypt', 'decrypt', '--debug'],
+        keygen: ['--out', '--type', '--user-id', '--passphrase-file', '--force'],
+        encrypt: [
+          '--key',
+          '--task-id',
+          '--name',
+          '--value',
+          '--value-file',
+          '--start',
+          '--end',
+          '--ttl',
+          '--json',
+        ],
+        decrypt: ['--key', '--task-id', '--passphrase-file', '--now', '--show-values', 'message'],
+      };
+      for (const word of expected[cmd[0] ?? ''] ?? []) expect(r.stdout).toContain(word);
+    },
+  );
 });

@@ -15,7 +15,7 @@ export const EXIT_USAGE = 64;
 export function buildProgram(io: CliIo): Command {
   const program = new Command('encrypted-env')
     .description(
-      'OpenPGP-encrypted environment variables for docker-worker tasks (payload.encryptedEnv). Task authors encrypt a variable for one task to the worker\'s public key; the worker decrypts it.',
+      "OpenPGP-encrypted environment variables for docker-worker tasks (payload.encryptedEnv). Task authors encrypt a variable for one task to the worker's public key; the worker decrypts it.",
     )
     .version('0.1.0')
     .option('--debug', 'print stack traces of errors')
@@ -33,7 +33,10 @@ export function buildProgram(io: CliIo): Command {
     cmd.exitOverride().configureOutput({
       writeOut: (s) => io.stdout(s),
       writeErr: (s) => io.stderr(s),
-      outputError: (s, write) => write(`encrypted-env: ${s.trim().replace(/^error: /, '')} (see ${cmd === program ? '' : `${cmd.name()} `}--help)\n`),
+      outputError: (s, write) =>
+        write(
+          `encrypted-env: ${s.trim().replace(/^error: /, '')} (see ${cmd === program ? '' : `${cmd.name()} `}--help)\n`,
+        ),
     });
   }
   return program;
@@ -47,7 +50,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return 0;
       return EXIT_USAGE; // commander has already printed its one line
     }
     const debug = argv.includes('--debug');
@@ -55,7 +63,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stderr(`encrypted-env: ${message}\n`);
     if (debug && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
     if (err instanceof UsageError) return EXIT_USAGE;
-    if (!(err instanceof CliError) && !debug) io.stderr('encrypted-env: (unexpected error; run again with --debug for details)\n');
+    if (!(err instanceof CliError) && !debug)
+      io.stderr('encrypted-env: (unexpected error; run again with --debug for details)\n');
     return 1;
   }
 }

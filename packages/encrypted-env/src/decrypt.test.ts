@@ -18,10 +18,21 @@ beforeAll(async () => {
 });
 
 function message(overrides: Record<string, unknown> = {}): string {
-  return JSON.stringify({ messageVersion: 1, taskId: TASK, startTime: NOW - 1000, endTime: NOW + 1000, name: NAME, value: SECRET, ...overrides });
+  return JSON.stringify({
+    messageVersion: 1,
+    taskId: TASK,
+    startTime: NOW - 1000,
+    endTime: NOW + 1000,
+    name: NAME,
+    value: SECRET,
+    ...overrides,
+  });
 }
 
-async function decrypt(encryptedEnv: string[], extra: { env?: Record<string, string>; reservedNames?: string[]; now?: number } = {}) {
+async function decrypt(
+  encryptedEnv: string[],
+  extra: { env?: Record<string, string>; reservedNames?: string[]; now?: number } = {},
+) {
   const incidents: EncryptedEnvIncident[] = [];
   const run = decryptEnvVars({
     privateKey,
@@ -36,7 +47,11 @@ async function decrypt(encryptedEnv: string[], extra: { env?: Record<string, str
 }
 
 /** Runs, expects a violation of `rule` at `index`, and checks that the secret (and name) stay out of it. */
-async function expectViolation(encryptedEnv: string[], rule: EncryptedEnvRule, opts: { index?: number; env?: Record<string, string>; reservedNames?: string[]; nameHidden?: boolean } = {}) {
+async function expectViolation(
+  encryptedEnv: string[],
+  rule: EncryptedEnvRule,
+  opts: { index?: number; env?: Record<string, string>; reservedNames?: string[]; nameHidden?: boolean } = {},
+) {
   const { run, incidents } = await decrypt(encryptedEnv, opts);
   const err = await run.then(
     () => undefined,
@@ -46,7 +61,9 @@ async function expectViolation(encryptedEnv: string[], rule: EncryptedEnvRule, o
   const e = err as EncryptedEnvError;
   expect(e.rule).toBe(rule);
   expect(e.index).toBe(opts.index ?? 0);
-  expect(e.message).toMatch(/^secret data violation -- .+; incidentId: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  expect(e.message).toMatch(
+    /^secret data violation -- .+; incidentId: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+  );
   expect(e.message).toContain(e.incidentId);
   expectSecretAbsent(e, SECRET);
   if (opts.nameHidden !== false) expectSecretAbsent(e, NAME);
@@ -64,28 +81,78 @@ describe('decryptEnvVars round trip', () => {
         ['MULTI', 'line one\nline two\n'],
         ['UNICODE', 'grüße ✓ 🚀'],
         ['EMPTY', ''],
-      ].map(([name, value]) => encryptEnvVar({ publicKey: keys.publicKey, taskId: TASK, name: name!, value: value!, startTime: NOW - 1, endTime: NOW + 1 })),
+      ].map(([name, value]) =>
+        encryptEnvVar({
+          publicKey: keys.publicKey,
+          taskId: TASK,
+          name: name!,
+          value: value!,
+          startTime: NOW - 1,
+          endTime: NOW + 1,
+        }),
+      ),
     );
-    const env = await decryptEnvVars({ privateKey, taskId: TASK, env: { PLAIN: 'p' }, encryptedEnv, now: NOW });
-    expect(env).toEqual({ PLAIN: 'p', TOKEN: 'abc', MULTI: 'line one\nline two\n', UNICODE: 'grüße ✓ 🚀', EMPTY: '' });
+    const env = await decryptEnvVars({
+      privateKey,
+      taskId: TASK,
+      env: { PLAIN: 'p' },
+      encryptedEnv,
+      now: NOW,
+    });
+    expect(env).toEqual({
+      PLAIN: 'p',
+      TOKEN: 'abc',
+      MULTI: 'line one\nline two\n',
+      UNICODE: 'grüße ✓ 🚀',
+      EMPTY: '',
+    });
     expect(Object.keys(env)).toEqual(['PLAIN', 'TOKEN', 'MULTI', 'UNICODE', 'EMPTY']);
   });
 
   it('accepts the armored private key text, an absent payload.env, and no messages', async () => {
-    expect(await decryptEnvVars({ privateKey: keys.privateKey, taskId: TASK, env: undefined, encryptedEnv: [], now: NOW })).toEqual({});
-    expect(await decryptEnvVars({ privateKey, taskId: TASK, env: { A: '1' }, encryptedEnv: undefined, now: NOW })).toEqual({ A: '1' });
-    const one = await encryptEnvVar({ publicKey: keys.publicKey, taskId: TASK, name: 'A', value: 'b', startTime: NOW, endTime: NOW });
-    expect(await decryptEnvVars({ privateKey: keys.privateKey, taskId: TASK, env: undefined, encryptedEnv: [one], now: NOW })).toEqual({ A: 'b' });
+    expect(
+      await decryptEnvVars({
+        privateKey: keys.privateKey,
+        taskId: TASK,
+        env: undefined,
+        encryptedEnv: [],
+        now: NOW,
+      }),
+    ).toEqual({});
+    expect(
+      await decryptEnvVars({ privateKey, taskId: TASK, env: { A: '1' }, encryptedEnv: undefined, now: NOW }),
+    ).toEqual({ A: '1' });
+    const one = await encryptEnvVar({
+      publicKey: keys.publicKey,
+      taskId: TASK,
+      name: 'A',
+      value: 'b',
+      startTime: NOW,
+      endTime: NOW,
+    });
+    expect(
+      await decryptEnvVars({
+        privateKey: keys.privateKey,
+        taskId: TASK,
+        env: undefined,
+        encryptedEnv: [one],
+        now: NOW,
+      }),
+    ).toEqual({ A: 'b' });
   });
 
   it('accepts startTime == now and endTime == now (no clock-skew allowance, inclusive bounds)', async () => {
     const m = await encryptRaw(keys.publicKey, message({ startTime: NOW, endTime: NOW }));
-    expect(await decryptEnvVars({ privateKey, taskId: TASK, env: {}, encryptedEnv: [m], now: NOW })).toEqual({ [NAME]: SECRET });
+    expect(await decryptEnvVars({ privateKey, taskId: TASK, env: {}, encryptedEnv: [m], now: NOW })).toEqual({
+      [NAME]: SECRET,
+    });
   });
 
   it('accepts messageVersion "1" as a string, as upstream did', async () => {
     const m = await encryptRaw(keys.publicKey, message({ messageVersion: '1' }));
-    expect(await decryptEnvVars({ privateKey, taskId: TASK, env: {}, encryptedEnv: [m], now: NOW })).toEqual({ [NAME]: SECRET });
+    expect(await decryptEnvVars({ privateKey, taskId: TASK, env: {}, encryptedEnv: [m], now: NOW })).toEqual({
+      [NAME]: SECRET,
+    });
   });
 
   it("keeps Node's lenient base64: line breaks, missing padding, URL-safe alphabet", async () => {
@@ -94,13 +161,24 @@ describe('decryptEnvVars round trip', () => {
     const unpadded = m.replace(/=+$/, '');
     const urlSafe = m.replace(/\+/g, '-').replace(/\//g, '_');
     for (const variant of [wrapped, unpadded, urlSafe, ` ${m}\n`]) {
-      expect(await decryptEnvVars({ privateKey, taskId: TASK, env: {}, encryptedEnv: [variant], now: NOW })).toEqual({ [NAME]: SECRET });
+      expect(
+        await decryptEnvVars({ privateKey, taskId: TASK, env: {}, encryptedEnv: [variant], now: NOW }),
+      ).toEqual({ [NAME]: SECRET });
     }
   });
 
   it('decrypts 100 variables with one key read', async () => {
     const encryptedEnv = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => encryptEnvVar({ publicKey: keys.publicKey, taskId: TASK, name: `VAR_${i}`, value: `value-${i}`, startTime: NOW, endTime: NOW + 1 })),
+      Array.from({ length: 100 }, (_, i) =>
+        encryptEnvVar({
+          publicKey: keys.publicKey,
+          taskId: TASK,
+          name: `VAR_${i}`,
+          value: `value-${i}`,
+          startTime: NOW,
+          endTime: NOW + 1,
+        }),
+      ),
     );
     const env = await decryptEnvVars({ privateKey, taskId: TASK, env: {}, encryptedEnv, now: NOW });
     expect(Object.keys(env)).toHaveLength(100);
@@ -116,19 +194,28 @@ describe('decryptEnvVars rules (one test each, secret never in the error)', () =
   });
 
   it('openpgp: base64 of bytes that are not an OpenPGP message', async () => {
-    const { err } = await expectViolation([Buffer.from(`{"value":"${SECRET}"}`).toString('base64')], 'openpgp');
+    const { err } = await expectViolation(
+      [Buffer.from(`{"value":"${SECRET}"}`).toString('base64')],
+      'openpgp',
+    );
     expect(err.message).toContain('encryptedEnv[0] is not an OpenPGP message');
   });
 
   it('decrypt: a message encrypted to another key', async () => {
     const other = await eccKeys();
-    const { err, incident } = await expectViolation([await encryptRaw(other.publicKey, message())], 'decrypt');
+    const { err, incident } = await expectViolation(
+      [await encryptRaw(other.publicKey, message())],
+      'decrypt',
+    );
     expect(err.cause).toBeInstanceOf(Error);
     expect(incident.detail).toMatch(/decrypt/i);
   });
 
   it('json: plaintext that is not JSON (JSON.parse would quote it)', async () => {
-    const { incident } = await expectViolation([await encryptRaw(keys.publicKey, `${SECRET} is not JSON`)], 'json');
+    const { incident } = await expectViolation(
+      [await encryptRaw(keys.publicKey, `${SECRET} is not JSON`)],
+      'json',
+    );
     expect(incident.detail).not.toContain(SECRET);
   });
 
@@ -149,37 +236,54 @@ describe('decryptEnvVars rules (one test each, secret never in the error)', () =
       { endTime: null },
       { messageVersion: undefined },
     ]) {
-      const { err, incident } = await expectViolation([await encryptRaw(keys.publicKey, message(bad))], 'shape');
+      const { err, incident } = await expectViolation(
+        [await encryptRaw(keys.publicKey, message(bad))],
+        'shape',
+      );
       expect(err.message).toContain('is not of the right shape');
       expect(incident.detail).toMatch(/^missing or wrong type: /);
     }
   });
 
   it('version: messageVersion other than 1', async () => {
-    const { err } = await expectViolation([await encryptRaw(keys.publicKey, message({ messageVersion: 2 }))], 'version');
+    const { err } = await expectViolation(
+      [await encryptRaw(keys.publicKey, message({ messageVersion: 2 }))],
+      'version',
+    );
     expect(err.message).toContain('the version of the message is not supported');
   });
 
   it('task-id: a message made for another task', async () => {
-    const { err, incident } = await expectViolation([await encryptRaw(keys.publicKey, message({ taskId: 'anotherTaskId00000000w' }))], 'task-id');
+    const { err, incident } = await expectViolation(
+      [await encryptRaw(keys.publicKey, message({ taskId: 'anotherTaskId00000000w' }))],
+      'task-id',
+    );
     expect(err.message).toContain('the taskId of the env payload does not match the taskId of the task');
     expect(incident.detail).toContain(NAME); // the detail for the worker's debug log names the variable
   });
 
   it('start-time: startTime in the future', async () => {
-    const { err } = await expectViolation([await encryptRaw(keys.publicKey, message({ startTime: NOW + 1 }))], 'start-time');
+    const { err } = await expectViolation(
+      [await encryptRaw(keys.publicKey, message({ startTime: NOW + 1 }))],
+      'start-time',
+    );
     expect(err.message).toContain('the start time in the env payload is in the future');
   });
 
   it('end-time: endTime in the past', async () => {
-    const { err } = await expectViolation([await encryptRaw(keys.publicKey, message({ endTime: NOW - 1 }))], 'end-time');
+    const { err } = await expectViolation(
+      [await encryptRaw(keys.publicKey, message({ endTime: NOW - 1 }))],
+      'end-time',
+    );
     expect(err.message).toContain('the end time in the env payload is in the past');
   });
 
   it('reserved-name: TASK_ID, RUN_ID and every name the worker passes', async () => {
     await expectViolation([await encryptRaw(keys.publicKey, message({ name: 'TASK_ID' }))], 'reserved-name');
     await expectViolation([await encryptRaw(keys.publicKey, message({ name: 'RUN_ID' }))], 'reserved-name');
-    const { err } = await expectViolation([await encryptRaw(keys.publicKey, message())], 'reserved-name', { reservedNames: ['TASK_ID', 'RUN_ID', NAME] });
+    const { err } = await expectViolation([await encryptRaw(keys.publicKey, message())], 'reserved-name', {
+      reservedNames: ['TASK_ID', 'RUN_ID', NAME],
+    });
     expect(err.message).toContain('an environment variable conflicts with an existing environment variable');
   });
 
@@ -196,9 +300,23 @@ describe('decryptEnvVars order', () => {
   it('checks the rules in the documented order: version before taskId before times before names', async () => {
     const all = { messageVersion: 3, taskId: 'x', startTime: NOW + 5, endTime: NOW - 5, name: 'TASK_ID' };
     await expectViolation([await encryptRaw(keys.publicKey, message(all))], 'version');
-    await expectViolation([await encryptRaw(keys.publicKey, message({ ...all, messageVersion: 1 }))], 'task-id');
-    await expectViolation([await encryptRaw(keys.publicKey, message({ ...all, messageVersion: 1, taskId: TASK }))], 'start-time');
-    await expectViolation([await encryptRaw(keys.publicKey, message({ ...all, messageVersion: 1, taskId: TASK, startTime: NOW }))], 'end-time');
+    await expectViolation(
+      [await encryptRaw(keys.publicKey, message({ ...all, messageVersion: 1 }))],
+      'task-id',
+    );
+    await expectViolation(
+      [await encryptRaw(keys.publicKey, message({ ...all, messageVersion: 1, taskId: TASK }))],
+      'start-time',
+    );
+    await expectViolation(
+      [
+        await encryptRaw(
+          keys.publicKey,
+          message({ ...all, messageVersion: 1, taskId: TASK, startTime: NOW }),
+        ),
+      ],
+      'end-time',
+    );
   });
 
   it('reports the first failing message, whatever fails later', async () => {

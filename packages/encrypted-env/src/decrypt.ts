@@ -41,14 +41,24 @@ export interface DecryptEnvVarsOptions {
   onIncident?: (incident: EncryptedEnvIncident) => void;
 }
 
-type Opened = { ok: true; plaintext: Uint8Array } | { ok: false; rule: EncryptedEnvRule; detail: string; cause?: unknown };
+type Opened =
+  | { ok: true; plaintext: Uint8Array }
+  | { ok: false; rule: EncryptedEnvRule; detail: string; cause?: unknown };
 
 // Lenient like Node's decoder (whitespace, no padding, URL-safe `-`/`_`), but not any text at all.
 const BASE64ISH = /^[A-Za-z0-9+/\-_=\s]+$/;
 
-async function open(item: unknown, key: PrivateKey, rsaKeys: Awaited<ReturnType<typeof rsaKeysOf>>): Promise<Opened> {
+async function open(
+  item: unknown,
+  key: PrivateKey,
+  rsaKeys: Awaited<ReturnType<typeof rsaKeysOf>>,
+): Promise<Opened> {
   if (typeof item !== 'string' || !BASE64ISH.test(item)) {
-    return { ok: false, rule: 'base64', detail: typeof item === 'string' ? 'characters outside base64' : `a ${typeof item}, not a string` };
+    return {
+      ok: false,
+      rule: 'base64',
+      detail: typeof item === 'string' ? 'characters outside base64' : `a ${typeof item}, not a string`,
+    };
   }
   const bytes = Buffer.from(item, 'base64');
   if (bytes.length === 0) return { ok: false, rule: 'base64', detail: 'decodes to nothing' };
@@ -81,7 +91,10 @@ async function open(item: unknown, key: PrivateKey, rsaKeys: Awaited<ReturnType<
 export async function decryptEnvVars(opts: DecryptEnvVarsOptions): Promise<Record<string, string>> {
   const key =
     typeof opts.privateKey === 'string'
-      ? await readPrivateKey(opts.privateKey, opts.passphrase === undefined ? {} : { passphrase: opts.passphrase })
+      ? await readPrivateKey(
+          opts.privateKey,
+          opts.passphrase === undefined ? {} : { passphrase: opts.passphrase },
+        )
       : await unlockPrivateKey(opts.privateKey, opts.passphrase);
   const entries = new Map<string, string>(Object.entries(opts.env ?? {}));
   const reserved = new Set(opts.reservedNames ?? DEFAULT_RESERVED_NAMES);
@@ -110,5 +123,5 @@ export async function decryptEnvVars(opts: DecryptEnvVarsOptions): Promise<Recor
 }
 
 function errorText(err: unknown): string {
-  return err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
+  return err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
 }

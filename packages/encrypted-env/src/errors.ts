@@ -85,6 +85,12 @@ export class EncryptedEnvError extends Error {
   }
 
   toJSON(): Record<string, unknown> {
-    return { name: this.name, message: this.message, rule: this.rule, incidentId: this.incidentId, index: this.index };
+    return {
+      name: this.name,
+      message: this.message,
+      rule: this.rule,
+      incidentId: this.incidentId,
+      index: this.index,
+    };
   }
 }

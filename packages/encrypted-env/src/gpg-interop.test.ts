@@ -13,7 +13,14 @@ import { fakeIo } from '../test-support/io.js';
 
 const TASK = 'fN1SbArXTPSVFNUvaOlinQ';
 const NOW = Date.now();
-const plain = (name: string) => ({ messageVersion: 1, taskId: TASK, startTime: NOW - 60_000, endTime: NOW + 3_600_000, name, value: `value of ${name}\nline 2` });
+const plain = (name: string) => ({
+  messageVersion: 1,
+  taskId: TASK,
+  startTime: NOW - 60_000,
+  endTime: NOW + 3_600_000,
+  name,
+  value: `value of ${name}\nline 2`,
+});
 
 let gpg: GpgHome;
 let dir: string;
@@ -40,7 +47,13 @@ describe.each(kinds)('GnuPG %s key', (kind, email, prefix) => {
   it('gpg --encrypt (binary, base64) → decryptEnvVars', async () => {
     const message = gpg.encrypt(email, JSON.stringify(plain('FROM_GPG'))).toString('base64');
     expect(message).toMatch(prefix);
-    const env = await decryptEnvVars({ privateKey: gpg.exportSecret(email), taskId: TASK, env: { A: 'a' }, encryptedEnv: [message], now: NOW });
+    const env = await decryptEnvVars({
+      privateKey: gpg.exportSecret(email),
+      taskId: TASK,
+      env: { A: 'a' },
+      encryptedEnv: [message],
+      now: NOW,
+    });
     expect(env).toEqual({ A: 'a', FROM_GPG: 'value of FROM_GPG\nline 2' });
     // RSA messages from gpg take the native session-key path; ECC ones go through openpgp.js.
     const parsed = await openpgp.readMessage({ binaryMessage: Buffer.from(message, 'base64') });
@@ -51,7 +64,13 @@ describe.each(kinds)('GnuPG %s key', (kind, email, prefix) => {
   it('gpg --encrypt --armor, armor stripped (PROTOCOLS §5.3) → decryptEnvVars', async () => {
     const armored = gpg.encrypt(email, JSON.stringify(plain('FROM_ARMOR')), { armor: true }).toString();
     expect(armored).toMatch(/^-----BEGIN PGP MESSAGE-----/);
-    const env = await decryptEnvVars({ privateKey: gpg.exportSecret(email), taskId: TASK, env: {}, encryptedEnv: [armorBody(armored)], now: NOW });
+    const env = await decryptEnvVars({
+      privateKey: gpg.exportSecret(email),
+      taskId: TASK,
+      env: {},
+      encryptedEnv: [armorBody(armored)],
+      now: NOW,
+    });
     expect(env).toEqual({ FROM_ARMOR: 'value of FROM_ARMOR\nline 2' });
   });
 
@@ -59,7 +78,22 @@ describe.each(kinds)('GnuPG %s key', (kind, email, prefix) => {
     const pub = join(dir, `${kind}-public.asc`);
     writeFileSync(pub, gpg.exportPublic(email));
     const io = fakeIo({ now: NOW, stdin: 'value of TO_GPG\nline 2\n' });
-    const code = await main(['encrypt', '--key', pub, '--task-id', TASK, '--name', 'TO_GPG', '--start', String(NOW - 60_000), '--ttl', '3660s'], io.io);
+    const code = await main(
+      [
+        'encrypt',
+        '--key',
+        pub,
+        '--task-id',
+        TASK,
+        '--name',
+        'TO_GPG',
+        '--start',
+        String(NOW - 60_000),
+        '--ttl',
+        '3660s',
+      ],
+      io.io,
+    );
     expect(io.stderr()).toBe('');
     expect(code).toBe(0);
     const line = io.stdout().trim();
@@ -73,7 +107,14 @@ describe.each(kinds)('GnuPG %s key', (kind, email, prefix) => {
     const armored = gpg.exportSecret(protectedEmail, 'gpg pass phrase');
     await expect(readPrivateKey(armored)).rejects.toThrow(/protected by a passphrase/);
     const message = gpg.encrypt(protectedEmail, JSON.stringify(plain('PROTECTED'))).toString('base64');
-    const env = await decryptEnvVars({ privateKey: armored, passphrase: 'gpg pass phrase', taskId: TASK, env: {}, encryptedEnv: [message], now: NOW });
+    const env = await decryptEnvVars({
+      privateKey: armored,
+      passphrase: 'gpg pass phrase',
+      taskId: TASK,
+      env: {},
+      encryptedEnv: [message],
+      now: NOW,
+    });
     expect(env).toEqual({ PROTECTED: 'value of PROTECTED\nline 2' });
   }, 60_000);
 });
@@ -89,25 +130,68 @@ describe('gpg compression', () => {
     const packets = gpg.listPackets(bytes);
     if (algo === 0) expect(packets).not.toContain('compressed packet');
     else expect(packets).toContain(`compressed packet: algo=${algo}`);
-    const env = await decryptEnvVars({ privateKey: gpg.exportSecret('ecc@example.com'), taskId: TASK, env: {}, encryptedEnv: [bytes.toString('base64')], now: NOW });
+    const env = await decryptEnvVars({
+      privateKey: gpg.exportSecret('ecc@example.com'),
+      taskId: TASK,
+      env: {},
+      encryptedEnv: [bytes.toString('base64')],
+      now: NOW,
+    });
     expect(env).toEqual({ COMPRESSED: 'value of COMPRESSED\nline 2' });
   });
 });
 
 describe('keys made by encrypted-env keygen, used by gpg', () => {
-  it.each(['curve25519', 'rsa'])('%s: gpg imports them, encrypts to them, and decrypts our messages', async (type) => {
-    const out = join(dir, `keygen-${type}`);
-    expect(await main(['keygen', '--out', out, '--type', type, '--user-id', `keygen ${type} <keygen-${type}@example.com>`], fakeIo().io)).toBe(0);
-    gpg.importKey(readFileSync(join(out, 'worker-private.asc'), 'utf8'));
-    const email = `keygen-${type}@example.com`;
+  it.each(['curve25519', 'rsa'])(
+    '%s: gpg imports them, encrypts to them, and decrypts our messages',
+    async (type) => {
+      const out = join(dir, `keygen-${type}`);
+      expect(
+        await main(
+          [
+            'keygen',
+            '--out',
+            out,
+            '--type',
+            type,
+            '--user-id',
+            `keygen ${type} <keygen-${type}@example.com>`,
+          ],
+          fakeIo().io,
+        ),
+      ).toBe(0);
+      gpg.importKey(readFileSync(join(out, 'worker-private.asc'), 'utf8'));
+      const email = `keygen-${type}@example.com`;
 
-    const fromGpg = gpg.encrypt(email, JSON.stringify(plain('GPG_TO_KEYGEN'))).toString('base64');
-    const env = await decryptEnvVars({ privateKey: readFileSync(join(out, 'worker-private.asc'), 'utf8'), taskId: TASK, env: {}, encryptedEnv: [fromGpg], now: NOW });
-    expect(env).toEqual({ GPG_TO_KEYGEN: 'value of GPG_TO_KEYGEN\nline 2' });
+      const fromGpg = gpg.encrypt(email, JSON.stringify(plain('GPG_TO_KEYGEN'))).toString('base64');
+      const env = await decryptEnvVars({
+        privateKey: readFileSync(join(out, 'worker-private.asc'), 'utf8'),
+        taskId: TASK,
+        env: {},
+        encryptedEnv: [fromGpg],
+        now: NOW,
+      });
+      expect(env).toEqual({ GPG_TO_KEYGEN: 'value of GPG_TO_KEYGEN\nline 2' });
 
-    const io = fakeIo({ now: NOW });
-    const args = ['encrypt', '--key', join(out, 'worker-public.asc'), '--task-id', TASK, '--name', 'KEYGEN_TO_GPG', '--value', 'value of KEYGEN_TO_GPG\nline 2'];
-    expect(await main([...args, '--start', String(NOW - 60_000), '--end', String(NOW + 3_600_000)], io.io)).toBe(0);
-    expect(JSON.parse(gpg.decrypt(Buffer.from(io.stdout().trim(), 'base64')))).toEqual(plain('KEYGEN_TO_GPG'));
-  }, 60_000);
+      const io = fakeIo({ now: NOW });
+      const args = [
+        'encrypt',
+        '--key',
+        join(out, 'worker-public.asc'),
+        '--task-id',
+        TASK,
+        '--name',
+        'KEYGEN_TO_GPG',
+        '--value',
+        'value of KEYGEN_TO_GPG\nline 2',
+      ];
+      expect(
+        await main([...args, '--start', String(NOW - 60_000), '--end', String(NOW + 3_600_000)], io.io),
+      ).toBe(0);
+      expect(JSON.parse(gpg.decrypt(Buffer.from(io.stdout().trim(), 'base64')))).toEqual(
+        plain('KEYGEN_TO_GPG'),
+      );
+    },
+    60_000,
+  );
 });

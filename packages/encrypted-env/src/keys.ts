@@ -10,12 +10,16 @@ export type { PrivateKey, PublicKey } from 'openpgp';
 
 async function readArmoredKey(armored: string, what: 'private' | 'public'): Promise<Key> {
   if (typeof armored !== 'string' || !armored.includes('-----BEGIN PGP')) {
-    throw new Error(`the ${what} key is not an armored OpenPGP key (expected a "-----BEGIN PGP ${what.toUpperCase()} KEY BLOCK-----" text)`);
+    throw new Error(
+      `the ${what} key is not an armored OpenPGP key (expected a "-----BEGIN PGP ${what.toUpperCase()} KEY BLOCK-----" text)`,
+    );
   }
   try {
     return await openpgp.readKey({ armoredKey: armored });
   } catch (cause) {
-    throw new Error(`the ${what} key could not be read as an armored OpenPGP key (${oneLine(cause)})`, { cause });
+    throw new Error(`the ${what} key could not be read as an armored OpenPGP key (${oneLine(cause)})`, {
+      cause,
+    });
   }
 }
 
@@ -23,10 +27,15 @@ async function readArmoredKey(armored: string, what: 'private' | 'public'): Prom
  * Reads the worker's armored private key (the first key in the text) and returns it decrypted.
  * @example const key = await readPrivateKey(readFileSync('worker-private.asc', 'utf8'));
  */
-export async function readPrivateKey(armored: string, opts: { passphrase?: string } = {}): Promise<PrivateKey> {
+export async function readPrivateKey(
+  armored: string,
+  opts: { passphrase?: string } = {},
+): Promise<PrivateKey> {
   const key = await readArmoredKey(armored, 'private');
   if (!key.isPrivate()) {
-    throw new Error('this is a public key, but decrypting needs the private key (worker-private.asc, "-----BEGIN PGP PRIVATE KEY BLOCK-----")');
+    throw new Error(
+      'this is a public key, but decrypting needs the private key (worker-private.asc, "-----BEGIN PGP PRIVATE KEY BLOCK-----")',
+    );
   }
   return unlockPrivateKey(key, opts.passphrase);
 }
@@ -35,12 +44,17 @@ export async function readPrivateKey(armored: string, opts: { passphrase?: strin
 export async function unlockPrivateKey(key: PrivateKey, passphrase: string | undefined): Promise<PrivateKey> {
   if (key.isDecrypted()) return key;
   if (passphrase === undefined) {
-    throw new Error('the private key is protected by a passphrase; give the passphrase (passphrase option, or --passphrase-file)');
+    throw new Error(
+      'the private key is protected by a passphrase; give the passphrase (passphrase option, or --passphrase-file)',
+    );
   }
   try {
     return await openpgp.decryptKey({ privateKey: key, passphrase });
   } catch (cause) {
-    throw new Error('the passphrase does not unlock the private key; check the passphrase (file) for this key', { cause });
+    throw new Error(
+      'the passphrase does not unlock the private key; check the passphrase (file) for this key',
+      { cause },
+    );
   }
 }
 
@@ -48,7 +62,9 @@ export async function unlockPrivateKey(key: PrivateKey, passphrase: string | und
 export async function readPublicKey(armored: string): Promise<PublicKey> {
   const key = await readArmoredKey(armored, 'public');
   if (key.isPrivate()) {
-    throw new Error('this is a private key; encrypt with the worker\'s public key (worker-public.asc, "-----BEGIN PGP PUBLIC KEY BLOCK-----")');
+    throw new Error(
+      'this is a private key; encrypt with the worker\'s public key (worker-public.asc, "-----BEGIN PGP PUBLIC KEY BLOCK-----")',
+    );
   }
   return key as PublicKey;
 }
@@ -67,10 +83,16 @@ export interface GenerateWorkerKeysOptions {
  * Makes a new worker key pair, armored. Curve25519 keys are made in the v4 "legacy" encoding
  * (EdDSA/ECDH cv25519), which every GnuPG ≥ 2.1 reads; RFC 9580's new X25519 keys need GnuPG ≥ 2.5.
  */
-export async function generateWorkerKeys(opts: GenerateWorkerKeysOptions = {}): Promise<{ privateKey: string; publicKey: string }> {
+export async function generateWorkerKeys(
+  opts: GenerateWorkerKeysOptions = {},
+): Promise<{ privateKey: string; publicKey: string }> {
   const userIDs = [parseUserId(opts.userId ?? 'docker-worker encrypted env')];
   const kind = opts.type ?? 'curve25519';
-  const common = { userIDs, format: 'armored' as const, ...(opts.passphrase === undefined ? {} : { passphrase: opts.passphrase }) };
+  const common = {
+    userIDs,
+    format: 'armored' as const,
+    ...(opts.passphrase === undefined ? {} : { passphrase: opts.passphrase }),
+  };
   const pair =
     kind === 'rsa'
       ? await openpgp.generateKey({ ...common, type: 'rsa', rsaBits: 4096 })

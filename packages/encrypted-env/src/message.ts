@@ -37,7 +37,8 @@ export function parseMessage(plaintext: Uint8Array): Parsed {
   }
   const m = data as Record<string, unknown>;
   const wrong: string[] = [];
-  if (typeof m.messageVersion !== 'number' && typeof m.messageVersion !== 'string') wrong.push('messageVersion');
+  if (typeof m.messageVersion !== 'number' && typeof m.messageVersion !== 'string')
+    wrong.push('messageVersion');
   if (typeof m.taskId !== 'string') wrong.push('taskId');
   if (typeof m.startTime !== 'number' || !Number.isFinite(m.startTime)) wrong.push('startTime');
   if (typeof m.endTime !== 'number' || !Number.isFinite(m.endTime)) wrong.push('endTime');
@@ -61,22 +62,37 @@ export interface Context {
 export function checkMessage(m: EnvMessage, ctx: Context): Violation | undefined {
   // Upstream compared with `!= 1`; the number 1 and the string "1" are what people actually sent.
   if (m.messageVersion !== 1 && m.messageVersion !== '1') {
-    return { rule: 'version', detail: `messageVersion ${JSON.stringify(m.messageVersion)} is not 1 (variable ${m.name})` };
+    return {
+      rule: 'version',
+      detail: `messageVersion ${JSON.stringify(m.messageVersion)} is not 1 (variable ${m.name})`,
+    };
   }
   if (m.taskId !== ctx.taskId) {
-    return { rule: 'task-id', detail: `message for task ${JSON.stringify(m.taskId)}, not ${ctx.taskId} (variable ${m.name})` };
+    return {
+      rule: 'task-id',
+      detail: `message for task ${JSON.stringify(m.taskId)}, not ${ctx.taskId} (variable ${m.name})`,
+    };
   }
   if (m.startTime > ctx.now) {
-    return { rule: 'start-time', detail: `startTime ${iso(m.startTime)} is after now ${iso(ctx.now)} (variable ${m.name})` };
+    return {
+      rule: 'start-time',
+      detail: `startTime ${iso(m.startTime)} is after now ${iso(ctx.now)} (variable ${m.name})`,
+    };
   }
   if (ctx.now > m.endTime) {
-    return { rule: 'end-time', detail: `endTime ${iso(m.endTime)} is before now ${iso(ctx.now)} (variable ${m.name})` };
+    return {
+      rule: 'end-time',
+      detail: `endTime ${iso(m.endTime)} is before now ${iso(ctx.now)} (variable ${m.name})`,
+    };
   }
   if (ctx.reserved.has(m.name)) {
     return { rule: 'reserved-name', detail: `variable ${m.name} is set by the worker` };
   }
   if (ctx.taken.has(m.name)) {
-    return { rule: 'duplicate-name', detail: `variable ${m.name} is already in payload.env or an earlier encryptedEnv message` };
+    return {
+      rule: 'duplicate-name',
+      detail: `variable ${m.name} is already in payload.env or an earlier encryptedEnv message`,
+    };
   }
   return undefined;
 }

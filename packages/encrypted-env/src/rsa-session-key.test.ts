@@ -6,7 +6,14 @@ import { rsaKeysOf, rsaSessionKey } from './rsa-session-key.js';
 import { eccKeys, encryptRaw, rsaKeys } from '../test-support/pgp.js';
 
 const NOW = 1_700_000_000_000;
-const json = JSON.stringify({ messageVersion: 1, taskId: 'T', startTime: NOW, endTime: NOW, name: 'N', value: 'v' });
+const json = JSON.stringify({
+  messageVersion: 1,
+  taskId: 'T',
+  startTime: NOW,
+  endTime: NOW,
+  name: 'N',
+  value: 'v',
+});
 let rsa: { privateKey: string; publicKey: string };
 let key: PrivateKey;
 
@@ -39,7 +46,13 @@ describe('native RSA session-key path', () => {
     const other = await rsaKeys(2048);
     const foreign = await encryptRaw(other.publicKey, json);
     expect(rsaSessionKey(await readBase64(foreign), await rsaKeysOf(key))).toBeUndefined();
-    const err = await decryptEnvVars({ privateKey: key, taskId: 'T', env: {}, encryptedEnv: [foreign], now: NOW }).catch((e: unknown) => e);
+    const err = await decryptEnvVars({
+      privateKey: key,
+      taskId: 'T',
+      env: {},
+      encryptedEnv: [foreign],
+      now: NOW,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EncryptedEnvError);
     expect((err as EncryptedEnvError).rule).toBe('decrypt');
   });
@@ -49,7 +62,13 @@ describe('native RSA session-key path', () => {
     bytes[40] = (bytes[40] ?? 0) ^ 0xff; // inside the PKESK's encrypted MPI
     const tampered = bytes.toString('base64');
     expect(rsaSessionKey(await readBase64(tampered), await rsaKeysOf(key))).toBeUndefined();
-    const err = await decryptEnvVars({ privateKey: key, taskId: 'T', env: {}, encryptedEnv: [tampered], now: NOW }).catch((e: unknown) => e);
+    const err = await decryptEnvVars({
+      privateKey: key,
+      taskId: 'T',
+      env: {},
+      encryptedEnv: [tampered],
+      now: NOW,
+    }).catch((e: unknown) => e);
     expect((err as EncryptedEnvError).rule).toBe('decrypt');
   });
 });

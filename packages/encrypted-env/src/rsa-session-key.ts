@@ -18,7 +18,10 @@ export interface SessionKey {
 
 const AES: Record<number, SessionKey['algorithm']> = { 7: 'aes128', 8: 'aes192', 9: 'aes256' };
 const KEY_SIZE: Record<SessionKey['algorithm'], number> = { aes128: 16, aes192: 24, aes256: 32 };
-const RSA_ALGOS = new Set<number>([openpgp.enums.publicKey.rsaEncrypt, openpgp.enums.publicKey.rsaEncryptSign]);
+const RSA_ALGOS = new Set<number>([
+  openpgp.enums.publicKey.rsaEncrypt,
+  openpgp.enums.publicKey.rsaEncryptSign,
+]);
 
 /** The openpgp.js packet fields used here (public properties of its packet classes, not in its .d.ts). */
 interface RsaKeyPacket {
@@ -55,7 +58,17 @@ async function collect(key: PrivateKey): Promise<RsaKeys> {
     const { n, e } = packet.publicParams;
     // openpgp stores u = p⁻¹ mod q; JWK wants qi = q⁻¹ mod p, so JWK's p is openpgp's q.
     const [d, p, q] = [big(priv.d), big(priv.q), big(priv.p)];
-    const jwk = { kty: 'RSA', n: b64u(n), e: b64u(e), d: b64u(priv.d), p: b64u(priv.q), q: b64u(priv.p), dp: b64u(bytes(d % (p - 1n))), dq: b64u(bytes(d % (q - 1n))), qi: b64u(priv.u) };
+    const jwk = {
+      kty: 'RSA',
+      n: b64u(n),
+      e: b64u(e),
+      d: b64u(priv.d),
+      p: b64u(priv.q),
+      q: b64u(priv.p),
+      dp: b64u(bytes(d % (p - 1n))),
+      dq: b64u(bytes(d % (q - 1n))),
+      qi: b64u(priv.u),
+    };
     out.set(k.getKeyID().toHex(), { key: createPrivateKey({ key: jwk, format: 'jwk' }), size: n.length });
   }
   return out;
@@ -67,7 +80,9 @@ export function rsaSessionKey(message: openpgp.Message<Uint8Array>, keys: RsaKey
   for (const packet of message.packets.filterByTag(openpgp.enums.packet.publicKeyEncryptedSessionKey)) {
     const pkesk = packet as unknown as PkeskPacket;
     if (pkesk.version !== 3 || !RSA_ALGOS.has(pkesk.publicKeyAlgorithm) || !pkesk.encrypted.c) continue;
-    const candidates = pkesk.publicKeyID.isWildcard() ? [...keys.values()] : [keys.get(pkesk.publicKeyID.toHex())].filter((k) => k !== undefined);
+    const candidates = pkesk.publicKeyID.isWildcard()
+      ? [...keys.values()]
+      : [keys.get(pkesk.publicKeyID.toHex())].filter((k) => k !== undefined);
     for (const { key, size } of candidates) {
       const found = decode(rawDecrypt(key, pkesk.encrypted.c, size));
       if (found) return found;

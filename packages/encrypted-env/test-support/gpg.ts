@@ -9,9 +9,13 @@ import { join } from 'node:path';
 
 export function ensureGpg(): void {
   if (spawnSync('gpg', ['--version']).status === 0) return;
-  if (process.getuid?.() !== 0) throw new Error('gpg is missing; install it (apt-get install -y gnupg) to run the GnuPG interop tests');
+  if (process.getuid?.() !== 0)
+    throw new Error('gpg is missing; install it (apt-get install -y gnupg) to run the GnuPG interop tests');
   execFileSync('apt-get', ['update'], { stdio: 'ignore' });
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'gnupg'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'gnupg'], {
+    stdio: 'ignore',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 export type GpgKeyKind = 'rsa' | 'ecc';
@@ -45,7 +49,10 @@ export class GpgHome {
   }
 
   fingerprint(email: string): string {
-    const line = this.run(['--with-colons', '--list-keys', exact(email)]).toString().split('\n').find((l) => l.startsWith('fpr:'));
+    const line = this.run(['--with-colons', '--list-keys', exact(email)])
+      .toString()
+      .split('\n')
+      .find((l) => l.startsWith('fpr:'));
     const fpr = line?.split(':')[9];
     if (!fpr) throw new Error(`no fingerprint for ${email}`);
     return fpr;
@@ -56,7 +63,15 @@ export class GpgHome {
   }
 
   exportSecret(email: string, passphrase = ''): string {
-    return this.run(['--pinentry-mode', 'loopback', '--passphrase', passphrase, '--armor', '--export-secret-keys', exact(email)]).toString();
+    return this.run([
+      '--pinentry-mode',
+      'loopback',
+      '--passphrase',
+      passphrase,
+      '--armor',
+      '--export-secret-keys',
+      exact(email),
+    ]).toString();
   }
 
   importKey(armored: string): void {
@@ -64,9 +79,19 @@ export class GpgHome {
   }
 
   /** `gpg --encrypt` of `plaintext` to `email`: binary, or armored with `armor`. */
-  encrypt(email: string, plaintext: string, opts: { armor?: boolean; compress?: 'none' | 'zip' | 'zlib' | 'bzip2' } = {}): Buffer {
-    const extra = [...(opts.armor ? ['--armor'] : []), ...(opts.compress ? ['--compress-algo', opts.compress] : [])];
-    return this.run(['--trust-model', 'always', ...extra, '--recipient', exact(email), '--encrypt'], plaintext);
+  encrypt(
+    email: string,
+    plaintext: string,
+    opts: { armor?: boolean; compress?: 'none' | 'zip' | 'zlib' | 'bzip2' } = {},
+  ): Buffer {
+    const extra = [
+      ...(opts.armor ? ['--armor'] : []),
+      ...(opts.compress ? ['--compress-algo', opts.compress] : []),
+    ];
+    return this.run(
+      ['--trust-model', 'always', ...extra, '--recipient', exact(email), '--encrypt'],
+      plaintext,
+    );
   }
 
   /** gpg's packet dump of a message (`--list-packets`). */
@@ -75,7 +100,10 @@ export class GpgHome {
   }
 
   decrypt(message: Buffer, passphrase = ''): string {
-    return this.run(['--pinentry-mode', 'loopback', '--passphrase', passphrase, '--decrypt'], message).toString();
+    return this.run(
+      ['--pinentry-mode', 'loopback', '--passphrase', passphrase, '--decrypt'],
+      message,
+    ).toString();
   }
 
   /** Stops this home's gpg-agent and removes the directory. */

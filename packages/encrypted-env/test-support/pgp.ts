@@ -2,7 +2,13 @@
 import * as openpgp from 'openpgp';
 
 export async function eccKeys(passphrase?: string): Promise<{ privateKey: string; publicKey: string }> {
-  return openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'test' }], format: 'armored', ...(passphrase ? { passphrase } : {}) });
+  return openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ name: 'test' }],
+    format: 'armored',
+    ...(passphrase ? { passphrase } : {}),
+  });
 }
 
 export async function rsaKeys(bits = 2048): Promise<{ privateKey: string; publicKey: string }> {
@@ -12,7 +18,10 @@ export async function rsaKeys(bits = 2048): Promise<{ privateKey: string; public
 /** base64 of a binary OpenPGP message holding exactly `plaintext` (any text, JSON or not). */
 export async function encryptRaw(publicKey: string, plaintext: string | Uint8Array): Promise<string> {
   const encryptionKeys = await openpgp.readKey({ armoredKey: publicKey });
-  const message = typeof plaintext === 'string' ? await openpgp.createMessage({ text: plaintext }) : await openpgp.createMessage({ binary: plaintext });
+  const message =
+    typeof plaintext === 'string'
+      ? await openpgp.createMessage({ text: plaintext })
+      : await openpgp.createMessage({ binary: plaintext });
   const bytes = await openpgp.encrypt({ message, encryptionKeys, format: 'binary' });
   return Buffer.from(bytes).toString('base64');
 }

@@ -9,7 +9,11 @@ export function expectSecretAbsent(err: unknown, ...secrets: string[]): void {
   let current: unknown = err;
   let depth = 0;
   while (current !== undefined && current !== null && depth < 10) {
-    const forms: string[] = [String(current), JSON.stringify(current) ?? '', inspect(current, { depth: 10, showHidden: true })];
+    const forms: string[] = [
+      String(current),
+      JSON.stringify(current) ?? '',
+      inspect(current, { depth: 10, showHidden: true }),
+    ];
     if (current instanceof Error) forms.push(current.message, current.stack ?? '');
     for (const secret of secrets) for (const form of forms) expect(form).not.toContain(secret);
     current = current instanceof Error ? current.cause : undefined;

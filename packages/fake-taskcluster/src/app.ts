@@ -44,7 +44,11 @@ export interface FakeTaskclusterDeps {
 function recorder(onRequest: (r: RecordedRequest) => void): RequestHandler {
   return (req, res, next) => {
     const path = req.originalUrl;
-    const scheme: AuthScheme = req.headers.authorization ? 'hawk' : /[?&]bewit=/.test(path) ? 'bewit' : 'none';
+    const scheme: AuthScheme = req.headers.authorization
+      ? 'hawk'
+      : /[?&]bewit=/.test(path)
+        ? 'bewit'
+        : 'none';
     res.on('finish', () => {
       const auth = (res.locals as ApiLocals).auth;
       onRequest({
@@ -65,7 +69,12 @@ export function createApp(deps: FakeTaskclusterDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   if (deps.onRequest) app.use(recorder(deps.onRequest));
-  const ctx: RouteContext = { endpoint: createEndpoint(createAuthenticator(deps.store, deps.now)), store: deps.store, tasks: deps.tasks ?? new TaskStore(), now: deps.now };
+  const ctx: RouteContext = {
+    endpoint: createEndpoint(createAuthenticator(deps.store, deps.now)),
+    store: deps.store,
+    tasks: deps.tasks ?? new TaskStore(),
+    now: deps.now,
+  };
   app.use('/api/auth/v1', authRoutes(ctx));
   app.use('/api/queue/v1', queueRoutes(ctx));
   app.use('/api/fake/v1', fakeRoutes(ctx));

@@ -31,7 +31,8 @@ export function blobSha256(bytes: number): string {
   let digest = digests.get(bytes);
   if (digest === undefined) {
     const hash = createHash('sha256');
-    for (let left = bytes; left > 0; left -= CHUNK.length) hash.update(left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left));
+    for (let left = bytes; left > 0; left -= CHUNK.length)
+      hash.update(left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left));
     digest = hash.digest('hex');
     digests.set(bytes, digest);
   }

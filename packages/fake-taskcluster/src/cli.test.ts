@@ -9,7 +9,11 @@ import taskcluster from 'taskcluster-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const CLIENT = { clientId: 'demo', accessToken: 'demo-token-0123456789abcdef', scopes: ['auth:current-scopes', 'assume:project:demo'] };
+const CLIENT = {
+  clientId: 'demo',
+  accessToken: 'demo-token-0123456789abcdef',
+  scopes: ['auth:current-scopes', 'assume:project:demo'],
+};
 let dir: string;
 
 beforeAll(() => {
@@ -39,14 +43,28 @@ function run(args: string[]) {
 describe('fake-taskcluster CLI', () => {
   it('serves the clients, roles and tasks of --clients-file and prints its root URL', async () => {
     const file = join(dir, 'clients.json');
-    writeFileSync(file, JSON.stringify({ clients: [CLIENT], roles: [{ roleId: 'project:demo', scopes: ['queue:get-task:t1'] }], tasks: { t1: { scopes: ['secrets:get:demo'] } } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        clients: [CLIENT],
+        roles: [{ roleId: 'project:demo', scopes: ['queue:get-task:t1'] }],
+        tasks: { t1: { scopes: ['secrets:get:demo'] } },
+      }),
+    );
     const { proc, url } = run(['--port', '0', '--clients-file', file]);
     try {
       const rootUrl = await url;
       expect(rootUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const auth = new taskcluster.Auth({ rootUrl, credentials: CLIENT, retries: 0 });
-      expect((await auth.currentScopes()).scopes).toEqual(['assume:anonymous', 'assume:project:demo', 'auth:current-scopes', 'queue:get-task:t1']);
-      expect((await new taskcluster.Queue({ rootUrl, credentials: CLIENT, retries: 0 }).task('t1')).scopes).toEqual(['secrets:get:demo']);
+      expect((await auth.currentScopes()).scopes).toEqual([
+        'assume:anonymous',
+        'assume:project:demo',
+        'auth:current-scopes',
+        'queue:get-task:t1',
+      ]);
+      expect(
+        (await new taskcluster.Queue({ rootUrl, credentials: CLIENT, retries: 0 }).task('t1')).scopes,
+      ).toEqual(['secrets:get:demo']);
     } finally {
       proc.kill('SIGTERM');
     }
@@ -64,6 +82,8 @@ describe('fake-taskcluster CLI', () => {
   it('refuses a missing --clients-file with one usage line, exit 64', async () => {
     const { exited, stderr } = run(['--port', '0']);
     expect(await exited).toBe(64);
-    expect(stderr()).toBe("fake-taskcluster: required option '--clients-file <file>' not specified (see --help)\n");
+    expect(stderr()).toBe(
+      "fake-taskcluster: required option '--clients-file <file>' not specified (see --help)\n",
+    );
   });
 });

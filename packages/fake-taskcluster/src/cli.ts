@@ -10,12 +10,15 @@ import { startFakeTaskcluster } from './server.js';
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0-65535');
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be a port number 0-65535');
   return n;
 }
 
 const program = new Command('fake-taskcluster')
-  .description('A faithful local Taskcluster stand-in (auth: Hawk, bewits, temporary credentials, authorizedScopes).')
+  .description(
+    'A faithful local Taskcluster stand-in (auth: Hawk, bewits, temporary credentials, authorizedScopes).',
+  )
   .option('--port <n>', 'port to listen on (0 = any free port)', port, 0)
   .option('--host <address>', 'address to listen on', '127.0.0.1')
   .requiredOption('--clients-file <file>', 'JSON: [{clientId, accessToken, scopes}] or {clients, roles}')
@@ -29,13 +32,21 @@ const program = new Command('fake-taskcluster')
       'with {"clients", "roles", "tasks": {"<taskId>": {"scopes": [...], ...}}} queue.task serves those tasks.',
   )
   .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(`fake-taskcluster: ${text.trim().replace(/^error: /, '')} (see --help)\n`) })
+  .configureOutput({
+    outputError: (text, write) =>
+      write(`fake-taskcluster: ${text.trim().replace(/^error: /, '')} (see --help)\n`),
+  })
   .action(async (opts: { port: number; host: string; clientsFile: string }) => {
     const { clients, roles, tasks } = readClientsFile(opts.clientsFile);
-    const tc = await startFakeTaskcluster({ clients, roles, tasks, host: opts.host, port: opts.port }).catch((err: NodeJS.ErrnoException) => {
-      const why = err.code === 'EADDRINUSE' ? 'the address is in use; choose another --port (0 = any free port)' : err.message;
-      throw new Error(`cannot listen on ${opts.host}:${opts.port}: ${why}`);
-    });
+    const tc = await startFakeTaskcluster({ clients, roles, tasks, host: opts.host, port: opts.port }).catch(
+      (err: NodeJS.ErrnoException) => {
+        const why =
+          err.code === 'EADDRINUSE'
+            ? 'the address is in use; choose another --port (0 = any free port)'
+            : err.message;
+        throw new Error(`cannot listen on ${opts.host}:${opts.port}: ${why}`);
+      },
+    );
     process.stdout.write(`${tc.rootUrl}\n`);
     const stop = () => void tc.close().then(() => process.exit(0));
     process.once('SIGINT', stop);
@@ -47,7 +58,10 @@ program.parseAsync().catch((err: unknown) => {
     // commander has printed its one line (or the help, which is not an error).
     process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 64);
   }
-  const message = err instanceof ClientsFileError || err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+  const message =
+    err instanceof ClientsFileError || err instanceof Error
+      ? (err.message.split('\n')[0] ?? '')
+      : String(err);
   process.stderr.write(`fake-taskcluster: ${message}\n`);
   process.exit(1);
 });

@@ -50,23 +50,26 @@ export const notFound: RequestHandler = (req, _res, next) => {
   next(new HttpError(404, `No such endpoint: ${req.method} ${req.path}`, 'ResourceNotFound'));
 };
 
-export const errorHandler = (logger: Logger): ErrorRequestHandler => (err: unknown, req, res, _next) => {
-  const httpError =
-    err instanceof HttpError
-      ? err
-      : isBodyParserError(err)
-        ? (err as { status?: number }).status === 413
-          ? new HttpError(413, `Request body too large: ${err.message}`, 'InputTooLarge')
-          : new HttpError(400, `Malformed JSON body: ${err.message}`, 'MalformedPayload')
-        : new HttpError(500, `Internal error (incidentId ${Date.now().toString(36)})`);
-  if (!(err instanceof HttpError) && httpError.status === 500) logger.error({ err, method: req.method, path: req.originalUrl }, httpError.message);
-  if (httpError.status === 401) res.setHeader('www-authenticate', 'hawk');
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.status(httpError.status).json(errorBody(req, httpError));
-};
+export const errorHandler =
+  (logger: Logger): ErrorRequestHandler =>
+  (err: unknown, req, res, _next) => {
+    const httpError =
+      err instanceof HttpError
+        ? err
+        : isBodyParserError(err)
+          ? (err as { status?: number }).status === 413
+            ? new HttpError(413, `Request body too large: ${err.message}`, 'InputTooLarge')
+            : new HttpError(400, `Malformed JSON body: ${err.message}`, 'MalformedPayload')
+          : new HttpError(500, `Internal error (incidentId ${Date.now().toString(36)})`);
+    if (!(err instanceof HttpError) && httpError.status === 500)
+      logger.error({ err, method: req.method, path: req.originalUrl }, httpError.message);
+    if (httpError.status === 401) res.setHeader('www-authenticate', 'hawk');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(httpError.status).json(errorBody(req, httpError));
+  };
 
 function isBodyParserError(err: unknown): err is Error & { type: string } {
   return err instanceof Error && typeof (err as { type?: unknown }).type === 'string';

@@ -15,7 +15,10 @@ const IMAGE = 'debian:bookworm-slim';
 const tmp = mkdtempSync(join(tmpdir(), 'runner-bench-'));
 const taskFile = join(tmp, 'task.json');
 writeFileSync(taskFile, JSON.stringify({ payload: { image: IMAGE, command: ['true'], maxRunTime: 60 } }));
-writeFileSync(join(tmp, 'worker.json'), JSON.stringify({ workerId: 'bench-runner', workDir: join(tmp, 'work') }));
+writeFileSync(
+  join(tmp, 'worker.json'),
+  JSON.stringify({ workerId: 'bench-runner', workDir: join(tmp, 'work') }),
+);
 
 function time(cmd, args) {
   const start = process.hrtime.bigint();
@@ -23,7 +26,18 @@ function time(cmd, args) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
-const runner = (i) => time(process.execPath, [cli, 'run', taskFile, '--task-id', `bench-${process.pid}-${i}`, '--config', join(tmp, 'worker.json'), '--artifacts-dir', join(tmp, `a${i}`)]);
+const runner = (i) =>
+  time(process.execPath, [
+    cli,
+    'run',
+    taskFile,
+    '--task-id',
+    `bench-${process.pid}-${i}`,
+    '--config',
+    join(tmp, 'worker.json'),
+    '--artifacts-dir',
+    join(tmp, `a${i}`),
+  ]);
 const baseline = () => time('docker', ['run', '--rm', IMAGE, 'true']);
 
 try {
@@ -41,8 +55,12 @@ try {
   const ratio = runnerMs / dockerMs;
   console.log(`docker run --rm ${IMAGE} true        median ${dockerMs.toFixed(0)} ms over ${N} runs`);
   console.log(`docker-worker run (same task)         median ${runnerMs.toFixed(0)} ms over ${N} runs`);
-  console.log(`ratio docker-worker / docker run:     ${ratio.toFixed(2)}x  (+${(runnerMs - dockerMs).toFixed(0)} ms: node start-up, network, labels, sweep, live log, clean-up)`);
-  console.log(`BENCH_JSON ${JSON.stringify({ runs: N, dockerRunMedianMs: Math.round(dockerMs), dockerWorkerRunMedianMs: Math.round(runnerMs), ratio: Number(ratio.toFixed(3)) })}`);
+  console.log(
+    `ratio docker-worker / docker run:     ${ratio.toFixed(2)}x  (+${(runnerMs - dockerMs).toFixed(0)} ms: node start-up, network, labels, sweep, live log, clean-up)`,
+  );
+  console.log(
+    `BENCH_JSON ${JSON.stringify({ runs: N, dockerRunMedianMs: Math.round(dockerMs), dockerWorkerRunMedianMs: Math.round(runnerMs), ratio: Number(ratio.toFixed(3)) })}`,
+  );
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -12,11 +12,31 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const SAMPLES = {
   payload: [
-    { image: 'x', maxRunTime: 1, artifacts: { a: { type: 'file', path: '/a', expires: '2030-01-01T00:00:00Z' } }, supersederUrl: 'http://x/y' },
-    { image: { type: 'indexed-image', namespace: 'n', path: 'p' }, maxRunTime: 1, features: { taskclusterProxy: true, dind: false } },
-    { image: 5, maxRunTime: 0, command: 'x', env: { A: 1 }, features: { nope: true, dind: true }, artifacts: { a: { type: 'fil', expires: 'soon' } } },
+    {
+      image: 'x',
+      maxRunTime: 1,
+      artifacts: { a: { type: 'file', path: '/a', expires: '2030-01-01T00:00:00Z' } },
+      supersederUrl: 'http://x/y',
+    },
+    {
+      image: { type: 'indexed-image', namespace: 'n', path: 'p' },
+      maxRunTime: 1,
+      features: { taskclusterProxy: true, dind: false },
+    },
+    {
+      image: 5,
+      maxRunTime: 0,
+      command: 'x',
+      env: { A: 1 },
+      features: { nope: true, dind: true },
+      artifacts: { a: { type: 'fil', expires: 'soon' } },
+    },
   ],
-  'worker-config': [{}, { capacity: 0, nope: 1 }, { capabilities: { privileged: true }, balrog: { probe: { attempts: 2 } } }],
+  'worker-config': [
+    {},
+    { capacity: 0, nope: 1 },
+    { capabilities: { privileged: true }, balrog: { probe: { attempts: 2 } } },
+  ],
 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,13 +50,18 @@ for (const [name, options] of [
   addFormats.default(ajv);
   const validate = ajv.compile(JSON.parse(readFileSync(join(root, `src/schemas/${name}.json`), 'utf8')));
   // The generated ESM still calls require() for ajv's runtime helpers and the formats.
-  const header = "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n";
+  const header =
+    "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n";
   // ajv-formats ships its own ajv, whose code objects standalone serialises as JSON: undo that.
   const code = standaloneCode
     .default(ajv, validate)
     .replace(/^"use strict";/, '')
-    .replaceAll('{"_items":["require(\\"ajv-formats/dist/formats\\").",{"str":"fullFormats"},""]}', 'require("ajv-formats/dist/formats").fullFormats');
-  if (code.includes('"_items"')) throw new Error(`${name}: unserialised ajv code object left in the standalone validator`);
+    .replaceAll(
+      '{"_items":["require(\\"ajv-formats/dist/formats\\").",{"str":"fullFormats"},""]}',
+      'require("ajv-formats/dist/formats").fullFormats',
+    );
+  if (code.includes('"_items"'))
+    throw new Error(`${name}: unserialised ajv code object left in the standalone validator`);
   const file = join(out, `${name}-validate.js`);
   writeFileSync(file, header + code);
   // Self-check: the standalone validator must agree with the compiled one on these samples.

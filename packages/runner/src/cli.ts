@@ -32,21 +32,31 @@ interface RunFlags {
 
 function runIdArg(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 49) throw new InvalidArgumentError('must be an integer from 0 to 49');
+  if (!Number.isInteger(n) || n < 0 || n > 49)
+    throw new InvalidArgumentError('must be an integer from 0 to 49');
   return n;
 }
 
 async function run(taskFile: string, flags: RunFlags): Promise<number> {
   const log = await createOperatorLog({ debug: flags.debug === true, level: process.env.LOG_LEVEL });
   const config = await loadConfig(flags.config);
-  const task = toTaskDefinition(await readTaskFile(taskFile), { taskId: flags.taskId, runId: flags.runId, now: Date.now() });
+  const task = toTaskDefinition(await readTaskFile(taskFile), {
+    taskId: flags.taskId,
+    runId: flags.runId,
+    now: Date.now(),
+  });
   const env = process.env;
   const rootUrl = config.rootUrl || env.TASKCLUSTER_ROOT_URL || '';
   const credentials =
     env.TASKCLUSTER_CLIENT_ID && env.TASKCLUSTER_ACCESS_TOKEN
-      ? { clientId: env.TASKCLUSTER_CLIENT_ID, accessToken: env.TASKCLUSTER_ACCESS_TOKEN, certificate: env.TASKCLUSTER_CERTIFICATE || undefined }
+      ? {
+          clientId: env.TASKCLUSTER_CLIENT_ID,
+          accessToken: env.TASKCLUSTER_ACCESS_TOKEN,
+          certificate: env.TASKCLUSTER_CERTIFICATE || undefined,
+        }
       : undefined;
-  const wantsProxy = (task.payload.features as Record<string, unknown> | undefined)?.taskclusterProxy === true;
+  const wantsProxy =
+    (task.payload.features as Record<string, unknown> | undefined)?.taskclusterProxy === true;
   if (wantsProxy && (!credentials || !rootUrl)) {
     throw new UsageError(
       `${taskFile} asks for features.taskclusterProxy, which signs with your Taskcluster credentials: set TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN (npm run demo runs examples/taskcluster-proxy.yml against a fake Taskcluster)`,
@@ -56,11 +66,17 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
   try {
     await docker.ping();
   } catch (err) {
-    throw new UsageError(`cannot reach the Docker engine (${(err as Error).message}); start it (npm run setup) or set DOCKER_HOST`);
+    throw new UsageError(
+      `cannot reach the Docker engine (${(err as Error).message}); start it (npm run setup) or set DOCKER_HOST`,
+    );
   }
   const artifactsDir = resolve(flags.artifactsDir ?? `artifacts/${task.taskId}`);
   await prepareDirectory(artifactsDir, 'the artifacts directory', 'choose another --artifacts-dir');
-  await prepareDirectory(config.workDir, 'the work directory', 'set workDir in the worker config (--config) to a writable directory');
+  await prepareDirectory(
+    config.workDir,
+    'the work directory',
+    'set workDir in the worker config (--config) to a writable directory',
+  );
   if (flags.resultJson) await checkWritableFile(flags.resultJson, '--result-json');
   let current: RunContext | undefined;
   let signals = 0;
@@ -88,7 +104,9 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
   if (flags.resultJson) await writeFile(flags.resultJson, `${JSON.stringify(resultJson(result), null, 2)}\n`);
   const where = result.artifacts.length > 0 ? `; artifacts in ${artifactsDir}` : '';
   const reason = result.state === 'exception' ? ` (${result.reasonResolved})` : '';
-  process.stderr.write(`docker-worker: task ${task.taskId} run ${task.runId} ${result.state}${reason}, exit code ${result.exitCode ?? 'none'}${where}\n`);
+  process.stderr.write(
+    `docker-worker: task ${task.taskId} run ${task.runId} ${result.state}${reason}, exit code ${result.exitCode ?? 'none'}${where}\n`,
+  );
   return EXIT[result.state];
 }
 
@@ -123,7 +141,12 @@ export function resultJson(r: LocalRunResult): Record<string, unknown> {
     reasonResolved: r.reasonResolved,
     exitCode: r.exitCode,
     durationMs: r.durationMs,
-    artifacts: r.artifacts.map(({ name, path, contentType, expires }) => ({ name, path, contentType, expires })),
+    artifacts: r.artifacts.map(({ name, path, contentType, expires }) => ({
+      name,
+      path,
+      contentType,
+      expires,
+    })),
     artifactErrors: r.artifactErrors,
   };
 }
@@ -137,17 +160,24 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({
       writeErr: (s) => process.stderr.write(s),
       // commander's own errors (unknown option, missing argument...): one line, prefixed, with the way out
-      outputError: (s, write) => write(`docker-worker: ${s.replace(/^error: /, '').trim()}; see docker-worker --help\n`),
+      outputError: (s, write) =>
+        write(`docker-worker: ${s.replace(/^error: /, '').trim()}; see docker-worker --help\n`),
     });
   program
     .command('run')
     .description('run one task definition (YAML or JSON) on the local engine; the live log goes to stdout')
-    .argument('<TASK_FILE>', 'task definition: an object with payload, optional scopes, taskId, expires, deadline')
-    .option('--task-id <ID>', 'task id (default: the file\'s taskId, or a new slugid)')
+    .argument(
+      '<TASK_FILE>',
+      'task definition: an object with payload, optional scopes, taskId, expires, deadline',
+    )
+    .option('--task-id <ID>', "task id (default: the file's taskId, or a new slugid)")
     .option('--run-id <N>', 'run id (default 0)', runIdArg)
     .option('--artifacts-dir <DIR>', 'where artifacts land (default ./artifacts/<taskId>/)')
     .option('--config <FILE>', 'worker config, YAML or JSON')
-    .option('--result-json <FILE>', 'write {taskId, runId, state, reasonResolved, exitCode, durationMs, artifacts} here')
+    .option(
+      '--result-json <FILE>',
+      'write {taskId, runId, state, reasonResolved, exitCode, durationMs, artifacts} here',
+    )
     .option('--debug', 'debug operator log and stack traces')
     .addHelpText(
       'after',
@@ -170,7 +200,9 @@ Examples:
     .description('claim tasks from a Taskcluster queue (not implemented yet)')
     .option('--config <FILE>', 'worker config, YAML or JSON')
     .action(() => {
-      process.stderr.write('docker-worker: queue mode is not implemented yet; use `docker-worker run TASK_FILE`\n');
+      process.stderr.write(
+        'docker-worker: queue mode is not implemented yet; use `docker-worker run TASK_FILE`\n',
+      );
       code = EXIT.usage;
     });
   try {
@@ -182,7 +214,9 @@ Examples:
       process.stderr.write(`docker-worker: ${err.message}\n`);
       return EXIT.usage;
     }
-    process.stderr.write(`docker-worker: internal error: ${(err as Error).message}${debug ? `\n${(err as Error).stack}` : ' (run with --debug for details)'}\n`);
+    process.stderr.write(
+      `docker-worker: internal error: ${(err as Error).message}${debug ? `\n${(err as Error).stack}` : ' (run with --debug for details)'}\n`,
+    );
     return EXIT.exception;
   }
 }

@@ -14,7 +14,11 @@ describe('worker config', () => {
       images: { taskclusterProxy: 'docker-worker/taskcluster-proxy:latest' },
       capabilities: { privileged: false, devices: [] },
       keys: {},
-      balrog: { image: 'docker-worker/balrog-vpn-proxy:latest', extraHosts: [], probe: { attempts: 15, intervalMs: 1000 } },
+      balrog: {
+        image: 'docker-worker/balrog-vpn-proxy:latest',
+        extraHosts: [],
+        probe: { attempts: 15, intervalMs: 1000 },
+      },
       testdroid: { image: 'docker-worker/testdroid-proxy:latest' },
     });
     expect(c.workerId).not.toBe('');
@@ -24,9 +28,16 @@ describe('worker config', () => {
   it('reads YAML and lists every problem in one line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     writeFileSync(join(dir, 'ok.yml'), 'workerId: w1\ncapabilities:\n  privileged: true\n');
-    expect(await loadConfig(join(dir, 'ok.yml'))).toMatchObject({ workerId: 'w1', capabilities: { privileged: true, devices: [] } });
+    expect(await loadConfig(join(dir, 'ok.yml'))).toMatchObject({
+      workerId: 'w1',
+      capabilities: { privileged: true, devices: [] },
+    });
     writeFileSync(join(dir, 'bad.yml'), 'capacity: 0\nnope: 1\n');
-    await expect(loadConfig(join(dir, 'bad.yml'))).rejects.toThrow(/is invalid: \/nope is not a config key; \/capacity must be >= 1; see the runner README/);
-    await expect(loadConfig(join(dir, 'missing.yml'))).rejects.toThrow(/cannot read config file .*missing\.yml: no such file or directory \(ENOENT\); give --config the path/);
+    await expect(loadConfig(join(dir, 'bad.yml'))).rejects.toThrow(
+      /is invalid: \/nope is not a config key; \/capacity must be >= 1; see the runner README/,
+    );
+    await expect(loadConfig(join(dir, 'missing.yml'))).rejects.toThrow(
+      /cannot read config file .*missing\.yml: no such file or directory \(ENOENT\); give --config the path/,
+    );
   });
 });

@@ -40,7 +40,9 @@ export interface WorkerConfig {
 }
 
 /** Deeply partial, for tests and overrides. */
-export type WorkerConfigInput = { [K in keyof WorkerConfig]?: WorkerConfig[K] extends object ? Partial<WorkerConfig[K]> : WorkerConfig[K] };
+export type WorkerConfigInput = {
+  [K in keyof WorkerConfig]?: WorkerConfig[K] extends object ? Partial<WorkerConfig[K]> : WorkerConfig[K];
+};
 
 /** Validates `input`, fills defaults and derived values. Throws UsageError listing every problem. */
 export function buildConfig(input: unknown = {}, source = 'config'): WorkerConfig {
@@ -51,7 +53,9 @@ export function buildConfig(input: unknown = {}, source = 'config'): WorkerConfi
         ? `${e.instancePath}/${String(e.params.additionalProperty)} is not a config key`
         : `${e.instancePath || '/'} ${e.message ?? ''}`.trim(),
     );
-    throw new UsageError(`${source} is invalid: ${problems.join('; ')}; see the runner README for the config keys`);
+    throw new UsageError(
+      `${source} is invalid: ${problems.join('; ')}; see the runner README for the config keys`,
+    );
   }
   const config = copy as unknown as WorkerConfig;
   if (!config.workerId) config.workerId = hostname();
@@ -63,6 +67,10 @@ export function buildConfig(input: unknown = {}, source = 'config'): WorkerConfi
 /** Reads a YAML or JSON config file. */
 export async function loadConfig(file?: string): Promise<WorkerConfig> {
   if (!file) return buildConfig({});
-  const parsed = await readYamlFile(file, 'config file', 'give --config the path of a YAML or JSON worker config');
+  const parsed = await readYamlFile(
+    file,
+    'config file',
+    'give --config the path of a YAML or JSON worker config',
+  );
   return buildConfig(parsed ?? {}, `config file ${file}`);
 }

@@ -5,7 +5,11 @@ describe('SpecBuilder', () => {
   it('merges env as feature < task < reserved', () => {
     const spec = new SpecBuilder();
     spec.merge({ env: { TASKCLUSTER_PROXY_URL: 'http://taskcluster', A: 'feature' } });
-    spec.merge({ taskEnv: { A: 'task', TASK_ID: 'mine' }, reservedEnv: { TASK_ID: 'real' }, image: 'sha256:x' });
+    spec.merge({
+      taskEnv: { A: 'task', TASK_ID: 'mine' },
+      reservedEnv: { TASK_ID: 'real' },
+      image: 'sha256:x',
+    });
     const built = spec.build({ labels: {}, network: 'n' });
     expect(built.env).toEqual({ TASKCLUSTER_PROXY_URL: 'http://taskcluster', A: 'task', TASK_ID: 'real' });
     expect(built.privileged).toBe(false);
@@ -19,6 +23,8 @@ describe('SpecBuilder', () => {
   });
 
   it('needs an image', () => {
-    expect(() => new SpecBuilder().build({ labels: {}, network: 'n' })).toThrow(/no feature resolved an image/);
+    expect(() => new SpecBuilder().build({ labels: {}, network: 'n' })).toThrow(
+      /no feature resolved an image/,
+    );
   });
 });

@@ -37,7 +37,8 @@ export class SpecBuilder {
   build(base: { labels: Record<string, string>; network: string; name?: string }): ContainerSpec {
     if (!this.image) throw internalError('no feature resolved an image for the task container');
     for (const bind of this.binds) {
-      if (/docker\.sock/.test(bind.split(':')[0] ?? '')) throw malformedPayload('the task container may not mount the Docker socket');
+      if (/docker\.sock/.test(bind.split(':')[0] ?? ''))
+        throw malformedPayload('the task container may not mount the Docker socket');
     }
     return {
       ...base,

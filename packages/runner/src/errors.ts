@@ -4,11 +4,7 @@
  * queue's reportException reasons. `message` is for the task author: it says what to change.
  */
 export type ExceptionReason =
-  | 'malformed-payload'
-  | 'resource-unavailable'
-  | 'internal-error'
-  | 'intermittent-task'
-  | 'worker-shutdown';
+  'malformed-payload' | 'resource-unavailable' | 'internal-error' | 'intermittent-task' | 'worker-shutdown';
 export type Resolution = 'failed' | ExceptionReason;
 
 export class TaskError extends Error {
@@ -28,7 +24,8 @@ export const resourceUnavailable = (message: string, cause?: unknown): TaskError
   new TaskError('resource-unavailable', message, { cause });
 export const internalError = (message: string, cause?: unknown): TaskError =>
   new TaskError('internal-error', message, { cause });
-export const failure = (message: string, cause?: unknown): TaskError => new TaskError('failed', message, { cause });
+export const failure = (message: string, cause?: unknown): TaskError =>
+  new TaskError('failed', message, { cause });
 export const workerShutdown = (message: string, cause?: unknown): TaskError =>
   new TaskError('worker-shutdown', message, { cause });
 export const intermittentTask = (message: string, cause?: unknown): TaskError =>

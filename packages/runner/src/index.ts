@@ -16,8 +16,22 @@ export { payloadErrors } from './features/payload.js';
 export { startSidecar } from './docker/sidecar.js';
 export type { Sidecar, SidecarOptions } from './docker/sidecar.js';
 export { createDockerClient, DockerError } from './docker/docker-client.js';
-export type { ContainerSpec, DockerClient, ImageInfo, NetworkInfo, Resource, ResourceKind } from './docker/docker-client.js';
-export { LABEL, runLabels, removeByLabels, removeRun, sweepLeftovers, processOwner } from './docker/labels.js';
+export type {
+  ContainerSpec,
+  DockerClient,
+  ImageInfo,
+  NetworkInfo,
+  Resource,
+  ResourceKind,
+} from './docker/docker-client.js';
+export {
+  LABEL,
+  runLabels,
+  removeByLabels,
+  removeRun,
+  sweepLeftovers,
+  processOwner,
+} from './docker/labels.js';
 export type { Role, RunIdentity } from './docker/labels.js';
 export * from './errors.js';
 export { systemClock } from './clock.js';
@@ -27,5 +41,10 @@ export type { WorkerConfig, WorkerConfigInput } from './config.js';
 export { LiveLog } from './live-log-stream.js';
 export type { LiveLogSink } from './live-log-stream.js';
 export { createLocalSink } from './artifacts/local-sink.js';
-export type { ArtifactSink, ArtifactRecord, ArtifactErrorRecord, ArtifactErrorReason } from './artifacts/sink.js';
+export type {
+  ArtifactSink,
+  ArtifactRecord,
+  ArtifactErrorRecord,
+  ArtifactErrorReason,
+} from './artifacts/sink.js';
 export type { TaskDefinition, Payload, ImageRef, ArtifactSpec, PhoneCapability } from './task.js';

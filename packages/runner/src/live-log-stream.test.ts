@@ -8,7 +8,9 @@ import { FakeClock } from './testing/fake-clock.js';
 function newLog() {
   const path = join(mkdtempSync(join(tmpdir(), 'livelog-')), 'live.log');
   const seen: string[] = [];
-  const log = new LiveLog(path, new FakeClock(Date.UTC(2016, 4, 2, 10, 11, 12, 345)), { write: (s) => seen.push(s) > 0 });
+  const log = new LiveLog(path, new FakeClock(Date.UTC(2016, 4, 2, 10, 11, 12, 345)), {
+    write: (s) => seen.push(s) > 0,
+  });
   return { log, path, seen };
 }
 

@@ -78,7 +78,8 @@ export class LiveLog {
 
   redact(text: string): string {
     let out = text;
-    for (const s of [...this.secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join('[secret]');
+    for (const s of [...this.secrets].sort((a, b) => b.length - a.length))
+      out = out.split(s).join('[secret]');
     return out;
   }
 
@@ -94,7 +95,8 @@ export class LiveLog {
     const safe = this.redact(text);
     const waits: Promise<void>[] = [];
     const sink = this.sink;
-    if (sink && !sink.write(safe) && sink.once) waits.push(new Promise((resolve) => sink.once?.('drain', resolve)));
+    if (sink && !sink.write(safe) && sink.once)
+      waits.push(new Promise((resolve) => sink.once?.('drain', resolve)));
     if (!this.file.write(safe)) waits.push(once(this.file, 'drain').then(() => undefined));
     return waits;
   }

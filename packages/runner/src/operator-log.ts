@@ -5,7 +5,16 @@
  */
 import { pino, type Logger } from 'pino';
 
-export const REDACT = ['*.accessToken', '*.certificate', '*.password', 'accessToken', 'certificate', 'password', '*.env', 'env'];
+export const REDACT = [
+  '*.accessToken',
+  '*.certificate',
+  '*.password',
+  'accessToken',
+  'certificate',
+  'password',
+  '*.env',
+  'env',
+];
 
 /** pino's error serializer without the stack: stack traces only with --debug. */
 function errorWithoutStack(err: Error): Record<string, unknown> {

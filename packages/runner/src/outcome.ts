@@ -7,7 +7,12 @@ import type { TaskError } from './errors.js';
 import type { Outcome } from './features/feature.js';
 import type { TaskDefinition } from './task.js';
 
-export function outcomeOf(task: TaskDefinition, exitCode: number | undefined, errors: readonly TaskError[], durationMs: number): Outcome {
+export function outcomeOf(
+  task: TaskDefinition,
+  exitCode: number | undefined,
+  errors: readonly TaskError[],
+  durationMs: number,
+): Outcome {
   const code = exitCode ?? null;
   const error = errors[0];
   if (error) {

@@ -49,12 +49,23 @@ export class RunContext implements TaskRun {
     readonly task: TaskDefinition,
     deps: RunDeps,
   ) {
-    ({ docker: this.docker, clock: this.clock, config: this.config, artifacts: this.artifacts, liveLog: this.liveLog } = deps);
+    ({
+      docker: this.docker,
+      clock: this.clock,
+      config: this.config,
+      artifacts: this.artifacts,
+      liveLog: this.liveLog,
+    } = deps);
     this.credentials = deps.credentials;
     this.rootUrl = deps.rootUrl ?? deps.config.rootUrl;
     this.log = deps.log.child({ taskId: task.taskId, runId: task.runId });
     this.startedAt = deps.clock.now();
-    this.identity = { workerId: deps.config.workerId, taskId: task.taskId, runId: task.runId, owner: processOwner() };
+    this.identity = {
+      workerId: deps.config.workerId,
+      taskId: task.taskId,
+      runId: task.runId,
+      owner: processOwner(),
+    };
   }
 
   get signal(): AbortSignal {

@@ -38,7 +38,11 @@ describe('runTask', () => {
     const docker = new FakeDocker();
     const { run } = fakeRun({ docker });
     const calls: string[] = [];
-    const outcome = await runTask(run, [recorder('a', calls), recorder('b', calls, 'start'), recorder('c', calls)]);
+    const outcome = await runTask(run, [
+      recorder('a', calls),
+      recorder('b', calls, 'start'),
+      recorder('c', calls),
+    ]);
     expect(calls).toEqual(['start a', 'start b', 'stop b', 'stop a']);
     expect(outcome).toMatchObject({ state: 'failed', reasonResolved: 'failed', exitCode: null });
     expect(docker.resources.size).toBe(0);
@@ -47,7 +51,10 @@ describe('runTask', () => {
   it('refuses a feature the task has no scope for, naming the scope', async () => {
     const { run } = fakeRun();
     const calls: string[] = [];
-    const restricted: Feature = { ...recorder('r', calls), requiredScopes: () => [['docker-worker:feature:r']] };
+    const restricted: Feature = {
+      ...recorder('r', calls),
+      requiredScopes: () => [['docker-worker:feature:r']],
+    };
     const outcome = await runTask(run, [recorder('a', calls), restricted]);
     expect(outcome).toMatchObject({ state: 'exception', reasonResolved: 'malformed-payload' });
     expect(outcome.error?.message).toContain('docker-worker:feature:r');

@@ -15,7 +15,11 @@ import hawk from 'hawk';
 import { blobStream, startFakeTaskcluster } from '@docker-worker/fake-taskcluster';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const WORKER = { clientId: 'bench', accessToken: 'bench-token-0123456789abcdef', scopes: ['auth:current-scopes', 'queue:*'] };
+const WORKER = {
+  clientId: 'bench',
+  accessToken: 'bench-token-0123456789abcdef',
+  scopes: ['auth:current-scopes', 'queue:*'],
+};
 const SCOPES = ['auth:current-scopes', 'queue:get-task:x'];
 const REQUESTS = 3000;
 const CONCURRENCY = 16;
@@ -24,10 +28,18 @@ const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 
 const tc = await startFakeTaskcluster({ clients: [WORKER] });
-const proxyProc = spawn(process.execPath, [CLI, '--port', '0', '--ip-address', '127.0.0.1', '--root-url', tc.rootUrl, ...SCOPES], {
-  env: { PATH: process.env.PATH, TASKCLUSTER_CLIENT_ID: WORKER.clientId, TASKCLUSTER_ACCESS_TOKEN: WORKER.accessToken },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const proxyProc = spawn(
+  process.execPath,
+  [CLI, '--port', '0', '--ip-address', '127.0.0.1', '--root-url', tc.rootUrl, ...SCOPES],
+  {
+    env: {
+      PATH: process.env.PATH,
+      TASKCLUSTER_CLIENT_ID: WORKER.clientId,
+      TASKCLUSTER_ACCESS_TOKEN: WORKER.accessToken,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 // The proxy logs one line per request; read the port from the first and discard the rest.
 const proxyPort = await new Promise((resolve, reject) => {
   let buf = '';
@@ -49,7 +61,9 @@ function request(port, path, headers = {}) {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path, headers, agent }, (res) => {
       res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${path}: ${res.statusCode}`))));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve() : reject(new Error(`${path}: ${res.statusCode}`)),
+      );
     });
     req.on('error', reject);
   });
@@ -74,7 +88,10 @@ async function throughput(name, one) {
 const directPath = '/api/fake/v1/whoami';
 const directHeaders = () => {
   const ext = Buffer.from(JSON.stringify({ authorizedScopes: SCOPES })).toString('base64');
-  const { header } = hawk.client.header(`${tc.rootUrl}${directPath}`, 'GET', { credentials: { id: WORKER.clientId, key: WORKER.accessToken, algorithm: 'sha256' }, ext });
+  const { header } = hawk.client.header(`${tc.rootUrl}${directPath}`, 'GET', {
+    credentials: { id: WORKER.clientId, key: WORKER.accessToken, algorithm: 'sha256' },
+    ext,
+  });
   return { authorization: header };
 };
 
@@ -86,26 +103,44 @@ for (let i = 0; i < 200; i++) {
 const direct = await throughput('direct (client signs)', () => request(tc.port, directPath, directHeaders()));
 const proxied = await throughput('through the proxy    ', () => request(proxyPort, '/fake/v1/whoami'));
 const ratio = proxied / direct;
-console.log(`small-GET throughput through the proxy = ${(ratio * 100).toFixed(0)} % of direct (ratio ${ratio.toFixed(2)})`);
+console.log(
+  `small-GET throughput through the proxy = ${(ratio * 100).toFixed(0)} % of direct (ratio ${ratio.toFixed(2)})`,
+);
 
-const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proxyProc.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+const rss = () =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proxyProc.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 const baseline = rss();
 let peak = baseline;
 const sampler = setInterval(() => (peak = Math.max(peak, rss())), 20);
 const putStarted = performance.now();
 await new Promise((resolve, reject) => {
-  const req = http.request({ host: '127.0.0.1', port: proxyPort, path: '/fake/v1/blob', method: 'PUT', headers: { 'content-length': String(GiB) } }, (res) => {
-    let body = '';
-    res.on('data', (c) => (body += c));
-    res.on('end', () => (res.statusCode === 200 && JSON.parse(body).bytes === GiB ? resolve() : reject(new Error(`PUT ${res.statusCode} ${body}`))));
-  });
+  const req = http.request(
+    {
+      host: '127.0.0.1',
+      port: proxyPort,
+      path: '/fake/v1/blob',
+      method: 'PUT',
+      headers: { 'content-length': String(GiB) },
+    },
+    (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () =>
+        res.statusCode === 200 && JSON.parse(body).bytes === GiB
+          ? resolve()
+          : reject(new Error(`PUT ${res.statusCode} ${body}`)),
+      );
+    },
+  );
   req.on('error', reject);
   pipeline(blobStream(GiB), req).catch(reject);
 });
 clearInterval(sampler);
 peak = Math.max(peak, rss());
 const putSeconds = (performance.now() - putStarted) / 1000;
-console.log(`1 GiB PUT through the proxy: ${putSeconds.toFixed(1)} s (${(1024 / putSeconds).toFixed(0)} MiB/s); proxy RSS baseline ${(baseline / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB (+${((peak - baseline) / MiB).toFixed(1)} MiB = ${((peak - baseline) / GiB * 100).toFixed(2)} % of the body)`);
+console.log(
+  `1 GiB PUT through the proxy: ${putSeconds.toFixed(1)} s (${(1024 / putSeconds).toFixed(0)} MiB/s); proxy RSS baseline ${(baseline / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB (+${((peak - baseline) / MiB).toFixed(1)} MiB = ${(((peak - baseline) / GiB) * 100).toFixed(2)} % of the body)`,
+);
 
 proxyProc.kill('SIGTERM');
 agent.destroy();

@@ -61,11 +61,30 @@ export function createApp(deps: ProxyDeps): Express {
     if (route.kind === 'invalid') throw new HttpError(404, route.reason);
     const { target } = route;
     const creds = deps.credentials.current;
-    const responseHeaders = { ...proxyHeaders(identity, creds, deps.authorizedScopes), 'x-taskcluster-endpoint': target.href };
+    const responseHeaders = {
+      ...proxyHeaders(identity, creds, deps.authorizedScopes),
+      'x-taskcluster-endpoint': target.href,
+    };
     res.setHeader('x-taskcluster-endpoint', target.href);
-    const result = await forward({ req, res, target, creds, authorizedScopes: deps.authorizedScopes, responseHeaders, retry, upstreamTimeoutMs });
+    const result = await forward({
+      req,
+      res,
+      target,
+      creds,
+      authorizedScopes: deps.authorizedScopes,
+      responseHeaders,
+      retry,
+      upstreamTimeoutMs,
+    });
     deps.logger.info(
-      { method: req.method, target: loggable(target.href), status: result.status, ms: Math.round(performance.now() - started), attempts: result.attempts, ...(result.error ? { error: result.error } : {}) },
+      {
+        method: req.method,
+        target: loggable(target.href),
+        status: result.status,
+        ms: Math.round(performance.now() - started),
+        attempts: result.attempts,
+        ...(result.error ? { error: result.error } : {}),
+      },
       'proxied',
     );
   };

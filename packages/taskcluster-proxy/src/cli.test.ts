@@ -16,8 +16,16 @@ import { blobSha256, blobStream, startFakeTaskcluster } from '@docker-worker/fak
 import type { FakeTaskcluster } from '@docker-worker/fake-taskcluster';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const WORKER = { clientId: 'worker', accessToken: 'worker-token-0123456789abcdef', scopes: ['auth:current-scopes', 'queue:*', 'secrets:*'] };
-const NEXT = { clientId: 'worker-2', accessToken: 'next-token-0123456789abcdef', scopes: ['auth:current-scopes', 'queue:*'] };
+const WORKER = {
+  clientId: 'worker',
+  accessToken: 'worker-token-0123456789abcdef',
+  scopes: ['auth:current-scopes', 'queue:*', 'secrets:*'],
+};
+const NEXT = {
+  clientId: 'worker-2',
+  accessToken: 'next-token-0123456789abcdef',
+  scopes: ['auth:current-scopes', 'queue:*'],
+};
 const SECRET = 'cli-secret-0123456789';
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -41,12 +49,24 @@ afterEach(() => {
 });
 
 function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, TASKCLUSTER_ROOT_URL: tc.rootUrl, TASKCLUSTER_CLIENT_ID: WORKER.clientId, TASKCLUSTER_ACCESS_TOKEN: WORKER.accessToken, ...extra };
+  return {
+    PATH: process.env.PATH,
+    TASKCLUSTER_ROOT_URL: tc.rootUrl,
+    TASKCLUSTER_CLIENT_ID: WORKER.clientId,
+    TASKCLUSTER_ACCESS_TOKEN: WORKER.accessToken,
+    ...extra,
+  };
 }
 
 /** Starts the CLI on a free port; resolves with its URL once it logs "listening". */
-function startCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ url: string; pid: number; output: () => string }> {
-  const proc = spawn(process.execPath, [CLI, '--port', '0', '--ip-address', '127.0.0.1', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ url: string; pid: number; output: () => string }> {
+  const proc = spawn(process.execPath, [CLI, '--port', '0', '--ip-address', '127.0.0.1', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child = proc;
   let out = '';
   proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -55,7 +75,12 @@ function startCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ url: string
     proc.once('exit', (code) => reject(new Error(`taskcluster-proxy exited (${code}): ${out}`)));
     proc.stdout.on('data', () => {
       const line = out.split('\n').find((l) => l.includes('"listening"'));
-      if (line) resolve({ url: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`, pid: proc.pid as number, output: () => out });
+      if (line)
+        resolve({
+          url: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`,
+          pid: proc.pid as number,
+          output: () => out,
+        });
     });
   });
 }
@@ -91,11 +116,24 @@ async function peakRss<T>(pid: number, work: () => Promise<T>): Promise<{ result
 function put(url: string, bytes: number): Promise<{ bytes: number; sha256: string; clientId: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(`${url}/fake/v1/blob`);
-    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'PUT', headers: { 'content-length': String(bytes) } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`PUT ${res.statusCode}: ${text}`))));
-    });
+    const req = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'PUT',
+        headers: { 'content-length': String(bytes) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve(JSON.parse(text))
+            : reject(new Error(`PUT ${res.statusCode}: ${text}`)),
+        );
+      },
+    );
     req.on('error', reject);
     pipeline(blobStream(bytes), req).catch(reject);
   });
@@ -127,12 +165,23 @@ describe('taskcluster-proxy CLI', () => {
   });
 
   it('signs with temporary credentials from TASKCLUSTER_CERTIFICATE (createTemporaryCredentials), never beyond the certificate', async () => {
-    const temp = taskcluster.createTemporaryCredentials({ credentials: WORKER, scopes: ['auth:current-scopes', 'queue:get-task:*'], expiry: new Date(Date.now() + 3600_000) });
-    const env = baseEnv({ TASKCLUSTER_ACCESS_TOKEN: temp.accessToken, TASKCLUSTER_CERTIFICATE: temp.certificate });
+    const temp = taskcluster.createTemporaryCredentials({
+      credentials: WORKER,
+      scopes: ['auth:current-scopes', 'queue:get-task:*'],
+      expiry: new Date(Date.now() + 3600_000),
+    });
+    const env = baseEnv({
+      TASKCLUSTER_ACCESS_TOKEN: temp.accessToken,
+      TASKCLUSTER_CERTIFICATE: temp.certificate,
+    });
     const { url } = await startCli(['auth:current-scopes', 'queue:get-task:x'], env);
     const res = await fetch(`${url}/auth/v1/scopes/current`);
     expect(res.headers.get('x-taskcluster-proxy-temp-clientid')).toBe('worker');
-    expect(((await res.json()) as { scopes: unknown }).scopes).toEqual(['assume:anonymous', 'auth:current-scopes', 'queue:get-task:x']);
+    expect(((await res.json()) as { scopes: unknown }).scopes).toEqual([
+      'assume:anonymous',
+      'auth:current-scopes',
+      'queue:get-task:x',
+    ]);
     child?.kill('SIGTERM');
     // secrets:get:a is the worker's, but not the certificate's: the upstream refuses it.
     const wider = await startCli(['auth:current-scopes', 'secrets:get:a'], env);
@@ -143,37 +192,76 @@ describe('taskcluster-proxy CLI', () => {
 
   it('adds the scopes of --task-id (queue.task, fetched with the credentials) to the positional ones', async () => {
     tc.tasks.add('task-with-scopes', { scopes: ['secrets:get:a', 'auth:current-scopes'], payload: {} });
-    const { url, output } = await startCli(['--task-id', 'task-with-scopes', 'auth:current-scopes', 'queue:get-task:x'], baseEnv());
-    expect(await scopesVia(url)).toEqual(['assume:anonymous', 'auth:current-scopes', 'queue:get-task:x', 'secrets:get:a']);
-    expect(tc.requests.find((r) => r.path === '/api/queue/v1/task/task-with-scopes')).toMatchObject({ clientId: 'worker', status: 200 });
+    const { url, output } = await startCli(
+      ['--task-id', 'task-with-scopes', 'auth:current-scopes', 'queue:get-task:x'],
+      baseEnv(),
+    );
+    expect(await scopesVia(url)).toEqual([
+      'assume:anonymous',
+      'auth:current-scopes',
+      'queue:get-task:x',
+      'secrets:get:a',
+    ]);
+    expect(tc.requests.find((r) => r.path === '/api/queue/v1/task/task-with-scopes')).toMatchObject({
+      clientId: 'worker',
+      status: 200,
+    });
     expect(output()).not.toContain(WORKER.accessToken);
   });
 
   it('refuses to start with one line when the --task-id task cannot be fetched', async () => {
     const { code, stderr } = await runCli(['--task-id', 'no-such-task', 'auth:current-scopes'], baseEnv());
     expect(code).toBe(1);
-    expect(stderr).toBe('taskcluster-proxy: --task-id no-such-task: cannot fetch the task from the queue (404 ResourceNotFound); check --task-id\n');
+    expect(stderr).toBe(
+      'taskcluster-proxy: --task-id no-such-task: cannot fetch the task from the queue (404 ResourceNotFound); check --task-id\n',
+    );
   });
 
   it('reads the scopes from --scopes-file and credentials from flags', async () => {
     const file = join(dir, 'scopes.json');
     writeFileSync(file, JSON.stringify(['auth:current-scopes', 'secrets:get:a']));
     const env = { PATH: process.env.PATH };
-    const { url } = await startCli(['--root-url', tc.rootUrl, '--client-id', WORKER.clientId, '--access-token', WORKER.accessToken, '--scopes-file', file], env);
+    const { url } = await startCli(
+      [
+        '--root-url',
+        tc.rootUrl,
+        '--client-id',
+        WORKER.clientId,
+        '--access-token',
+        WORKER.accessToken,
+        '--scopes-file',
+        file,
+      ],
+      env,
+    );
     expect(await scopesVia(url)).toEqual(['assume:anonymous', 'auth:current-scopes', 'secrets:get:a']);
   });
 
   it('takes the /credentials secret from TASKCLUSTER_PROXY_CREDENTIALS_SECRET_FILE and never logs it', async () => {
     const file = join(dir, 'secret');
     writeFileSync(file, `${SECRET}\n`);
-    const { url, output } = await startCli(['auth:current-scopes'], baseEnv({ TASKCLUSTER_PROXY_CREDENTIALS_SECRET_FILE: file }));
-    const refused = await fetch(`${url}/credentials`, { method: 'PUT', body: JSON.stringify(NEXT), headers: { authorization: 'Bearer wrong' } });
+    const { url, output } = await startCli(
+      ['auth:current-scopes'],
+      baseEnv({ TASKCLUSTER_PROXY_CREDENTIALS_SECRET_FILE: file }),
+    );
+    const refused = await fetch(`${url}/credentials`, {
+      method: 'PUT',
+      body: JSON.stringify(NEXT),
+      headers: { authorization: 'Bearer wrong' },
+    });
     expect(refused.status).toBe(401);
-    const ok = await fetch(`${url}/credentials`, { method: 'PUT', body: JSON.stringify(NEXT), headers: { authorization: `Bearer ${SECRET}` } });
+    const ok = await fetch(`${url}/credentials`, {
+      method: 'PUT',
+      body: JSON.stringify(NEXT),
+      headers: { authorization: `Bearer ${SECRET}` },
+    });
     expect(ok.status).toBe(200);
-    expect((await (await fetch(`${url}/fake/v1/whoami`)).json()) as object).toMatchObject({ clientId: 'worker-2' });
+    expect((await (await fetch(`${url}/fake/v1/whoami`)).json()) as object).toMatchObject({
+      clientId: 'worker-2',
+    });
     // The access line is written when the response has ended; wait (bounded) for it to arrive.
-    for (let i = 0; i < 100 && !output().includes('"proxied"'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !output().includes('"proxied"'); i++)
+      await new Promise((r) => setTimeout(r, 50));
     const logged = output();
     expect(logged).toContain('"proxied"');
     for (const secret of [SECRET, WORKER.accessToken, NEXT.accessToken]) expect(logged).not.toContain(secret);
@@ -181,12 +269,32 @@ describe('taskcluster-proxy CLI', () => {
 
   it.each([
     [[], { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'b' }, /no root URL: pass --root-url/],
-    [['--root-url', 'ftp://x'], { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'b' }, /is not an http\(s\) URL/],
+    [
+      ['--root-url', 'ftp://x'],
+      { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'b' },
+      /is not an http\(s\) URL/,
+    ],
     [['--root-url', 'http://x'], {}, /no credentials: pass --client-id/],
-    [['--root-url', 'http://x', '--certificate', '{bad'], { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'b' }, /certificate is not valid JSON/],
-    [['--root-url', 'http://x', '--port', 'eighty'], { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'b' }, /must be a port number/],
-    [['--root-url', 'http://x', '--bogus'], { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'b' }, /unknown option '--bogus' \(see --help\)/],
-    [['--root-url', 'http://x', '--ip-address', '192.0.2.1'], { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'secret-token-xyz' }, /cannot listen on 192\.0\.2\.1:8080: no such local address/],
+    [
+      ['--root-url', 'http://x', '--certificate', '{bad'],
+      { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'b' },
+      /certificate is not valid JSON/,
+    ],
+    [
+      ['--root-url', 'http://x', '--port', 'eighty'],
+      { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'b' },
+      /must be a port number/,
+    ],
+    [
+      ['--root-url', 'http://x', '--bogus'],
+      { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'b' },
+      /unknown option '--bogus' \(see --help\)/,
+    ],
+    [
+      ['--root-url', 'http://x', '--ip-address', '192.0.2.1'],
+      { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'secret-token-xyz' },
+      /cannot listen on 192\.0\.2\.1:8080: no such local address/,
+    ],
   ])('refuses %j with one line, exit 64', async (args, env, message) => {
     const { code, stderr } = await runCli(args, { PATH: process.env.PATH, ...env });
     expect(code).toBe(64);
@@ -209,7 +317,9 @@ describe('streaming through the CLI process', () => {
     const down = await peakRss(pid, () => get(url, GiB));
     expect(down.result).toEqual({ bytes: GiB, sha256: blobSha256(GiB) });
     const growth = Math.max(up.peak, down.peak) - baseline;
-    console.log(`proxy RSS: baseline ${(baseline / MiB).toFixed(1)} MiB, peak PUT ${(up.peak / MiB).toFixed(1)} MiB, peak GET ${(down.peak / MiB).toFixed(1)} MiB`);
+    console.log(
+      `proxy RSS: baseline ${(baseline / MiB).toFixed(1)} MiB, peak PUT ${(up.peak / MiB).toFixed(1)} MiB, peak GET ${(down.peak / MiB).toFixed(1)} MiB`,
+    );
     // Measured growth is 20-35 MiB (socket buffers and garbage not yet collected). Buffering even a
     // tenth of the 1 GiB body would add 100 MiB or more, so this bound tells streaming from buffering.
     expect(growth).toBeLessThan(96 * MiB);

@@ -15,13 +15,15 @@ import { fetchTaskScopes } from './task-scopes.js';
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0-65535');
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be a port number 0-65535');
   return n;
 }
 
 function seconds(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds (0 = no timeout)');
+  if (!Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('must be a number of seconds (0 = no timeout)');
   return n;
 }
 
@@ -48,33 +50,64 @@ Example:
 
 /** One line for a listen failure the user can fix. */
 function listenError(err: NodeJS.ErrnoException, host: string, port: number): string {
-  if (err.code === 'EADDRINUSE') return `cannot listen on ${host}:${port}: the address is in use; choose another --port`;
-  if (err.code === 'EACCES') return `cannot listen on ${host}:${port}: permission denied (ports below 1024 need root); choose a --port of 1024 or more`;
-  if (err.code === 'EADDRNOTAVAIL') return `cannot listen on ${host}:${port}: no such local address; give an --ip-address of this host (0.0.0.0 = all)`;
+  if (err.code === 'EADDRINUSE')
+    return `cannot listen on ${host}:${port}: the address is in use; choose another --port`;
+  if (err.code === 'EACCES')
+    return `cannot listen on ${host}:${port}: permission denied (ports below 1024 need root); choose a --port of 1024 or more`;
+  if (err.code === 'EADDRNOTAVAIL')
+    return `cannot listen on ${host}:${port}: no such local address; give an --ip-address of this host (0.0.0.0 = all)`;
   return `cannot listen on ${host}:${port}: ${err.message}`;
 }
 
 const logger = pino({
   base: { service: 'taskcluster-proxy' },
-  redact: { paths: ['accessToken', '*.accessToken', 'authorization', '*.authorization', 'secret', '*.secret', 'certificate', '*.certificate'], censor: '[redacted]' },
+  redact: {
+    paths: [
+      'accessToken',
+      '*.accessToken',
+      'authorization',
+      '*.authorization',
+      'secret',
+      '*.secret',
+      'certificate',
+      '*.certificate',
+    ],
+    censor: '[redacted]',
+  },
 });
 
 const program = new Command('taskcluster-proxy')
-  .description('Signs Taskcluster API requests with the given credentials, restricted to the task scopes given as arguments.')
+  .description(
+    'Signs Taskcluster API requests with the given credentials, restricted to the task scopes given as arguments.',
+  )
   .argument('[scope...]', 'the task scopes (authorizedScopes); none = only the anonymous role')
   .option('-p, --port <n>', 'port to listen on', port, 8080)
   .option('-i, --ip-address <address>', 'address to listen on', '0.0.0.0')
   .option('--root-url <url>', 'Taskcluster root URL (env TASKCLUSTER_ROOT_URL)')
   .option('--client-id <id>', 'client id (env TASKCLUSTER_CLIENT_ID)')
-  .option('--access-token <token>', 'access token (env TASKCLUSTER_ACCESS_TOKEN; prefer the env, argv is visible)')
+  .option(
+    '--access-token <token>',
+    'access token (env TASKCLUSTER_ACCESS_TOKEN; prefer the env, argv is visible)',
+  )
   .option('--certificate <json>', 'certificate JSON of temporary credentials (env TASKCLUSTER_CERTIFICATE)')
   .option('--scopes-file <file>', 'JSON array of the task scopes, instead of arguments')
-  .option('-t, --task-id <taskId>', 'also authorize the scopes of this task (queue.task, fetched at start with the credentials)')
-  .option('--all-scopes', 'do not restrict: sign with all of the credentials\' scopes')
-  .option('--upstream-timeout <seconds>', 'give up on an upstream that sends nothing for this long: 504 (0 = never)', seconds, 120)
+  .option(
+    '-t, --task-id <taskId>',
+    'also authorize the scopes of this task (queue.task, fetched at start with the credentials)',
+  )
+  .option('--all-scopes', "do not restrict: sign with all of the credentials' scopes")
+  .option(
+    '--upstream-timeout <seconds>',
+    'give up on an upstream that sends nothing for this long: 504 (0 = never)',
+    seconds,
+    120,
+  )
   .addHelpText('after', HELP_AFTER)
   .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(`taskcluster-proxy: ${text.trim().replace(/^error: /, '')} (see --help)\n`) })
+  .configureOutput({
+    outputError: (text, write) =>
+      write(`taskcluster-proxy: ${text.trim().replace(/^error: /, '')} (see --help)\n`),
+  })
   .action(async (scopes: string[], opts: CliOptions) => {
     const config = loadConfig(opts, scopes, process.env);
     if (config.taskId !== undefined) {
@@ -89,14 +122,23 @@ const program = new Command('taskcluster-proxy')
         credentialsSecret: config.credentialsSecret,
         logger,
         upstreamTimeoutMs: config.upstreamTimeoutMs,
-        identity: { version: DEFAULT_IDENTITY.version, revision: process.env.TASKCLUSTER_PROXY_REVISION ?? DEFAULT_IDENTITY.revision },
+        identity: {
+          version: DEFAULT_IDENTITY.version,
+          revision: process.env.TASKCLUSTER_PROXY_REVISION ?? DEFAULT_IDENTITY.revision,
+        },
       },
       { port: config.port, host: config.host },
     ).catch((err: NodeJS.ErrnoException) => {
       throw new ConfigError(listenError(err, config.host, config.port));
     });
     logger.info(
-      { port: running.port, rootUrl: config.rootUrl, clientId: config.credentials.clientId, authorizedScopes: config.authorizedScopes ?? null, credentialUpdates: config.credentialsSecret !== undefined },
+      {
+        port: running.port,
+        rootUrl: config.rootUrl,
+        clientId: config.credentials.clientId,
+        authorizedScopes: config.authorizedScopes ?? null,
+        credentialUpdates: config.credentialsSecret !== undefined,
+      },
       'listening',
     );
     const stop = () => void running.close().finally(() => process.exit(0));

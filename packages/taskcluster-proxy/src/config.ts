@@ -42,9 +42,12 @@ function readScopesFile(file: string): string[] {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError(`--scopes-file ${file}: cannot read a JSON array of scopes (${(err as Error).message})`);
+    throw new ConfigError(
+      `--scopes-file ${file}: cannot read a JSON array of scopes (${(err as Error).message})`,
+    );
   }
-  if (!Array.isArray(parsed) || !parsed.every((s) => typeof s === 'string')) throw new ConfigError(`--scopes-file ${file}: expected a JSON array of scope strings`);
+  if (!Array.isArray(parsed) || !parsed.every((s) => typeof s === 'string'))
+    throw new ConfigError(`--scopes-file ${file}: expected a JSON array of scope strings`);
   return parsed;
 }
 
@@ -57,7 +60,9 @@ function readSecret(env: Env): string | undefined {
     if (secret === '') throw new Error('the file is empty');
     return secret;
   } catch (err) {
-    throw new ConfigError(`TASKCLUSTER_PROXY_CREDENTIALS_SECRET_FILE=${file}: cannot read the secret (${(err as Error).message})`);
+    throw new ConfigError(
+      `TASKCLUSTER_PROXY_CREDENTIALS_SECRET_FILE=${file}: cannot read the secret (${(err as Error).message})`,
+    );
   }
 }
 
@@ -68,20 +73,45 @@ export function loadConfig(opts: CliOptions, scopes: string[], env: Env): ProxyC
     const u = new URL(rootUrl);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
   } catch {
-    throw new ConfigError(`root URL ${JSON.stringify(rootUrl)} is not an http(s) URL (e.g. https://tc.example.com)`);
+    throw new ConfigError(
+      `root URL ${JSON.stringify(rootUrl)} is not an http(s) URL (e.g. https://tc.example.com)`,
+    );
   }
   const clientId = opts.clientId ?? env.TASKCLUSTER_CLIENT_ID;
   const accessToken = opts.accessToken ?? env.TASKCLUSTER_ACCESS_TOKEN;
-  if (!clientId || !accessToken) throw new ConfigError('no credentials: pass --client-id and --access-token or set TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN');
+  if (!clientId || !accessToken)
+    throw new ConfigError(
+      'no credentials: pass --client-id and --access-token or set TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN',
+    );
   let credentials: Credentials;
   try {
-    credentials = parseCredentials({ clientId, accessToken, certificate: opts.certificate ?? env.TASKCLUSTER_CERTIFICATE });
+    credentials = parseCredentials({
+      clientId,
+      accessToken,
+      certificate: opts.certificate ?? env.TASKCLUSTER_CERTIFICATE,
+    });
   } catch (err) {
-    if (err instanceof CredentialsError) throw new ConfigError(`--certificate / TASKCLUSTER_CERTIFICATE: ${err.message}`);
+    if (err instanceof CredentialsError)
+      throw new ConfigError(`--certificate / TASKCLUSTER_CERTIFICATE: ${err.message}`);
     throw err;
   }
-  if (opts.scopesFile && scopes.length > 0) throw new ConfigError('give the scopes either as arguments or with --scopes-file, not both');
-  if (opts.allScopes && (opts.scopesFile || scopes.length > 0 || opts.taskId)) throw new ConfigError('--all-scopes cannot be combined with scopes or --task-id');
-  const authorizedScopes = opts.allScopes ? undefined : opts.scopesFile ? readScopesFile(opts.scopesFile) : scopes;
-  return { port: opts.port, host: opts.ipAddress, rootUrl, credentials, authorizedScopes, taskId: opts.taskId, credentialsSecret: readSecret(env), upstreamTimeoutMs: Math.round(opts.upstreamTimeout * 1000) };
+  if (opts.scopesFile && scopes.length > 0)
+    throw new ConfigError('give the scopes either as arguments or with --scopes-file, not both');
+  if (opts.allScopes && (opts.scopesFile || scopes.length > 0 || opts.taskId))
+    throw new ConfigError('--all-scopes cannot be combined with scopes or --task-id');
+  const authorizedScopes = opts.allScopes
+    ? undefined
+    : opts.scopesFile
+      ? readScopesFile(opts.scopesFile)
+      : scopes;
+  return {
+    port: opts.port,
+    host: opts.ipAddress,
+    rootUrl,
+    credentials,
+    authorizedScopes,
+    taskId: opts.taskId,
+    credentialsSecret: readSecret(env),
+    upstreamTimeoutMs: Math.round(opts.upstreamTimeout * 1000),
+  };
 }

@@ -21,11 +21,19 @@ export function credentialsRoute(store: CredentialStore, secret: string | undefi
   const router = Router();
   router.all('/credentials', (req, _res, next) => {
     if (req.method !== 'PUT') throw new HttpError(405, 'use PUT /credentials', { allow: 'PUT' });
-    if (secret === undefined) throw new HttpError(403, 'credential updates are disabled: the proxy was started without TASKCLUSTER_PROXY_CREDENTIALS_SECRET');
+    if (secret === undefined)
+      throw new HttpError(
+        403,
+        'credential updates are disabled: the proxy was started without TASKCLUSTER_PROXY_CREDENTIALS_SECRET',
+      );
     const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     if (!m || !sameSecret(m[1] as string, secret)) {
       logger.warn({ method: req.method, target: '/credentials', status: 401 }, 'credentials update refused');
-      throw new HttpError(401, 'PUT /credentials needs Authorization: Bearer <the secret the proxy was started with>', { 'www-authenticate': 'Bearer' });
+      throw new HttpError(
+        401,
+        'PUT /credentials needs Authorization: Bearer <the secret the proxy was started with>',
+        { 'www-authenticate': 'Bearer' },
+      );
     }
     next();
   });
@@ -34,7 +42,10 @@ export function credentialsRoute(store: CredentialStore, secret: string | undefi
     try {
       body = JSON.parse(String(req.body ?? ''));
     } catch {
-      throw new HttpError(400, 'body must be JSON {"clientId": "...", "accessToken": "...", "certificate": "<certificate JSON string or empty>"}');
+      throw new HttpError(
+        400,
+        'body must be JSON {"clientId": "...", "accessToken": "...", "certificate": "<certificate JSON string or empty>"}',
+      );
     }
     try {
       store.replace(parseCredentials(body));
@@ -42,7 +53,10 @@ export function credentialsRoute(store: CredentialStore, secret: string | undefi
       if (err instanceof CredentialsError) throw new HttpError(400, `invalid credentials: ${err.message}`);
       throw err;
     }
-    logger.info({ clientId: store.current.clientId, temporary: Boolean(store.current.certificate) }, 'credentials replaced');
+    logger.info(
+      { clientId: store.current.clientId, temporary: Boolean(store.current.certificate) },
+      'credentials replaced',
+    );
     res.status(200).end();
   });
   return router;

@@ -23,21 +23,32 @@ export class CredentialsError extends Error {}
 
 /** Validates and parses credentials; throws `CredentialsError` with a one-line reason. */
 export function parseCredentials(input: unknown): Credentials {
-  if (typeof input !== 'object' || input === null) throw new CredentialsError('credentials must be a JSON object {clientId, accessToken, certificate?}');
+  if (typeof input !== 'object' || input === null)
+    throw new CredentialsError('credentials must be a JSON object {clientId, accessToken, certificate?}');
   const { clientId, accessToken, certificate } = input as Record<string, unknown>;
-  if (typeof clientId !== 'string' || clientId === '') throw new CredentialsError('clientId must be a non-empty string');
-  if (typeof accessToken !== 'string' || accessToken === '') throw new CredentialsError('accessToken must be a non-empty string');
-  if (certificate === undefined || certificate === null || certificate === '') return Object.freeze({ clientId, accessToken });
+  if (typeof clientId !== 'string' || clientId === '')
+    throw new CredentialsError('clientId must be a non-empty string');
+  if (typeof accessToken !== 'string' || accessToken === '')
+    throw new CredentialsError('accessToken must be a non-empty string');
+  if (certificate === undefined || certificate === null || certificate === '')
+    return Object.freeze({ clientId, accessToken });
   let cert: unknown = certificate;
   if (typeof certificate === 'string') {
     try {
       cert = JSON.parse(certificate);
     } catch {
-      throw new CredentialsError('certificate is not valid JSON (it must be the certificate JSON string of temporary credentials)');
+      throw new CredentialsError(
+        'certificate is not valid JSON (it must be the certificate JSON string of temporary credentials)',
+      );
     }
   }
-  if (typeof cert !== 'object' || cert === null || Array.isArray(cert)) throw new CredentialsError('certificate must be a JSON object');
-  return Object.freeze({ clientId, accessToken, certificate: Object.freeze({ ...(cert as Record<string, unknown>) }) });
+  if (typeof cert !== 'object' || cert === null || Array.isArray(cert))
+    throw new CredentialsError('certificate must be a JSON object');
+  return Object.freeze({
+    clientId,
+    accessToken,
+    certificate: Object.freeze({ ...(cert as Record<string, unknown>) }),
+  });
 }
 
 export class CredentialStore {

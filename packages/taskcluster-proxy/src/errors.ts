@@ -15,17 +15,22 @@ export class HttpError extends Error {
   }
 }
 
-export const errorHandler = (logger: Logger): ErrorRequestHandler => (err: unknown, req, res, _next) => {
-  const status = err instanceof HttpError ? err.status : isClientError(err) ? err.status : 500;
-  const message = err instanceof HttpError || isClientError(err) ? (err as Error).message : 'internal error in taskcluster-proxy';
-  if (status >= 500) logger.error({ err: (err as Error).message, method: req.method }, 'request failed');
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  if (err instanceof HttpError) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-  res.status(status).type('text/plain').send(`${message}\n`);
-};
+export const errorHandler =
+  (logger: Logger): ErrorRequestHandler =>
+  (err: unknown, req, res, _next) => {
+    const status = err instanceof HttpError ? err.status : isClientError(err) ? err.status : 500;
+    const message =
+      err instanceof HttpError || isClientError(err)
+        ? (err as Error).message
+        : 'internal error in taskcluster-proxy';
+    if (status >= 500) logger.error({ err: (err as Error).message, method: req.method }, 'request failed');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof HttpError) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+    res.status(status).type('text/plain').send(`${message}\n`);
+  };
 
 /** body-parser errors (too large, bad encoding) carry a 4xx status. */
 function isClientError(err: unknown): err is Error & { status: number } {

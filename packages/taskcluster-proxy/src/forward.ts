@@ -50,8 +50,19 @@ export interface ForwardResult {
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
-const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+]);
+const agents = {
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true }),
+};
 
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
@@ -84,7 +95,13 @@ export function forward(f: ForwardRequest): Promise<ForwardResult> {
 
   return new Promise<ForwardResult>((resolve) => {
     let current = 1;
-    res.once('close', () => resolve({ status: res.statusCode, attempts: current, ...(res.writableFinished ? {} : { error: 'connection closed before the response ended' }) }));
+    res.once('close', () =>
+      resolve({
+        status: res.statusCode,
+        attempts: current,
+        ...(res.writableFinished ? {} : { error: 'connection closed before the response ended' }),
+      }),
+    );
     const attempt = (n: number) => {
       current = n;
       const proxy = httpProxy.createProxyServer({});
@@ -100,7 +117,9 @@ export function forward(f: ForwardRequest): Promise<ForwardResult> {
         if (f.upstreamTimeoutMs > 0) {
           proxyReq.setTimeout(f.upstreamTimeoutMs, () => {
             timedOut = true;
-            proxyReq.destroy(new Error(`upstream timeout: ${target.host} sent nothing for ${f.upstreamTimeoutMs / 1000} s`));
+            proxyReq.destroy(
+              new Error(`upstream timeout: ${target.host} sent nothing for ${f.upstreamTimeoutMs / 1000} s`),
+            );
           });
         }
       });
@@ -122,7 +141,10 @@ export function forward(f: ForwardRequest): Promise<ForwardResult> {
           target: { protocol: target.protocol, host: target.hostname, port: target.port },
           changeOrigin: true,
           // A fresh signature per attempt; replaces whatever Authorization the task sent.
-          headers: { host: target.host, authorization: authorizationHeader(target, req.method ?? 'GET', f.creds, f.authorizedScopes) },
+          headers: {
+            host: target.host,
+            authorization: authorizationHeader(target, req.method ?? 'GET', f.creds, f.authorizedScopes),
+          },
           agent: agents[target.protocol],
           secure: true,
           selfHandleResponse: true,

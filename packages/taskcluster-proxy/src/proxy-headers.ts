@@ -11,7 +11,11 @@ export interface ProxyIdentity {
   revision: string;
 }
 
-export function proxyHeaders(id: ProxyIdentity, creds: Credentials, authorizedScopes: readonly string[] | undefined): Record<string, string> {
+export function proxyHeaders(
+  id: ProxyIdentity,
+  creds: Credentials,
+  authorizedScopes: readonly string[] | undefined,
+): Record<string, string> {
   const headers: Record<string, string> = {
     'x-taskcluster-proxy-version': id.version,
     'x-taskcluster-proxy-revision': id.revision,

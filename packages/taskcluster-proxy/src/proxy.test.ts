@@ -11,8 +11,16 @@ import { CredentialStore, parseCredentials } from './credentials.js';
 import { startTaskclusterProxy } from './server.js';
 import type { RunningProxy } from './server.js';
 
-const WORKER = { clientId: 'worker', accessToken: 'worker-token-0123456789abcdef', scopes: ['auth:current-scopes', 'queue:*', 'secrets:*', 'auth:create-client:task/*'] };
-const NEXT = { clientId: 'worker-2', accessToken: 'next-token-0123456789abcdef', scopes: ['auth:current-scopes', 'queue:*'] };
+const WORKER = {
+  clientId: 'worker',
+  accessToken: 'worker-token-0123456789abcdef',
+  scopes: ['auth:current-scopes', 'queue:*', 'secrets:*', 'auth:create-client:task/*'],
+};
+const NEXT = {
+  clientId: 'worker-2',
+  accessToken: 'next-token-0123456789abcdef',
+  scopes: ['auth:current-scopes', 'queue:*'],
+};
 const SECRET = 'per-run-secret-0123456789';
 const TASK_SCOPES = ['auth:current-scopes', 'queue:get-task:abc'];
 
@@ -20,9 +28,20 @@ let tc: FakeTaskcluster;
 let proxy: RunningProxy;
 let logs: string[];
 
-async function startProxy(o: { authorizedScopes?: string[] | null; secret?: string | null; creds?: object; rootUrl?: string; upstreamTimeoutMs?: number } = {}): Promise<RunningProxy> {
+async function startProxy(
+  o: {
+    authorizedScopes?: string[] | null;
+    secret?: string | null;
+    creds?: object;
+    rootUrl?: string;
+    upstreamTimeoutMs?: number;
+  } = {},
+): Promise<RunningProxy> {
   logs = [];
-  const logger = pino({}, new Writable({ write: (chunk: Buffer, _e, done) => (logs.push(chunk.toString()), done()) }));
+  const logger = pino(
+    {},
+    new Writable({ write: (chunk: Buffer, _e, done) => (logs.push(chunk.toString()), done()) }),
+  );
   proxy = await startTaskclusterProxy({
     rootUrl: o.rootUrl ?? tc.rootUrl,
     credentials: new CredentialStore(parseCredentials(o.creds ?? WORKER)),
@@ -43,20 +62,37 @@ afterEach(async () => {
   await tc.close();
 });
 
-async function json(path: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+async function json(
+  path: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
   const res = await fetch(`${proxy.url}${path}`, init);
   const text = await res.text();
-  return { status: res.status, body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text }, headers: res.headers };
+  return {
+    status: res.status,
+    body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text },
+    headers: res.headers,
+  };
 }
 
 /** A request with the exact request-target given (fetch would normalise dot segments and a bare "?"). */
-function raw(path: string, method = 'GET', body?: string): Promise<{ status: number; body: Record<string, unknown>; headers: http.IncomingHttpHeaders }> {
+function raw(
+  path: string,
+  method = 'GET',
+  body?: string,
+): Promise<{ status: number; body: Record<string, unknown>; headers: http.IncomingHttpHeaders }> {
   const { hostname, port } = new URL(proxy.url);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: hostname, port, path, method }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown>, headers: res.headers }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: JSON.parse(text) as Record<string, unknown>,
+          headers: res.headers,
+        }),
+      );
     });
     req.on('error', reject);
     req.end(body);
@@ -64,7 +100,11 @@ function raw(path: string, method = 'GET', body?: string): Promise<{ status: num
 }
 
 function putCredentials(body: string, authorization?: string) {
-  return fetch(`${proxy.url}/credentials`, { method: 'PUT', body, headers: authorization ? { authorization } : {} });
+  return fetch(`${proxy.url}/credentials`, {
+    method: 'PUT',
+    body,
+    headers: authorization ? { authorization } : {},
+  });
 }
 
 describe('scopes', () => {
@@ -73,7 +113,11 @@ describe('scopes', () => {
     const { status, body } = await json('/auth/v1/scopes/current');
     expect(status).toBe(200);
     expect(body.scopes).toEqual(['assume:anonymous', ...TASK_SCOPES]);
-    expect(tc.requests.at(-1)).toMatchObject({ clientId: 'worker', scheme: 'hawk', scopes: ['assume:anonymous', ...TASK_SCOPES] });
+    expect(tc.requests.at(-1)).toMatchObject({
+      clientId: 'worker',
+      scheme: 'hawk',
+      scopes: ['assume:anonymous', ...TASK_SCOPES],
+    });
     expect((await json('/fake/v1/scoped/secrets:get:x')).status).toBe(403);
   });
 
@@ -85,25 +129,37 @@ describe('scopes', () => {
 
   it("replaces the task's own Authorization header", async () => {
     await startProxy();
-    const { status, body } = await json('/fake/v1/whoami', { headers: { authorization: 'Hawk id="intruder", ts="1", nonce="x", mac="y"' } });
+    const { status, body } = await json('/fake/v1/whoami', {
+      headers: { authorization: 'Hawk id="intruder", ts="1", nonce="x", mac="y"' },
+    });
     expect(status).toBe(200);
     expect(body.clientId).toBe('worker');
   });
 
   it('with no restriction configured signs with all the credentials hold', async () => {
     await startProxy({ authorizedScopes: null });
-    expect((await json('/auth/v1/scopes/current')).body.scopes).toEqual(['assume:anonymous', ...WORKER.scopes].sort());
+    expect((await json('/auth/v1/scopes/current')).body.scopes).toEqual(
+      ['assume:anonymous', ...WORKER.scopes].sort(),
+    );
   });
 
   it('signs with temporary credentials made by createTemporaryCredentials and reports them in headers', async () => {
-    const temp = taskcluster.createTemporaryCredentials({ clientId: 'task/abc', credentials: WORKER, scopes: ['auth:current-scopes', 'queue:get-task:*'], expiry: new Date(Date.now() + 3600_000) });
+    const temp = taskcluster.createTemporaryCredentials({
+      clientId: 'task/abc',
+      credentials: WORKER,
+      scopes: ['auth:current-scopes', 'queue:get-task:*'],
+      expiry: new Date(Date.now() + 3600_000),
+    });
     await startProxy({ creds: temp });
     const { status, body, headers } = await json('/auth/v1/scopes/current');
     expect(status).toBe(200);
     expect(body.scopes).toEqual(['assume:anonymous', ...TASK_SCOPES]);
     expect(tc.requests.at(-1)?.clientId).toBe('task/abc');
     expect(headers.get('x-taskcluster-proxy-temp-clientid')).toBe('task/abc');
-    expect(JSON.parse(headers.get('x-taskcluster-proxy-temp-scopes') ?? '')).toEqual(['auth:current-scopes', 'queue:get-task:*']);
+    expect(JSON.parse(headers.get('x-taskcluster-proxy-temp-scopes') ?? '')).toEqual([
+      'auth:current-scopes',
+      'queue:get-task:*',
+    ]);
     expect(headers.get('x-taskcluster-proxy-perm-clientid')).toBeNull();
   });
 });
@@ -119,7 +175,12 @@ describe('forwarding', () => {
     ] as const) {
       const { status, body, headers } = await raw(path, 'POST', 'x');
       expect(status, path).toBe(200);
-      expect(body).toMatchObject({ method: 'POST', url: upstream, clientId: 'worker', host: `127.0.0.1:${tc.port}` });
+      expect(body).toMatchObject({
+        method: 'POST',
+        url: upstream,
+        clientId: 'worker',
+        host: `127.0.0.1:${tc.port}`,
+      });
       expect(headers['x-taskcluster-endpoint']).toBe(`${tc.rootUrl}${upstream}`);
     }
   });
@@ -128,11 +189,20 @@ describe('forwarding', () => {
     await startProxy();
     const { hostname, port } = new URL(proxy.url);
     const result = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request({ host: hostname, port, path: '/fake/v1/blob', method: 'PUT', headers: { expect: '100-continue', 'content-length': '3' } }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = http.request(
+        {
+          host: hostname,
+          port,
+          path: '/fake/v1/blob',
+          method: 'PUT',
+          headers: { expect: '100-continue', 'content-length': '3' },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('continue', () => req.end('abc'));
       req.on('error', reject);
     });
@@ -142,7 +212,12 @@ describe('forwarding', () => {
 
   it('adds the §4.4 headers to every response, never the access token', async () => {
     await startProxy();
-    for (const res of [await fetch(`${proxy.url}/queue/v1/ping`), await fetch(`${proxy.url}/bad_name!/x`), await putCredentials('{}'), await fetch(`${proxy.url}/bewit`, { method: 'POST', body: 'nope' })]) {
+    for (const res of [
+      await fetch(`${proxy.url}/queue/v1/ping`),
+      await fetch(`${proxy.url}/bad_name!/x`),
+      await putCredentials('{}'),
+      await fetch(`${proxy.url}/bewit`, { method: 'POST', body: 'nope' }),
+    ]) {
       expect(res.headers.get('x-taskcluster-proxy-version')).toBe('0.1.0');
       expect(res.headers.get('x-taskcluster-proxy-perm-clientid')).toBe('worker');
       expect(JSON.parse(res.headers.get('x-taskcluster-authorized-scopes') ?? '')).toEqual(TASK_SCOPES);
@@ -160,7 +235,10 @@ describe('forwarding', () => {
 
   it('passes redirects back instead of following them', async () => {
     await startProxy();
-    const res = await fetch(`${proxy.url}/fake/v1/redirect?to=${encodeURIComponent('http://s3.example/b/o?x=1')}`, { redirect: 'manual' });
+    const res = await fetch(
+      `${proxy.url}/fake/v1/redirect?to=${encodeURIComponent('http://s3.example/b/o?x=1')}`,
+      { redirect: 'manual' },
+    );
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('http://s3.example/b/o?x=1');
     expect(tc.requests.filter((r) => r.path.startsWith('/api/fake/v1/redirect'))).toHaveLength(1);
@@ -171,7 +249,11 @@ describe('forwarding', () => {
     const { status, body } = await json('/fake/v1/flaky/get-a?failures=2');
     expect(status).toBe(200);
     expect(body.attempts).toBe(3);
-    expect(tc.requests.filter((r) => r.path.startsWith('/api/fake/v1/flaky/get-a')).map((r) => [r.status, r.clientId])).toEqual([
+    expect(
+      tc.requests
+        .filter((r) => r.path.startsWith('/api/fake/v1/flaky/get-a'))
+        .map((r) => [r.status, r.clientId]),
+    ).toEqual([
       [503, 'worker'],
       [503, 'worker'],
       [200, 'worker'],
@@ -201,8 +283,12 @@ describe('forwarding', () => {
     expect((await json('/fake/v1/blob/4194304')).status).toBe(200);
     const { status, body } = await json('/fake/v1/whoami?delayMs=20000');
     expect(status).toBe(504);
-    expect(body.text).toMatch(new RegExp(`^Gateway timeout: 127\\.0\\.0\\.1:${tc.port} sent nothing for 0\\.3 s[^\\n]*\\n$`));
-    const line = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'proxied' && l.status === 504);
+    expect(body.text).toMatch(
+      new RegExp(`^Gateway timeout: 127\\.0\\.0\\.1:${tc.port} sent nothing for 0\\.3 s[^\\n]*\\n$`),
+    );
+    const line = logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'proxied' && l.status === 504);
     expect(line).toMatchObject({ method: 'GET', attempts: 1, error: 'upstream timeout' });
     // The proxy is still fine afterwards.
     expect((await json('/fake/v1/whoami')).body.clientId).toBe('worker');
@@ -213,9 +299,16 @@ describe('forwarding', () => {
     await json('/queue/v1/ping');
     await putCredentials(JSON.stringify(NEXT), `Bearer ${SECRET}`);
     await json('/auth/v1/scopes/current');
-    const proxied = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'proxied');
+    const proxied = logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'proxied');
     expect(proxied).toHaveLength(2);
-    expect(proxied[0]).toMatchObject({ method: 'GET', target: `${tc.rootUrl}/api/queue/v1/ping`, status: 200, ms: expect.any(Number) });
+    expect(proxied[0]).toMatchObject({
+      method: 'GET',
+      target: `${tc.rootUrl}/api/queue/v1/ping`,
+      status: 200,
+      ms: expect.any(Number),
+    });
     const all = logs.join('');
     for (const secret of [SECRET, WORKER.accessToken, NEXT.accessToken]) expect(all).not.toContain(secret);
   });
@@ -240,8 +333,12 @@ describe('PUT /credentials', () => {
     await startProxy();
     expect((await putCredentials('{nope', `Bearer ${SECRET}`)).status).toBe(400);
     expect((await putCredentials('{"clientId": "x"}', `Bearer ${SECRET}`)).status).toBe(400);
-    expect((await putCredentials(JSON.stringify({ ...NEXT, certificate: '{bad' }), `Bearer ${SECRET}`)).status).toBe(400);
-    expect((await fetch(`${proxy.url}/credentials`, { headers: { authorization: `Bearer ${SECRET}` } })).status).toBe(405);
+    expect(
+      (await putCredentials(JSON.stringify({ ...NEXT, certificate: '{bad' }), `Bearer ${SECRET}`)).status,
+    ).toBe(400);
+    expect(
+      (await fetch(`${proxy.url}/credentials`, { headers: { authorization: `Bearer ${SECRET}` } })).status,
+    ).toBe(405);
     expect((await json('/fake/v1/whoami')).body.clientId).toBe('worker');
   });
 
@@ -258,7 +355,13 @@ describe('PUT /credentials', () => {
   it('lets a streaming request started before the swap finish with the old credentials', async () => {
     await startProxy();
     const target = new URL(`${proxy.url}/fake/v1/blob`);
-    const req = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'PUT', headers: { 'content-type': 'application/octet-stream' } });
+    const req = http.request({
+      host: target.hostname,
+      port: target.port,
+      path: target.pathname,
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
       req.on('response', (res) => {
         let body = '';
@@ -287,7 +390,9 @@ describe('/bewit', () => {
     const location = res.headers.get('location') ?? '';
     expect(location.startsWith(`${url}&bewit=`)).toBe(true);
     // id \\ exp \\ mac \\ ext, with exp one hour from now (unix seconds).
-    const [id, exp] = Buffer.from(location.slice(`${url}&bewit=`.length), 'base64url').toString().split('\\');
+    const [id, exp] = Buffer.from(location.slice(`${url}&bewit=`.length), 'base64url')
+      .toString()
+      .split('\\');
     expect(id).toBe('worker');
     expect(Math.abs(Number(exp) - (Math.floor(Date.now() / 1000) + 3600))).toBeLessThanOrEqual(5);
     expect(await res.text()).toBe(location);

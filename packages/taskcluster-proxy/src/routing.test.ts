@@ -13,38 +13,90 @@ function href(raw: string, root: string): string {
 
 describe('mapRequest, the PROTOCOLS.md §4.2 table', () => {
   it.each([
-    ['/queue/v1/task/abc', 'https://queue.taskcluster.net/v1/task/abc', 'https://tc.example.com/api/queue/v1/task/abc'],
-    ['/api/queue/v1/task/abc', 'https://queue.taskcluster.net/v1/task/abc', 'https://tc.example.com/api/queue/v1/task/abc'],
-    ['/scheduler/v1/x', 'https://scheduler.taskcluster.net/v1/x', 'https://tc.example.com/api/scheduler/v1/x'],
-    ['/index/v1/task/a.b.c', 'https://index.taskcluster.net/v1/task/a.b.c', 'https://tc.example.com/api/index/v1/task/a.b.c'],
-    ['/aws-provisioner/v1/y/z', 'https://aws-provisioner.taskcluster.net/v1/y/z', 'https://tc.example.com/api/aws-provisioner/v1/y/z'],
-    ['/queue/v1/y%2fz/a?key=value', 'https://queue.taskcluster.net/v1/y%2fz/a?key=value', 'https://tc.example.com/api/queue/v1/y%2fz/a?key=value'],
-    ['/queue.taskcluster.net/v1/task/abc', 'https://queue.taskcluster.net/v1/task/abc', 'https://queue.taskcluster.net/v1/task/abc'],
-    ['/myqueue.somewhere.com/v1/task/ts%2ff5?k=v%20m', 'https://myqueue.somewhere.com/v1/task/ts%2ff5?k=v%20m', 'https://myqueue.somewhere.com/v1/task/ts%2ff5?k=v%20m'],
+    [
+      '/queue/v1/task/abc',
+      'https://queue.taskcluster.net/v1/task/abc',
+      'https://tc.example.com/api/queue/v1/task/abc',
+    ],
+    [
+      '/api/queue/v1/task/abc',
+      'https://queue.taskcluster.net/v1/task/abc',
+      'https://tc.example.com/api/queue/v1/task/abc',
+    ],
+    [
+      '/scheduler/v1/x',
+      'https://scheduler.taskcluster.net/v1/x',
+      'https://tc.example.com/api/scheduler/v1/x',
+    ],
+    [
+      '/index/v1/task/a.b.c',
+      'https://index.taskcluster.net/v1/task/a.b.c',
+      'https://tc.example.com/api/index/v1/task/a.b.c',
+    ],
+    [
+      '/aws-provisioner/v1/y/z',
+      'https://aws-provisioner.taskcluster.net/v1/y/z',
+      'https://tc.example.com/api/aws-provisioner/v1/y/z',
+    ],
+    [
+      '/queue/v1/y%2fz/a?key=value',
+      'https://queue.taskcluster.net/v1/y%2fz/a?key=value',
+      'https://tc.example.com/api/queue/v1/y%2fz/a?key=value',
+    ],
+    [
+      '/queue.taskcluster.net/v1/task/abc',
+      'https://queue.taskcluster.net/v1/task/abc',
+      'https://queue.taskcluster.net/v1/task/abc',
+    ],
+    [
+      '/myqueue.somewhere.com/v1/task/ts%2ff5?k=v%20m',
+      'https://myqueue.somewhere.com/v1/task/ts%2ff5?k=v%20m',
+      'https://myqueue.somewhere.com/v1/task/ts%2ff5?k=v%20m',
+    ],
   ])('%s', (raw, legacy, modern) => {
     expect(href(raw, LEGACY)).toBe(legacy);
     expect(href(raw, MODERN)).toBe(modern);
   });
 
-  it.each(['/', '/bad_name!/x', '/-queue/v1/x', '/queue-/v1/x', '/a..b/x', '/queue', '/queue/v_1/x', '/api', '/api/queue', '/api/queue/v1', '/api/bad_name/v1/x', 'http://evil/x'])(
-    'refuses %s with a one-line reason',
-    (raw) => {
-      const r = mapRequest(raw, MODERN);
-      expect(r.kind).toBe('invalid');
-      if (r.kind === 'invalid') expect(r.reason).not.toContain('\n');
-    },
-  );
+  it.each([
+    '/',
+    '/bad_name!/x',
+    '/-queue/v1/x',
+    '/queue-/v1/x',
+    '/a..b/x',
+    '/queue',
+    '/queue/v_1/x',
+    '/api',
+    '/api/queue',
+    '/api/queue/v1',
+    '/api/bad_name/v1/x',
+    'http://evil/x',
+  ])('refuses %s with a one-line reason', (raw) => {
+    const r = mapRequest(raw, MODERN);
+    expect(r.kind).toBe('invalid');
+    if (r.kind === 'invalid') expect(r.reason).not.toContain('\n');
+  });
 
   it('names the bad service in the reason', () => {
-    expect(mapRequest('/bad_name!/x', MODERN)).toEqual({ kind: 'invalid', reason: expect.stringMatching(/^Unknown taskcluster service: "bad_name!"/) });
-    expect(mapRequest('/api/queue', MODERN)).toEqual({ kind: 'invalid', reason: expect.stringMatching(/^invalid \/api path/) });
+    expect(mapRequest('/bad_name!/x', MODERN)).toEqual({
+      kind: 'invalid',
+      reason: expect.stringMatching(/^Unknown taskcluster service: "bad_name!"/),
+    });
+    expect(mapRequest('/api/queue', MODERN)).toEqual({
+      kind: 'invalid',
+      reason: expect.stringMatching(/^invalid \/api path/),
+    });
   });
 });
 
 describe('mapRequest, encoding and shape edge cases', () => {
   it('keeps percent-encoding byte for byte, in any case, and the raw query verbatim', () => {
-    expect(href('/queue/v1/a%2Fb/%2fc%20d?x=%2F&y=a+b&&z', MODERN)).toBe('https://tc.example.com/api/queue/v1/a%2Fb/%2fc%20d?x=%2F&y=a+b&&z');
-    expect(href('/queue/v1/%E2%9C%93?q=%e2%9c%93', MODERN)).toBe('https://tc.example.com/api/queue/v1/%E2%9C%93?q=%e2%9c%93');
+    expect(href('/queue/v1/a%2Fb/%2fc%20d?x=%2F&y=a+b&&z', MODERN)).toBe(
+      'https://tc.example.com/api/queue/v1/a%2Fb/%2fc%20d?x=%2F&y=a+b&&z',
+    );
+    expect(href('/queue/v1/%E2%9C%93?q=%e2%9c%93', MODERN)).toBe(
+      'https://tc.example.com/api/queue/v1/%E2%9C%93?q=%e2%9c%93',
+    );
   });
 
   it('keeps double slashes, dot segments and a trailing "?"', () => {
@@ -61,14 +113,26 @@ describe('mapRequest, encoding and shape edge cases', () => {
     const r = mapRequest('/queue/v1/y%2fz?k=v', 'http://127.0.0.1:4711/');
     expect(r).toEqual({
       kind: 'proxy',
-      target: { protocol: 'http:', hostname: '127.0.0.1', port: 4711, host: '127.0.0.1:4711', path: '/api/queue/v1/y%2fz', query: 'k=v', href: 'http://127.0.0.1:4711/api/queue/v1/y%2fz?k=v' },
+      target: {
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        port: 4711,
+        host: '127.0.0.1:4711',
+        path: '/api/queue/v1/y%2fz',
+        query: 'k=v',
+        href: 'http://127.0.0.1:4711/api/queue/v1/y%2fz?k=v',
+      },
     });
     const h = mapRequest('/queue.taskcluster.net/v1/ping', MODERN);
     expect(h.kind === 'proxy' && [h.target.host, h.target.port]).toEqual(['queue.taskcluster.net', 443]);
   });
 
   it('keeps a root URL with a path prefix and trims its trailing slashes', () => {
-    expect(apiTarget('https://example.com/tc//', 'queue', 'v1', '/task/x').href).toBe('https://example.com/tc/api/queue/v1/task/x');
-    expect(apiTarget('https://taskcluster.net/', 'index', 'v1', 'task/a').href).toBe('https://index.taskcluster.net/v1/task/a');
+    expect(apiTarget('https://example.com/tc//', 'queue', 'v1', '/task/x').href).toBe(
+      'https://example.com/tc/api/queue/v1/task/x',
+    );
+    expect(apiTarget('https://taskcluster.net/', 'index', 'v1', 'task/a').href).toBe(
+      'https://index.taskcluster.net/v1/task/a',
+    );
   });
 });

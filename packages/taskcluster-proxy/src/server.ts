@@ -21,7 +21,10 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-export async function startTaskclusterProxy(deps: ProxyDeps, options: ListenOptions = {}): Promise<RunningProxy> {
+export async function startTaskclusterProxy(
+  deps: ProxyDeps,
+  options: ListenOptions = {},
+): Promise<RunningProxy> {
   const server = createServer(createApp(deps));
   // Uploads may take long; never time a request out in the proxy.
   server.requestTimeout = 0;

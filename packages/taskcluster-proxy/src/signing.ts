@@ -31,14 +31,32 @@ function uri(target: Target) {
 }
 
 /** A fresh `Authorization: Hawk ...` header for one attempt of one request. */
-export function authorizationHeader(target: Target, method: string, creds: Credentials, authorizedScopes: readonly string[] | undefined): string {
+export function authorizationHeader(
+  target: Target,
+  method: string,
+  creds: Credentials,
+  authorizedScopes: readonly string[] | undefined,
+): string {
   const e = ext(creds, authorizedScopes);
-  return hawk.client.header(uri(target), method.toUpperCase(), { credentials: hawkCredentials(creds), ...(e ? { ext: e } : {}) }).header;
+  return hawk.client.header(uri(target), method.toUpperCase(), {
+    credentials: hawkCredentials(creds),
+    ...(e ? { ext: e } : {}),
+  }).header;
 }
 
 /** `target.href` with `bewit=` appended last (so the server can strip it), valid for `ttlSec`. */
-export function signedUrl(target: Target, creds: Credentials, authorizedScopes: readonly string[] | undefined, ttlSec: number, fragment = ''): string {
+export function signedUrl(
+  target: Target,
+  creds: Credentials,
+  authorizedScopes: readonly string[] | undefined,
+  ttlSec: number,
+  fragment = '',
+): string {
   const e = ext(creds, authorizedScopes);
-  const bewit = hawk.client.getBewit(uri(target), { credentials: hawkCredentials(creds), ttlSec, ...(e ? { ext: e } : {}) });
+  const bewit = hawk.client.getBewit(uri(target), {
+    credentials: hawkCredentials(creds),
+    ttlSec,
+    ...(e ? { ext: e } : {}),
+  });
   return `${target.href}${target.query === undefined ? '?' : '&'}bewit=${bewit}${fragment}`;
 }

@@ -45,20 +45,38 @@ export function decryptCommand(program: Command, io: CliIo): void {
       const fixedNow = opts.now === undefined ? undefined : parseTime(opts.now, '--now');
       const encryptedEnv = await collectMessages(messages, io);
       const now = fixedNow ?? io.now(); // after reading stdin: `encrypt | decrypt -` runs both at once
-      const armored = await readOptionFile(opts.key, '--key', "the worker's private key (worker-private.asc)");
+      const armored = await readOptionFile(
+        opts.key,
+        '--key',
+        "the worker's private key (worker-private.asc)",
+      );
       const passphrase =
-        opts.passphraseFile === undefined ? undefined : firstLine(await readOptionFile(opts.passphraseFile, '--passphrase-file', 'a file holding the passphrase'));
-      const privateKey = await readPrivateKey(armored, passphrase === undefined ? {} : { passphrase }).catch((err: Error) => {
-        throw new CliError(`--key ${opts.key}: ${err.message}`);
-      });
-      let incident: EncryptedEnvIncident | undefined;
-      const env = await decryptEnvVars({ privateKey, taskId: opts.taskId, env: {}, encryptedEnv, now, onIncident: (i) => (incident = i) }).catch(
-        (err: unknown) => {
-          if (!(err instanceof EncryptedEnvError)) throw err;
-          throw new CliError(`${err.message.replace(/^secret data violation -- /, '')} [${err.rule}: ${incident?.detail ?? ''}]`);
+        opts.passphraseFile === undefined
+          ? undefined
+          : firstLine(
+              await readOptionFile(opts.passphraseFile, '--passphrase-file', 'a file holding the passphrase'),
+            );
+      const privateKey = await readPrivateKey(armored, passphrase === undefined ? {} : { passphrase }).catch(
+        (err: Error) => {
+          throw new CliError(`--key ${opts.key}: ${err.message}`);
         },
       );
-      for (const [name, value] of Object.entries(env)) io.stdout(opts.showValues ? `${name}=${value}\n` : `${name}\n`);
+      let incident: EncryptedEnvIncident | undefined;
+      const env = await decryptEnvVars({
+        privateKey,
+        taskId: opts.taskId,
+        env: {},
+        encryptedEnv,
+        now,
+        onIncident: (i) => (incident = i),
+      }).catch((err: unknown) => {
+        if (!(err instanceof EncryptedEnvError)) throw err;
+        throw new CliError(
+          `${err.message.replace(/^secret data violation -- /, '')} [${err.rule}: ${incident?.detail ?? ''}]`,
+        );
+      });
+      for (const [name, value] of Object.entries(env))
+        io.stdout(opts.showValues ? `${name}=${value}\n` : `${name}\n`);
     });
 }
 
@@ -68,7 +86,8 @@ async function collectMessages(args: string[], io: CliIo): Promise<string[]> {
     if (arg !== '-') out.push(...expand(arg));
     else {
       if (io.stdinIsTTY) throw new UsageError('MESSAGE "-" reads standard input, but nothing is piped in');
-      for (const line of (await io.readStdin()).split(/\r?\n/)) if (line.trim() !== '') out.push(...expand(line.trim()));
+      for (const line of (await io.readStdin()).split(/\r?\n/))
+        if (line.trim() !== '') out.push(...expand(line.trim()));
     }
   }
   return out;

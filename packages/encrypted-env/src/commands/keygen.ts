@@ -46,12 +46,20 @@ export function keygenCommand(program: Command, io: CliIo): void {
       const privatePath = join(opts.out, 'worker-private.asc');
       const publicPath = join(opts.out, 'worker-public.asc');
       for (const path of [privatePath, publicPath]) {
-        if (existsSync(path) && !opts.force) throw new CliError(`${path} exists; pass --force to replace it, or choose another --out`);
+        if (existsSync(path) && !opts.force)
+          throw new CliError(`${path} exists; pass --force to replace it, or choose another --out`);
       }
       const passphrase =
-        opts.passphraseFile === undefined ? undefined : firstLine(await readOptionFile(opts.passphraseFile, '--passphrase-file', 'a file holding the passphrase'));
+        opts.passphraseFile === undefined
+          ? undefined
+          : firstLine(
+              await readOptionFile(opts.passphraseFile, '--passphrase-file', 'a file holding the passphrase'),
+            );
       // An empty passphrase would silently leave the private key unprotected.
-      if (passphrase === '') throw new UsageError(`--passphrase-file ${opts.passphraseFile ?? ''} has an empty first line; put the passphrase on it, or leave out --passphrase-file for an unprotected key`);
+      if (passphrase === '')
+        throw new UsageError(
+          `--passphrase-file ${opts.passphraseFile ?? ''} has an empty first line; put the passphrase on it, or leave out --passphrase-file for an unprotected key`,
+        );
       const keys = await generateWorkerKeys({
         type: opts.type as KeyType,
         userId: opts.userId,
@@ -64,8 +72,17 @@ export function keygenCommand(program: Command, io: CliIo): void {
         await writeFile(publicPath, keys.publicKey, { mode: 0o644 });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way, not a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : (code ?? String(err));
-        throw new CliError(`cannot write the keys to ${opts.out}: ${why}; choose a writable directory as --out`);
+        const why =
+          code === 'EEXIST' || code === 'ENOTDIR'
+            ? 'a file is in the way, not a directory'
+            : code === 'EACCES' || code === 'EPERM'
+              ? 'permission denied'
+              : code === 'EROFS'
+                ? 'read-only file system'
+                : (code ?? String(err));
+        throw new CliError(
+          `cannot write the keys to ${opts.out}: ${why}; choose a writable directory as --out`,
+        );
       }
       io.stdout(`${privatePath}\n${publicPath}\n`);
     });

@@ -52,7 +52,8 @@ function parseExt(ext: string | undefined): Record<string, unknown> {
   if (!ext) return {};
   try {
     const parsed: unknown = JSON.parse(Buffer.from(ext, 'base64').toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
   } catch {
     // reported below
   }
@@ -69,9 +70,19 @@ export function hostAndPort(headers: IncomingHttpHeaders): { host: string; port:
   } catch {
     return fail('Invalid Host header');
   }
-  const forwardedPort = String(headers['x-forwarded-port'] ?? '').split(',')[0]?.trim();
-  const proto = String(headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim();
-  const port = forwardedPort ? Number(forwardedPort) : proto === 'https' ? 443 : url.port ? Number(url.port) : 80;
+  const forwardedPort = String(headers['x-forwarded-port'] ?? '')
+    .split(',')[0]
+    ?.trim();
+  const proto = String(headers['x-forwarded-proto'] ?? '')
+    .split(',')[0]
+    ?.trim();
+  const port = forwardedPort
+    ? Number(forwardedPort)
+    : proto === 'https'
+      ? 443
+      : url.port
+        ? Number(url.port)
+        : 80;
   return { host: url.hostname, port };
 }
 
@@ -94,7 +105,13 @@ export function createAuthenticator(store: ClientStore, now: () => number) {
     let scopes = store.expand(client.scopes);
     let expires = client.expires;
     if (cert) {
-      const verified = verifyCertificate(cert, { id, issuerId, issuerToken: client.accessToken, issuerScopes: scopes, now: now() });
+      const verified = verifyCertificate(cert, {
+        id,
+        issuerId,
+        issuerToken: client.accessToken,
+        issuerScopes: scopes,
+        now: now(),
+      });
       key = temporaryAccessToken(client.accessToken, verified.seed);
       scopes = verified.scopes;
       const certExpiry = new Date(verified.expiry);
@@ -112,7 +129,13 @@ export function createAuthenticator(store: ClientStore, now: () => number) {
       }
       scopes = authorized;
     }
-    return { id, key, algorithm: 'sha256', scopes: store.expand([...scopes, ANONYMOUS]), ...(expires ? { expires } : {}) };
+    return {
+      id,
+      key,
+      algorithm: 'sha256',
+      scopes: store.expand([...scopes, ANONYMOUS]),
+      ...(expires ? { expires } : {}),
+    };
   }
 
   return async function authenticate(req: AuthRequest): Promise<AuthResult> {
@@ -123,16 +146,42 @@ export function createAuthenticator(store: ClientStore, now: () => number) {
       if (!authorization && !bewit) return { scheme: 'none', scopes: store.expand([ANONYMOUS]) };
       const { host, port } = hostAndPort(req.headers);
       const options = { timestampSkewSec: SKEW_SECONDS, localtimeOffsetMsec: now() - Date.now() };
-      const request = { method: req.method, url: req.url, host, port, ...(authorization ? { authorization } : {}) };
+      const request = {
+        method: req.method,
+        url: req.url,
+        host,
+        port,
+        ...(authorization ? { authorization } : {}),
+      };
       if (authorization) {
         const ext = () => hawk.utils.parseAuthorizationHeader(authorization).ext;
-        const { credentials, artifacts } = await hawk.server.authenticate(request, async (id) => resolve(id, ext()), options);
-        return { scheme: 'hawk', clientId: credentials.id, scopes: credentials.scopes, ...expiresOf(credentials), ...(artifacts.hash ? { hash: artifacts.hash } : {}) };
+        const { credentials, artifacts } = await hawk.server.authenticate(
+          request,
+          async (id) => resolve(id, ext()),
+          options,
+        );
+        return {
+          scheme: 'hawk',
+          clientId: credentials.id,
+          scopes: credentials.scopes,
+          ...expiresOf(credentials),
+          ...(artifacts.hash ? { hash: artifacts.hash } : {}),
+        };
       }
-      if (req.method !== 'GET' && req.method !== 'HEAD') fail('Bewit is only valid for GET and HEAD requests');
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        fail('Bewit is only valid for GET and HEAD requests');
       const ext = () => bewitExt(bewit?.[3] ?? '');
-      const { credentials } = await hawk.server.authenticateBewit(request, async (id) => resolve(id, ext()), options);
-      return { scheme: 'bewit', clientId: credentials.id, scopes: credentials.scopes, ...expiresOf(credentials) };
+      const { credentials } = await hawk.server.authenticateBewit(
+        request,
+        async (id) => resolve(id, ext()),
+        options,
+      );
+      return {
+        scheme: 'bewit',
+        clientId: credentials.id,
+        scopes: credentials.scopes,
+        ...expiresOf(credentials),
+      };
     } catch (err) {
       throw new HttpError(401, (err as Error).message || 'Unauthorized', 'AuthenticationFailed');
     }

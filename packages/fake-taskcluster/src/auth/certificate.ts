@@ -53,7 +53,8 @@ function fail(message: string): never {
 
 /** Validates `cert` and returns it typed; the caller then signs with `temporaryAccessToken`. */
 export function verifyCertificate(raw: unknown, ctx: CertificateContext): Certificate {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('ext.certificate must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    fail('ext.certificate must be a JSON object');
   const cert = raw as Record<string, unknown>;
   if (cert.version !== 1) fail('ext.certificate.version must be 1');
   if (typeof cert.seed !== 'string') fail('ext.certificate.seed must be a string');
@@ -74,12 +75,17 @@ export function verifyCertificate(raw: unknown, ctx: CertificateContext): Certif
     fail('ext.certificate.clientId must only be used with ext.certificate.issuer');
   }
   if (!satisfiesExpression(ctx.issuerScopes, { AllOf: cert.scopes })) {
-    fail(`ext.certificate issuer \`${ctx.issuerId}\` doesn't satisfiy all certificate scopes ${cert.scopes.join(', ')}.`);
+    fail(
+      `ext.certificate issuer \`${ctx.issuerId}\` doesn't satisfiy all certificate scopes ${cert.scopes.join(', ')}.`,
+    );
   }
   if (typeof cert.signature !== 'string') fail('ext.certificate.signature is not valid');
   const typed = cert as unknown as Certificate;
-  const expected = Buffer.from(createHmac('sha256', ctx.issuerToken).update(certificateSignatureString(typed, ctx.id)).digest('base64'));
+  const expected = Buffer.from(
+    createHmac('sha256', ctx.issuerToken).update(certificateSignatureString(typed, ctx.id)).digest('base64'),
+  );
   const given = Buffer.from(cert.signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) fail('ext.certificate.signature is not valid');
+  if (expected.length !== given.length || !timingSafeEqual(expected, given))
+    fail('ext.certificate.signature is not valid');
   return typed;
 }

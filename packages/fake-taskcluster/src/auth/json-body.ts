@@ -15,11 +15,12 @@ export function jsonBody(limit = '1mb'): RequestHandler {
     limit,
     type: () => true,
     verify: (req: IncomingMessage, res: ServerResponse, buf: Buffer) => {
-      const hash = ((res as ServerResponse & { locals?: ApiLocals }).locals?.auth)?.hash;
+      const hash = (res as ServerResponse & { locals?: ApiLocals }).locals?.auth?.hash;
       if (!hash) return;
       const h = hawk.crypto.initializePayloadHash('sha256', req.headers['content-type']);
       h.update(buf);
-      if (hawk.crypto.finalizePayloadHash(h) !== hash) throw new HttpError(401, 'Invalid payload hash', 'AuthenticationFailed');
+      if (hawk.crypto.finalizePayloadHash(h) !== hash)
+        throw new HttpError(401, 'Invalid payload hash', 'AuthenticationFailed');
     },
   });
 }

@@ -10,15 +10,27 @@ describe('expandScopes', () => {
   ];
 
   it('expands assume: scopes recursively and keeps the input', () => {
-    expect(expandScopes(['assume:project:a'], roles)).toEqual(['assume:project:a', 'assume:project:b', 'secrets:get:a', 'secrets:get:b']);
+    expect(expandScopes(['assume:project:a'], roles)).toEqual([
+      'assume:project:a',
+      'assume:project:b',
+      'secrets:get:a',
+      'secrets:get:b',
+    ]);
   });
 
   it('applies star roles to every matching id, substituting <..>', () => {
-    expect(expandScopes(['assume:repo:gh/me/x'], roles)).toEqual(['assume:repo:gh/me/x', 'index:insert:me/x/*']);
+    expect(expandScopes(['assume:repo:gh/me/x'], roles)).toEqual([
+      'assume:repo:gh/me/x',
+      'index:insert:me/x/*',
+    ]);
   });
 
   it('gives a held star scope every role it covers', () => {
-    expect(expandScopes(['assume:project:*'], roles)).toEqual(['assume:project:*', 'secrets:get:a', 'secrets:get:b']);
+    expect(expandScopes(['assume:project:*'], roles)).toEqual([
+      'assume:project:*',
+      'secrets:get:a',
+      'secrets:get:b',
+    ]);
     expect(expandScopes(['nothing:to:expand'], roles)).toEqual(['nothing:to:expand']);
   });
 

@@ -19,7 +19,8 @@ export function authRoutes({ endpoint, store }: RouteContext): Router {
   });
   router.post('/scopes/expand', endpoint('expandScopes', 'auth:expand-scopes'), jsonBody(), (req, res) => {
     const scopes: unknown = (req.body as { scopes?: unknown } | undefined)?.scopes;
-    if (!allValidScopes(scopes)) throw new HttpError(400, 'body must be {"scopes": [<valid scope>...]}', 'InputValidationError');
+    if (!allValidScopes(scopes))
+      throw new HttpError(400, 'body must be {"scopes": [<valid scope>...]}', 'InputValidationError');
     res.json({ scopes: store.expand(scopes) });
   });
   return router;

@@ -19,7 +19,8 @@ const MAX_DELAY_MS = 30_000;
 
 function intParam(value: unknown, name: string, max: number): number {
   const n = Number(value ?? 0);
-  if (!Number.isInteger(n) || n < 0 || n > max) throw new HttpError(400, `${name} must be an integer between 0 and ${max}`, 'InvalidRequestArguments');
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    throw new HttpError(400, `${name} must be an integer between 0 and ${max}`, 'InvalidRequestArguments');
   return n;
 }
 
@@ -37,7 +38,9 @@ export function fakeRoutes({ endpoint }: RouteContext): Router {
   router.put('/blob', endpoint('putBlob', ANY), async (req, res) => {
     const auth = authOf(res);
     const sha = createHash('sha256');
-    const payloadHash = auth.hash ? hawk.crypto.initializePayloadHash('sha256', req.headers['content-type']) : undefined;
+    const payloadHash = auth.hash
+      ? hawk.crypto.initializePayloadHash('sha256', req.headers['content-type'])
+      : undefined;
     let bytes = 0;
     await pipeline(
       req,
@@ -64,7 +67,8 @@ export function fakeRoutes({ endpoint }: RouteContext): Router {
 
   router.get('/redirect', endpoint('redirect', ANY), (req, res) => {
     const to = req.query.to;
-    if (typeof to !== 'string' || to === '') throw new HttpError(400, 'query parameter `to` (the Location) is required', 'InvalidRequestArguments');
+    if (typeof to !== 'string' || to === '')
+      throw new HttpError(400, 'query parameter `to` (the Location) is required', 'InvalidRequestArguments');
     res.status(303).location(to).json({ url: to });
   });
 
@@ -73,14 +77,19 @@ export function fakeRoutes({ endpoint }: RouteContext): Router {
     const key = req.params.key as string;
     const attempt = (failuresSeen.get(key) ?? 0) + 1;
     failuresSeen.set(key, attempt);
-    if (attempt <= failures) throw new HttpError(503, `failure ${attempt} of ${failures} for ${key}`, 'InternalServerError');
+    if (attempt <= failures)
+      throw new HttpError(503, `failure ${attempt} of ${failures} for ${key}`, 'InternalServerError');
     req.resume();
     res.json({ attempts: attempt, clientId: authOf(res).clientId });
   });
 
-  router.get('/scoped/:scope', endpoint('scoped', (req) => String(req.params.scope)), (_req, res) => {
-    res.json({ ok: true, clientId: authOf(res).clientId });
-  });
+  router.get(
+    '/scoped/:scope',
+    endpoint('scoped', (req) => String(req.params.scope)),
+    (_req, res) => {
+      res.json({ ok: true, clientId: authOf(res).clientId });
+    },
+  );
 
   router.all('/echo{/*rest}', endpoint('echo', ANY), (req, res) => {
     const { clientId, scheme } = authOf(res);

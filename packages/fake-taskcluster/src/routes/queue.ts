@@ -13,11 +13,15 @@ export function queueRoutes({ endpoint, tasks }: RouteContext): Router {
   router.get('/ping', endpoint('ping', null), (_req, res) => {
     res.json({ alive: true, uptime: process.uptime() });
   });
-  router.get('/task/:taskId', endpoint('task', (req) => `queue:get-task:${String(req.params.taskId)}`), (req, res) => {
-    const taskId = String(req.params.taskId);
-    const task = tasks.get(taskId);
-    if (!task) throw new HttpError(404, `Task ${taskId} not found`, 'ResourceNotFound');
-    res.json(task);
-  });
+  router.get(
+    '/task/:taskId',
+    endpoint('task', (req) => `queue:get-task:${String(req.params.taskId)}`),
+    (req, res) => {
+      const taskId = String(req.params.taskId);
+      const task = tasks.get(taskId);
+      if (!task) throw new HttpError(404, `Task ${taskId} not found`, 'ResourceNotFound');
+      res.json(task);
+    },
+  );
   return router;
 }

@@ -67,7 +67,11 @@ declare module 'hawk' {
       ): Promise<{ credentials: C; attributes: { id: string; exp: string; mac: string; ext: string } }>;
     };
     client: {
-      header(uri: string | HawkUri, method: string, options: HawkClientOptions): { header: string; artifacts: HawkArtifacts };
+      header(
+        uri: string | HawkUri,
+        method: string,
+        options: HawkClientOptions,
+      ): { header: string; artifacts: HawkArtifacts };
       getBewit(uri: string | HawkUri, options: HawkBewitOptions): string;
     };
     crypto: {

@@ -37,7 +37,9 @@ export async function collectArtifact(ctx: CollectContext, name: string, spec: A
       path = posix.resolve(posix.dirname(path), result.target);
       continue;
     }
-    ctx.liveLog.error(`Artifact "${name}" at "${spec.path}" is a ${result.found}, not a ${spec.type}; fix payload.artifacts.${name}.type or the path`);
+    ctx.liveLog.error(
+      `Artifact "${name}" at "${spec.path}" is a ${result.found}, not a ${spec.type}; fix payload.artifacts.${name}.type or the path`,
+    );
     await ctx.sink.putError(name, {
       reason: 'invalid-resource-on-worker',
       message: `"${spec.path}" is a ${result.found}, expected a ${spec.type}`,
@@ -46,7 +48,11 @@ export async function collectArtifact(ctx: CollectContext, name: string, spec: A
     return;
   }
   ctx.liveLog.error(`Artifact "${name}" at "${spec.path}": too many symbolic links`);
-  await ctx.sink.putError(name, { reason: 'invalid-resource-on-worker', message: `"${spec.path}": too many symbolic links`, expires: ctx.expires });
+  await ctx.sink.putError(name, {
+    reason: 'invalid-resource-on-worker',
+    message: `"${spec.path}": too many symbolic links`,
+    expires: ctx.expires,
+  });
 }
 
 async function fetchArchive(ctx: CollectContext, path: string): Promise<Readable | undefined> {
@@ -60,12 +66,21 @@ async function fetchArchive(ctx: CollectContext, path: string): Promise<Readable
 
 async function missing(ctx: CollectContext, name: string, path: string): Promise<void> {
   ctx.liveLog.info(`Artifact "${name}" not found at "${path}"`);
-  await ctx.sink.putError(name, { reason: 'file-missing-on-worker', message: `Artifact "${name}" not found at "${path}"`, expires: ctx.expires });
+  await ctx.sink.putError(name, {
+    reason: 'file-missing-on-worker',
+    message: `Artifact "${name}" not found at "${path}"`,
+    expires: ctx.expires,
+  });
 }
 
 type Consumed = { kind: 'done' } | { kind: 'link'; target: string } | { kind: 'wrong-type'; found: string };
 
-async function consume(ctx: CollectContext, archive: Readable, name: string, type: 'file' | 'directory'): Promise<Consumed> {
+async function consume(
+  ctx: CollectContext,
+  archive: Readable,
+  name: string,
+  type: 'file' | 'directory',
+): Promise<Consumed> {
   const tar = extract();
   archive.on('error', (err) => tar.destroy(err));
   archive.pipe(tar);
@@ -82,7 +97,11 @@ async function consume(ctx: CollectContext, archive: Readable, name: string, typ
     if (result.kind === 'done' && header.type === 'file') {
       const inside = type === 'file' ? '' : posix.relative(first, header.name);
       const artifact = inside ? `${name}/${inside}` : name;
-      await ctx.sink.putFile(artifact, entry as unknown as Readable, { contentType: contentTypeOf(header.name), expires: ctx.expires, size: header.size });
+      await ctx.sink.putFile(artifact, entry as unknown as Readable, {
+        contentType: contentTypeOf(header.name),
+        expires: ctx.expires,
+        size: header.size,
+      });
     } else {
       entry.resume();
     }

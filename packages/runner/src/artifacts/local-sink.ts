@@ -17,7 +17,8 @@ export function createLocalSink(dir: string): ArtifactSink {
     errors,
     async putFile(name, body, meta) {
       const path = resolve(root, name);
-      if (!path.startsWith(root + sep)) throw new Error(`artifact name ${JSON.stringify(name)} leaves the artifacts directory`);
+      if (!path.startsWith(root + sep))
+        throw new Error(`artifact name ${JSON.stringify(name)} leaves the artifacts directory`);
       await mkdir(dirname(path), { recursive: true });
       await pipeline(body, createWriteStream(path));
       const record = { name, path, contentType: meta.contentType, expires: meta.expires.toISOString() };
@@ -25,7 +26,12 @@ export function createLocalSink(dir: string): ArtifactSink {
       return record;
     },
     async putError(name, error) {
-      const record = { name, reason: error.reason, message: error.message, expires: error.expires.toISOString() };
+      const record = {
+        name,
+        reason: error.reason,
+        message: error.message,
+        expires: error.expires.toISOString(),
+      };
       errors.push(record);
       return record;
     },

@@ -22,8 +22,15 @@ export interface ArtifactErrorRecord {
 }
 
 export interface ArtifactSink {
-  putFile(name: string, body: Readable, meta: { contentType: string; expires: Date; size?: number }): Promise<ArtifactRecord>;
-  putError(name: string, error: { reason: ArtifactErrorReason; message: string; expires: Date }): Promise<ArtifactErrorRecord>;
+  putFile(
+    name: string,
+    body: Readable,
+    meta: { contentType: string; expires: Date; size?: number },
+  ): Promise<ArtifactRecord>;
+  putError(
+    name: string,
+    error: { reason: ArtifactErrorReason; message: string; expires: Date },
+  ): Promise<ArtifactErrorRecord>;
   readonly records: readonly ArtifactRecord[];
   readonly errors: readonly ArtifactErrorRecord[];
 }

@@ -139,7 +139,8 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
         return { id: net.id, name, gateway: info.IPAM?.Config?.[0]?.Gateway };
       }),
 
-    createVolume: (name, labels) => call('create volume', async () => void (await docker.createVolume({ Name: name, Labels: labels }))),
+    createVolume: (name, labels) =>
+      call('create volume', async () => void (await docker.createVolume({ Name: name, Labels: labels }))),
 
     createContainer: (spec) =>
       call('create container', async () => {
@@ -171,11 +172,16 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
     startContainer: (id) => call('start container', async () => void (await docker.getContainer(id).start())),
 
     waitContainer: (id) =>
-      call('wait container', async () => ((await docker.getContainer(id).wait()) as { StatusCode: number }).StatusCode),
+      call(
+        'wait container',
+        async () => ((await docker.getContainer(id).wait()) as { StatusCode: number }).StatusCode,
+      ),
 
     attachOutput: (id) =>
       call('attach container', async () => {
-        const raw = (await docker.getContainer(id).attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
+        const raw = (await docker
+          .getContainer(id)
+          .attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
         const out = new PassThrough();
         docker.modem.demuxStream(raw, out, out);
         raw.on('end', () => out.end());
@@ -212,7 +218,10 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
       }),
 
     getArchive: (id, path) =>
-      call('get archive', async () => (await docker.getContainer(id).getArchive({ path })) as unknown as Readable),
+      call(
+        'get archive',
+        async () => (await docker.getContainer(id).getArchive({ path })) as unknown as Readable,
+      ),
 
     listByLabel: (kind, labels) =>
       call(`list ${kind}s`, async () => {

@@ -28,7 +28,11 @@ export interface RunIdentity {
   owner: string;
 }
 
-export function runLabels(id: RunIdentity, role: Role, extra: Record<string, string> = {}): Record<string, string> {
+export function runLabels(
+  id: RunIdentity,
+  role: Role,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     [LABEL.managed]: 'true',
     [LABEL.workerId]: id.workerId,
@@ -43,7 +47,11 @@ export function runLabels(id: RunIdentity, role: Role, extra: Record<string, str
 const ORDER: ResourceKind[] = ['container', 'network', 'volume'];
 
 /** Removes every container, then network, then volume matching all `filters` (never caches). */
-export async function removeByLabels(docker: DockerClient, filters: string[], keep?: (r: Resource) => boolean): Promise<number> {
+export async function removeByLabels(
+  docker: DockerClient,
+  filters: string[],
+  keep?: (r: Resource) => boolean,
+): Promise<number> {
   let removed = 0;
   const failures: Error[] = [];
   for (const kind of ORDER) {
@@ -56,7 +64,11 @@ export async function removeByLabels(docker: DockerClient, filters: string[], ke
       else failures.push(r.reason as Error);
     }
   }
-  if (failures.length > 0) throw new AggregateError(failures, `could not remove ${failures.length} resource(s): ${failures[0]?.message}`);
+  if (failures.length > 0)
+    throw new AggregateError(
+      failures,
+      `could not remove ${failures.length} resource(s): ${failures[0]?.message}`,
+    );
   return removed;
 }
 

@@ -28,9 +28,21 @@ describe('startSidecar', () => {
     const { docker, run } = setup();
     await run.createNetwork();
     const port = await loopbackServer(200);
-    const sidecar = await startSidecar(run, { image: 'side:1', alias: 'side', env: { A: '1' }, readyPort: port, readyPath: '/health', timeoutMs: 5000 });
+    const sidecar = await startSidecar(run, {
+      image: 'side:1',
+      alias: 'side',
+      env: { A: '1' },
+      readyPort: port,
+      readyPath: '/health',
+      timeoutMs: 5000,
+    });
     const [container] = [...docker.containers.values()];
-    expect(container?.spec).toMatchObject({ image: 'side:1', aliases: ['side'], network: run.network.name, env: { A: '1' } });
+    expect(container?.spec).toMatchObject({
+      image: 'side:1',
+      aliases: ['side'],
+      network: run.network.name,
+      env: { A: '1' },
+    });
     expect(container?.spec.labels['org.docker-worker.role']).toBe('sidecar');
     // The task container gets `alias:ip` in /etc/hosts, as docker-worker's links gave it.
     expect(sidecar.hostsEntry).toBe(`side:${sidecar.ip}`);
@@ -45,13 +57,21 @@ describe('startSidecar', () => {
     docker.script = { output: 'booting\n', stopOutput: 'got SIGTERM\nbye' }; // no newline after the last word
     await run.createNetwork();
     const port = await loopbackServer(200);
-    const sidecar = await startSidecar(run, { image: 'side:1', alias: 'side', readyPort: port, readyPath: '/', timeoutMs: 5000 });
+    const sidecar = await startSidecar(run, {
+      image: 'side:1',
+      alias: 'side',
+      readyPort: port,
+      readyPath: '/',
+      timeoutMs: 5000,
+    });
     await sidecar.stop();
     await sidecar.stop(); // idempotent
     expect(docker.stops).toEqual([{ id: sidecar.containerId, graceSeconds: 5 }]); // the config default
     expect(docker.resources.has(sidecar.containerId)).toBe(false);
     await run.liveLog.close();
-    expect(readFileSync(run.liveLog.path, 'utf8')).toContain('[side] booting\n[side] got SIGTERM\n[side] bye\n');
+    expect(readFileSync(run.liveLog.path, 'utf8')).toContain(
+      '[side] booting\n[side] got SIGTERM\n[side] bye\n',
+    );
   });
 
   it('takes the grace from the options, else from the worker config', async () => {
@@ -61,8 +81,25 @@ describe('startSidecar', () => {
     const { run } = fakeRun({ docker, config: { sidecarStopGraceSeconds: 2 } });
     await run.createNetwork();
     const port = await loopbackServer(200);
-    await (await startSidecar(run, { image: 'side:1', alias: 'a', readyPort: port, readyPath: '/', timeoutMs: 5000 })).stop();
-    await (await startSidecar(run, { image: 'side:1', alias: 'b', readyPort: port, readyPath: '/', timeoutMs: 5000, stopGraceSeconds: 0 })).stop();
+    await (
+      await startSidecar(run, {
+        image: 'side:1',
+        alias: 'a',
+        readyPort: port,
+        readyPath: '/',
+        timeoutMs: 5000,
+      })
+    ).stop();
+    await (
+      await startSidecar(run, {
+        image: 'side:1',
+        alias: 'b',
+        readyPort: port,
+        readyPath: '/',
+        timeoutMs: 5000,
+        stopGraceSeconds: 0,
+      })
+    ).stop();
     expect(docker.stops.map((s) => s.graceSeconds)).toEqual([2, 0]);
   });
 
@@ -71,12 +108,21 @@ describe('startSidecar', () => {
     docker.script = { output: 'booting\n', stopOutput: 'stopping before ready\n' };
     await run.createNetwork();
     const port = await loopbackServer(503);
-    const started = startSidecar(run, { image: 'side:1', alias: 'side', readyPort: port, readyPath: '/', timeoutMs: 1000, intervalMs: 100 });
+    const started = startSidecar(run, {
+      image: 'side:1',
+      alias: 'side',
+      readyPort: port,
+      readyPath: '/',
+      timeoutMs: 1000,
+      intervalMs: 100,
+    });
     let error: unknown;
     started.catch((err: unknown) => (error = err));
     for (let i = 0; i < 50 && error === undefined; i++) await clock.advance(100);
     expect(error).toMatchObject({ resolution: 'failed' });
-    expect((error as Error).message).toMatch(/the side sidecar \(side:1\) did not answer on port \d+ within 1s; its last log lines:\nbooting\nstopping before ready$/);
+    expect((error as Error).message).toMatch(
+      /the side sidecar \(side:1\) did not answer on port \d+ within 1s; its last log lines:\nbooting\nstopping before ready$/,
+    );
     expect(docker.stops).toHaveLength(1);
     expect(docker.resources.size).toBe(1); // only the network: the sidecar is gone
   });
@@ -85,13 +131,19 @@ describe('startSidecar', () => {
     const { docker, run } = setup();
     docker.script = { output: 'missing PROXIED_SERVER\n', exitCode: 1 };
     await run.createNetwork();
-    await expect(startSidecar(run, { image: 'side:1', alias: 'side', readyPort: 80, timeoutMs: 1000 })).rejects.toThrow(/exited with status 1 before it was ready; its last log lines:\nmissing PROXIED_SERVER$/);
+    await expect(
+      startSidecar(run, { image: 'side:1', alias: 'side', readyPort: 80, timeoutMs: 1000 }),
+    ).rejects.toThrow(
+      /exited with status 1 before it was ready; its last log lines:\nmissing PROXIED_SERVER$/,
+    );
     expect(docker.resources.size).toBe(1); // only the network
   });
 
   it('says how to get a missing image', async () => {
     const { run } = setup();
     await run.createNetwork();
-    await expect(startSidecar(run, { image: 'absent:1', alias: 'x', readyPort: 80, timeoutMs: 10 })).rejects.toMatchObject({ resolution: 'resource-unavailable' });
+    await expect(
+      startSidecar(run, { image: 'absent:1', alias: 'x', readyPort: 80, timeoutMs: 10 }),
+    ).rejects.toMatchObject({ resolution: 'resource-unavailable' });
   });
 });

@@ -59,7 +59,9 @@ const KEEP_LINES = 50;
 export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<Sidecar> {
   const { docker, liveLog } = run;
   if (!(await docker.inspectImage(opts.image))) {
-    throw resourceUnavailable(`the ${opts.alias} sidecar image ${opts.image} is not on this worker; build it (npm run images) or set its name in the worker config`);
+    throw resourceUnavailable(
+      `the ${opts.alias} sidecar image ${opts.image} is not on this worker; build it (npm run images) or set its name in the worker config`,
+    );
   }
   const containerId = await docker.createContainer({
     image: opts.image,
@@ -107,12 +109,24 @@ export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<
     const ip = await waitUntilReady(run, containerId, opts);
     run.log.info({ alias: opts.alias, containerId, ip }, 'sidecar ready');
     const hostsEntry = `${opts.alias}:${ip}`;
-    return { alias: opts.alias, containerId, ip, hostsEntry, lastLines: () => [...lines], stop, [Symbol.asyncDispose]: stop };
+    return {
+      alias: opts.alias,
+      containerId,
+      ip,
+      hostsEntry,
+      lastLines: () => [...lines],
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
   } catch (err) {
-    await stop().catch((stopErr: unknown) => run.log.warn({ err: stopErr, alias: opts.alias }, 'sidecar clean-up failed'));
+    await stop().catch((stopErr: unknown) =>
+      run.log.warn({ err: stopErr, alias: opts.alias }, 'sidecar clean-up failed'),
+    );
     if (!(err instanceof NotReady)) throw err;
     // Stopped: every line it wrote has been copied by now.
-    throw failure(`the ${opts.alias} sidecar (${opts.image}) ${err.message}; its last log lines:\n${lines.slice(-20).join('\n') || '(no output)'}`);
+    throw failure(
+      `the ${opts.alias} sidecar (${opts.image}) ${err.message}; its last log lines:\n${lines.slice(-20).join('\n') || '(no output)'}`,
+    );
   }
 }
 
@@ -125,7 +139,10 @@ async function waitUntilReady(run: TaskRun, id: string, opts: SidecarOptions): P
     const state = await run.docker.inspectContainer(id, run.network.name);
     if (!state.running) throw new NotReady(`exited with status ${state.exitCode} before it was ready`);
     if (state.ip && (await probe(state.ip, opts))) return state.ip;
-    if (run.clock.now() >= deadline) throw new NotReady(`did not answer on port ${opts.readyPort} within ${Math.round(opts.timeoutMs / 1000)}s`);
+    if (run.clock.now() >= deadline)
+      throw new NotReady(
+        `did not answer on port ${opts.readyPort} within ${Math.round(opts.timeoutMs / 1000)}s`,
+      );
     await run.clock.sleep(opts.intervalMs ?? 100, run.signal);
   }
 }
@@ -144,7 +161,9 @@ async function probe(ip: string, opts: SidecarOptions): Promise<boolean> {
     });
   }
   try {
-    const res = await fetch(`http://${ip}:${opts.readyPort}${opts.readyPath}`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`http://${ip}:${opts.readyPort}${opts.readyPath}`, {
+      signal: AbortSignal.timeout(2000),
+    });
     await res.body?.cancel();
     return (opts.isReady ?? ((s) => s >= 200 && s < 300))(res.status);
   } catch {

@@ -19,7 +19,8 @@ class ArchiveDocker extends FakeDocker {
     const entries = this.tree[path];
     if (!entries) throw new DockerError('get archive', 404, `Could not find the file ${path} in container`);
     const tar = pack();
-    for (const e of entries) tar.entry({ name: e.name, type: e.type ?? 'file', linkname: e.linkname }, e.body ?? '');
+    for (const e of entries)
+      tar.entry({ name: e.name, type: e.type ?? 'file', linkname: e.linkname }, e.body ?? '');
     tar.finalize();
     return tar as unknown as Readable;
   }
@@ -31,7 +32,13 @@ describe('artifacts', () => {
   it('copies files, directories (nested) and followed symlinks, with content types and expiry', async () => {
     const docker = new ArchiveDocker({
       '/out/a.txt': [{ name: 'a.txt', body: 'A' }],
-      '/out/dir': [{ name: 'dir', type: 'directory' }, { name: 'dir/x.json', body: '{}' }, { name: 'dir/sub', type: 'directory' }, { name: 'dir/sub/y.html', body: '<p>' }, { name: 'dir/l', type: 'symlink', linkname: 'x.json' }],
+      '/out/dir': [
+        { name: 'dir', type: 'directory' },
+        { name: 'dir/x.json', body: '{}' },
+        { name: 'dir/sub', type: 'directory' },
+        { name: 'dir/sub/y.html', body: '<p>' },
+        { name: 'dir/l', type: 'symlink', linkname: 'x.json' },
+      ],
       '/out/link': [{ name: 'link', type: 'symlink', linkname: 'a.txt' }],
     });
     const { run, dir } = fakeRun({
@@ -47,9 +54,20 @@ describe('artifacts', () => {
     (run as { containerId?: string }).containerId = 'c1';
     await artifacts.stop(run, done);
     const records = Object.fromEntries(run.artifacts.records.map((r) => [r.name, r]));
-    expect(Object.keys(records).sort()).toEqual(['public/a.txt', 'public/dir/sub/y.html', 'public/dir/x.json', 'public/link.txt']);
-    expect(records['public/a.txt']).toMatchObject({ contentType: 'text/plain', expires: '2026-01-05T00:00:00.000Z' });
-    expect(records['public/dir/x.json']).toMatchObject({ contentType: 'application/json', expires: run.task.expires.toISOString() });
+    expect(Object.keys(records).sort()).toEqual([
+      'public/a.txt',
+      'public/dir/sub/y.html',
+      'public/dir/x.json',
+      'public/link.txt',
+    ]);
+    expect(records['public/a.txt']).toMatchObject({
+      contentType: 'text/plain',
+      expires: '2026-01-05T00:00:00.000Z',
+    });
+    expect(records['public/dir/x.json']).toMatchObject({
+      contentType: 'application/json',
+      expires: run.task.expires.toISOString(),
+    });
     expect(records['public/dir/sub/y.html']?.contentType).toBe('text/html');
     expect(readFileSync(join(dir, 'artifacts/public/link.txt'), 'utf8')).toBe('A');
     expect(existsSync(join(dir, 'artifacts/public/dir/l'))).toBe(false);
@@ -58,12 +76,30 @@ describe('artifacts', () => {
 
   it('records a missing path and a wrong type without failing the task', async () => {
     const docker = new ArchiveDocker({ '/out/dir': [{ name: 'dir', type: 'directory' }] });
-    const { run } = fakeRun({ docker, payload: { artifacts: { 'public/m': { type: 'file', path: '/nope' }, 'public/w': { type: 'file', path: '/out/dir' } } } });
+    const { run } = fakeRun({
+      docker,
+      payload: {
+        artifacts: {
+          'public/m': { type: 'file', path: '/nope' },
+          'public/w': { type: 'file', path: '/out/dir' },
+        },
+      },
+    });
     (run as { containerId?: string }).containerId = 'c1';
     await artifacts.stop(run, done);
     expect(run.artifacts.errors).toEqual([
-      { name: 'public/m', reason: 'file-missing-on-worker', message: 'Artifact "public/m" not found at "/nope"', expires: run.task.expires.toISOString() },
-      { name: 'public/w', reason: 'invalid-resource-on-worker', message: '"/out/dir" is a directory, expected a file', expires: run.task.expires.toISOString() },
+      {
+        name: 'public/m',
+        reason: 'file-missing-on-worker',
+        message: 'Artifact "public/m" not found at "/nope"',
+        expires: run.task.expires.toISOString(),
+      },
+      {
+        name: 'public/w',
+        reason: 'invalid-resource-on-worker',
+        message: '"/out/dir" is a directory, expected a file',
+        expires: run.task.expires.toISOString(),
+      },
     ]);
   });
 
@@ -74,7 +110,10 @@ describe('artifacts', () => {
     };
     const { run } = fakeRun({ docker, payload: { artifacts: { 'public/a': { type: 'file', path: '/a' } } } });
     (run as { containerId?: string }).containerId = 'c1';
-    await expect(artifacts.stop(run, done)).rejects.toMatchObject({ resolution: 'failed', message: 'Error uploading "public/a" artifact. engine exploded' });
+    await expect(artifacts.stop(run, done)).rejects.toMatchObject({
+      resolution: 'failed',
+      message: 'Error uploading "public/a" artifact. engine exploded',
+    });
   });
 
   it('does nothing when the container never existed', async () => {

@@ -22,7 +22,11 @@ export const artifacts: Feature = {
       const own = spec.expires ? new Date(spec.expires) : taskExpires;
       const expires = own.getTime() > taskExpires.getTime() ? taskExpires : own;
       try {
-        await collectArtifact({ docker: run.docker, containerId, sink: run.artifacts, liveLog: run.liveLog, expires }, name, spec);
+        await collectArtifact(
+          { docker: run.docker, containerId, sink: run.artifacts, liveLog: run.liveLog, expires },
+          name,
+          spec,
+        );
       } catch (err) {
         run.log.warn({ err, artifact: name }, 'artifact upload failed');
         firstError ??= failure(`Error uploading "${name}" artifact. ${(err as Error).message}`, err);

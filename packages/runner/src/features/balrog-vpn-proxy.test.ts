@@ -10,7 +10,12 @@ import { BALROG_VPN_PROXY_SCOPE, balrogVPNProxy } from './balrog-vpn-proxy.js';
 
 const IMAGE = 'docker-worker/balrog-vpn-proxy:latest';
 const vpnDir = mkdtempSync(join(tmpdir(), 'balrog-vpn-dir-'));
-const balrog = { vpnConfigDir: vpnDir, proxiedServer: 'https://balrog.example', extraHosts: ['balrog.example:10.8.81.74'], probe: { attempts: 3, intervalMs: 500 } };
+const balrog = {
+  vpnConfigDir: vpnDir,
+  proxiedServer: 'https://balrog.example',
+  extraHosts: ['balrog.example:10.8.81.74'],
+  probe: { attempts: 3, intervalMs: 500 },
+};
 const requested = { payload: { features: { balrogVPNProxy: true } }, scopes: [BALROG_VPN_PROXY_SCOPE] };
 
 afterAll(() => rmSync(vpnDir, { recursive: true, force: true }));
@@ -26,15 +31,23 @@ function sidecarThatExits(output: string, exitCode: number): FakeDocker {
 describe('balrogVPNProxy', () => {
   it('is requested by payload.features.balrogVPNProxy and needs the feature scope', () => {
     expect(balrogVPNProxy.isRequested(fakeTask(requested))).toBe(true);
-    expect(balrogVPNProxy.isRequested(fakeTask({ payload: { features: { balrogVPNProxy: false } } }))).toBe(false);
+    expect(balrogVPNProxy.isRequested(fakeTask({ payload: { features: { balrogVPNProxy: false } } }))).toBe(
+      false,
+    );
     expect(balrogVPNProxy.isRequested(fakeTask())).toBe(false);
     const { run } = fakeRun({ config: { balrog } });
-    expect(balrogVPNProxy.requiredScopes?.(run.task, run.config)).toEqual([['docker-worker:feature:balrogVPNProxy']]);
+    expect(balrogVPNProxy.requiredScopes?.(run.task, run.config)).toEqual([
+      ['docker-worker:feature:balrogVPNProxy'],
+    ]);
   });
 
   it('is enabled only when the worker has a VPN configuration directory', () => {
     expect(balrogVPNProxy.isEnabled(fakeRun({ config: { balrog } }).run.config)).toBe(true);
-    expect(balrogVPNProxy.isEnabled(fakeRun({ config: { balrog: { ...balrog, vpnConfigDir: join(vpnDir, 'absent') } } }).run.config)).toBe(false);
+    expect(
+      balrogVPNProxy.isEnabled(
+        fakeRun({ config: { balrog: { ...balrog, vpnConfigDir: join(vpnDir, 'absent') } } }).run.config,
+      ),
+    ).toBe(false);
   });
 
   it('starts the sidecar as balrog with NET_ADMIN, the tun device, /vpn read-only and the host pins', async () => {
@@ -55,8 +68,9 @@ describe('balrogVPNProxy', () => {
     expect(sidecar?.spec.labels['org.docker-worker.alias']).toBe('balrog');
   });
 
-  it('resolves internal-error with the sidecar\'s own lines when it exits before it is ready', async () => {
-    const line = 'balrog-vpn-proxy: the VPN tunnel did not come up: openvpn exited with code 1; see the openvpn lines above.';
+  it("resolves internal-error with the sidecar's own lines when it exits before it is ready", async () => {
+    const line =
+      'balrog-vpn-proxy: the VPN tunnel did not come up: openvpn exited with code 1; see the openvpn lines above.';
     const docker = sidecarThatExits(`openvpn: Options error: --ca fails with 'ca.crt'\n${line}\n`, 1);
     const { run, dir } = fakeRun({ docker, config: { balrog }, ...requested });
     await run.createNetwork();
@@ -66,12 +80,19 @@ describe('balrogVPNProxy', () => {
     );
     expect(err).toBeInstanceOf(TaskError);
     expect((err as TaskError).resolution).toBe('internal-error');
-    expect((err as TaskError).message).toMatch(/^balrogVPNProxy: could not reach https:\/\/balrog\.example through the VPN: the balrog sidecar .* exited with status \d+ before it was ready/);
+    expect((err as TaskError).message).toMatch(
+      /^balrogVPNProxy: could not reach https:\/\/balrog\.example through the VPN: the balrog sidecar .* exited with status \d+ before it was ready/,
+    );
     // The sidecar's lines reach the task log (the error text may be cut before they are copied).
     await run.liveLog.close();
     expect(readFileSync(join(dir, 'live.log'), 'utf8')).toContain(`[balrog] ${line}`);
     expect([...docker.resources.values()].filter((r) => r.kind === 'container')).toEqual([]);
-    await balrogVPNProxy.stop(run, { state: 'exception', reasonResolved: 'internal-error', exitCode: null, durationMs: 0 });
+    await balrogVPNProxy.stop(run, {
+      state: 'exception',
+      reasonResolved: 'internal-error',
+      exitCode: null,
+      durationMs: 0,
+    });
   });
 
   it('passes resource-unavailable through when the image is missing', async () => {
@@ -90,8 +111,11 @@ describe('balrogVPNProxy', () => {
     expect([...docker.containers.values()].some((c) => c.spec.aliases?.includes('balrog'))).toBe(false);
   });
 
-  it('through the lifecycle: the sidecar\'s lines land in the task log prefixed [balrog]', async () => {
-    const docker = sidecarThatExits('balrog-vpn-proxy: No VPN configuration found in /vpn: expected an OpenVPN client file\n', 1);
+  it("through the lifecycle: the sidecar's lines land in the task log prefixed [balrog]", async () => {
+    const docker = sidecarThatExits(
+      'balrog-vpn-proxy: No VPN configuration found in /vpn: expected an OpenVPN client file\n',
+      1,
+    );
     const { run, dir } = fakeRun({ docker, config: { balrog }, ...requested });
     const outcome = await runTask(run, [balrogVPNProxy]);
     expect(outcome).toMatchObject({ state: 'exception', reasonResolved: 'internal-error' });

@@ -55,7 +55,10 @@ export const balrogVPNProxy: Feature = {
     } catch (err) {
       if (err instanceof TaskError && err.resolution !== 'failed') throw err;
       const why = err instanceof Error ? err.message : String(err);
-      throw internalError(`balrogVPNProxy: could not reach ${balrog.proxiedServer} through the VPN: ${why}`, err);
+      throw internalError(
+        `balrogVPNProxy: could not reach ${balrog.proxiedServer} through the VPN: ${why}`,
+        err,
+      );
     }
   },
   async stop(run) {

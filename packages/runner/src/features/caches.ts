@@ -43,7 +43,11 @@ export const cache: Feature = {
     const purge = run.task.payload.onExitStatus?.purgeCaches ?? [];
     if (code === null || code === 0 || !purge.includes(code)) return;
     const volumes = caches(run.task).map(([name]) => cacheVolumeName(run.config.cacheVolumePrefix, name));
-    run.liveLog.info(`Purging caches (exit code ${code} is in onExitStatus.purgeCaches): ${caches(run.task).map(([n]) => n).join(', ')}`);
+    run.liveLog.info(
+      `Purging caches (exit code ${code} is in onExitStatus.purgeCaches): ${caches(run.task)
+        .map(([n]) => n)
+        .join(', ')}`,
+    );
     // The task container still uses the volumes: remove them once it is gone.
     run.afterCleanup(async () => {
       for (const id of volumes) await run.docker.remove({ kind: 'volume', id });

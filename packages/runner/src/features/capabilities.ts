@@ -28,13 +28,19 @@ export const capabilities: Feature = {
   async start(run) {
     const privileged = run.task.payload.capabilities?.privileged === true;
     if (privileged && !run.config.capabilities.privileged) {
-      throw malformedPayload('payload.capabilities.privileged is not allowed on this worker (worker config capabilities.privileged is false); remove it or use a worker pool that allows it');
+      throw malformedPayload(
+        'payload.capabilities.privileged is not allowed on this worker (worker config capabilities.privileged is false); remove it or use a worker pool that allows it',
+      );
     }
     const devices: string[] = [];
     for (const name of requestedDevices(run.task)) {
-      const path = run.config.capabilities.devices.find((d) => d === name || d.endsWith(`/${name}`) || d.startsWith(`/dev/${name}:`));
+      const path = run.config.capabilities.devices.find(
+        (d) => d === name || d.endsWith(`/${name}`) || d.startsWith(`/dev/${name}:`),
+      );
       if (!path) {
-        throw malformedPayload(`device "${name}" is not allowed on this worker (worker config capabilities.devices: [${run.config.capabilities.devices.join(', ')}]); remove it from payload.capabilities.devices`);
+        throw malformedPayload(
+          `device "${name}" is not allowed on this worker (worker config capabilities.devices: [${run.config.capabilities.devices.join(', ')}]); remove it from payload.capabilities.devices`,
+        );
       }
       devices.push(path.startsWith('/') ? path : `/dev/${path}`);
     }

@@ -21,7 +21,14 @@ function setup(encrypted: string[], taskId = 'encTask000000000000000') {
 describe('encryptedEnv', () => {
   it('merges decrypted variables into the task env and redacts their values', async () => {
     const now = Date.UTC(2026, 0, 1);
-    const msg = await encryptEnvVar({ publicKey: keys.publicKey, taskId: 'encTask000000000000000', name: 'TOKEN', value: 'tok-123', startTime: now - 1000, endTime: now + 60_000 });
+    const msg = await encryptEnvVar({
+      publicKey: keys.publicKey,
+      taskId: 'encTask000000000000000',
+      name: 'TOKEN',
+      value: 'tok-123',
+      startTime: now - 1000,
+      endTime: now + 60_000,
+    });
     const { run } = setup([msg]);
     expect(await encryptedEnv.start(run)).toEqual({ taskEnv: { PLAIN: 'p', TOKEN: 'tok-123' } });
     await run.liveLog.output('token is tok-123, plain is p\n');
@@ -31,14 +38,23 @@ describe('encryptedEnv', () => {
 
   it('turns a broken rule into malformed-payload with an incident id and no secret', async () => {
     const now = Date.UTC(2026, 0, 1);
-    const msg = await encryptEnvVar({ publicKey: keys.publicKey, taskId: 'encTask000000000000000', name: 'TASK_ID', value: 'hidden-value', startTime: now - 1000, endTime: now + 60_000 });
+    const msg = await encryptEnvVar({
+      publicKey: keys.publicKey,
+      taskId: 'encTask000000000000000',
+      name: 'TASK_ID',
+      value: 'hidden-value',
+      startTime: now - 1000,
+      endTime: now + 60_000,
+    });
     const { run } = setup([msg]);
     const err = await encryptedEnv.start(run).then(
       () => undefined,
       (e: unknown) => e as Error & { resolution: string },
     );
     expect(err?.resolution).toBe('malformed-payload');
-    expect(err?.message).toMatch(/conflicts with an existing environment variable; incidentId: [0-9a-f-]{36}$/);
+    expect(err?.message).toMatch(
+      /conflicts with an existing environment variable; incidentId: [0-9a-f-]{36}$/,
+    );
     expect(err?.message).not.toContain('hidden-value');
   });
 

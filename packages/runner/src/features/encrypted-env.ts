@@ -13,7 +13,9 @@ async function readKeyFile(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    throw internalError(`cannot read the worker's ${what} ${path} (worker config keys): ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw internalError(
+      `cannot read the worker's ${what} ${path} (worker config keys): ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
 }
 
@@ -24,10 +26,14 @@ export const encryptedEnv: Feature = {
   async start(run) {
     const { keys } = run.config;
     if (!keys.encryptedEnvPrivateKey) {
-      throw malformedPayload('payload.encryptedEnv is set but this worker has no private key for it (worker config keys.encryptedEnvPrivateKey); remove encryptedEnv or use a worker pool that has one');
+      throw malformedPayload(
+        'payload.encryptedEnv is set but this worker has no private key for it (worker config keys.encryptedEnvPrivateKey); remove encryptedEnv or use a worker pool that has one',
+      );
     }
     const privateKey = await readKeyFile(keys.encryptedEnvPrivateKey, 'private key');
-    const passphrase = keys.passphraseFile ? (await readKeyFile(keys.passphraseFile, 'passphrase file')).trim() : undefined;
+    const passphrase = keys.passphraseFile
+      ? (await readKeyFile(keys.passphraseFile, 'passphrase file')).trim()
+      : undefined;
     const plain = run.task.payload.env ?? {};
     // Loaded on first use: OpenPGP is the heaviest import of the runner.
     const { decryptEnvVars, EncryptedEnvError } = await import('@docker-worker/encrypted-env');

@@ -24,7 +24,11 @@ export const env: Feature = {
   isEnabled: () => true,
   isRequested: () => true,
   async start(run) {
-    return { taskEnv: { ...(run.task.payload.env ?? {}) }, reservedEnv: reservedEnv(run), cmd: run.task.payload.command };
+    return {
+      taskEnv: { ...(run.task.payload.env ?? {}) },
+      reservedEnv: reservedEnv(run),
+      cmd: run.task.payload.command,
+    };
   },
   async stop() {},
 };

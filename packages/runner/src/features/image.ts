@@ -35,7 +35,8 @@ export const image: Feature = {
         throw failure(`Pulling docker image ${name} has failed: ${reason}`, err);
       }
       info = await docker.inspectImage(name);
-      if (!info) throw failure(`Pulling docker image ${name} has failed: the engine does not have it after the pull`);
+      if (!info)
+        throw failure(`Pulling docker image ${name} has failed: the engine does not have it after the pull`);
     }
     liveLog.info(`Image: ${name} (${info.digest ?? info.id})`);
     return { image: info.id };

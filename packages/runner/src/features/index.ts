@@ -43,5 +43,16 @@ export const builtinFeatures: readonly Feature[] = [
   maxRunTime,
 ];
 
-export { artifacts, cache, capabilities, encryptedEnv, env, image, liveLog, maxRunTime, payload, taskclusterProxy };
+export {
+  artifacts,
+  cache,
+  capabilities,
+  encryptedEnv,
+  env,
+  image,
+  liveLog,
+  maxRunTime,
+  payload,
+  taskclusterProxy,
+};
 export type { Contribution, Credentials, Feature, Outcome, TaskRun } from './feature.js';

@@ -38,7 +38,10 @@ export const liveLog: Feature = {
     const code = outcome.exitCode ?? -1;
     const word = outcome.state === 'completed' ? 'Successful' : 'Unsuccessful';
     log.info(`${word} task run with exit code: ${code} completed in ${seconds} seconds`);
-    if (outcome.state !== 'completed') log.info(`Resolution: ${outcome.state}${outcome.state === 'exception' ? ` (${outcome.reasonResolved})` : ''}`);
+    if (outcome.state !== 'completed')
+      log.info(
+        `Resolution: ${outcome.state}${outcome.state === 'exception' ? ` (${outcome.reasonResolved})` : ''}`,
+      );
     await log.close();
     try {
       await run.artifacts.putFile(backingLogName(task.payload?.log), createReadStream(log.path), {

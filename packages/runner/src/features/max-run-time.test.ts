@@ -12,13 +12,21 @@ describe('maxRunTime', () => {
     await clock.advance(1);
     expect(run.signal.aborted).toBe(true);
     expect(run.signal.reason).toBeInstanceOf(TaskError);
-    expect(run.signal.reason).toMatchObject({ resolution: 'failed', message: 'Task timeout after 30 seconds. Force killing container.' });
+    expect(run.signal.reason).toMatchObject({
+      resolution: 'failed',
+      message: 'Task timeout after 30 seconds. Force killing container.',
+    });
   });
 
   it('cancels its timer on stop', async () => {
     const { run, clock } = fakeRun({ payload: { maxRunTime: 5 } });
     await maxRunTime.start(run);
-    await maxRunTime.stop(run, { state: 'completed', reasonResolved: 'completed', exitCode: 0, durationMs: 1 });
+    await maxRunTime.stop(run, {
+      state: 'completed',
+      reasonResolved: 'completed',
+      exitCode: 0,
+      durationMs: 1,
+    });
     expect(clock.pending).toBe(0);
     await clock.advance(10_000);
     expect(run.signal.aborted).toBe(false);

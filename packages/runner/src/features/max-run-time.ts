@@ -15,9 +15,15 @@ export const maxRunTime: Feature = {
   async start(run) {
     const limit = run.task.payload.maxRunTime;
     const max = run.config.maxRunTimeLimit;
-    if (limit > max) throw malformedPayload(`maxRunTime ${limit}s is above this worker's limit of ${max}s; lower payload.maxRunTime`);
+    if (limit > max)
+      throw malformedPayload(
+        `maxRunTime ${limit}s is above this worker's limit of ${max}s; lower payload.maxRunTime`,
+      );
     const message = `Task timeout after ${limit} seconds. Force killing container.`;
-    cancels.set(run, run.clock.setTimer(limit * 1000, () => run.abort(failure(message))));
+    cancels.set(
+      run,
+      run.clock.setTimer(limit * 1000, () => run.abort(failure(message))),
+    );
   },
   async stop(run) {
     cancels.get(run)?.();

@@ -9,8 +9,15 @@ describe('payload validation', () => {
   it('accepts the image in all four forms', () => {
     expect(errors(base)).toEqual([]);
     expect(errors({ ...base, image: { type: 'docker-image', name: 'x:1' } })).toEqual([]);
-    expect(errors({ ...base, image: { type: 'indexed-image', namespace: 'a.b', path: 'public/image.tar' } })).toEqual([]);
-    expect(errors({ ...base, image: { type: 'task-image', taskId: 'fcxT2Gh0TTGo51nrG6_ypQ', path: 'public/image.tar' } })).toEqual([]);
+    expect(
+      errors({ ...base, image: { type: 'indexed-image', namespace: 'a.b', path: 'public/image.tar' } }),
+    ).toEqual([]);
+    expect(
+      errors({
+        ...base,
+        image: { type: 'task-image', taskId: 'fcxT2Gh0TTGo51nrG6_ypQ', path: 'public/image.tar' },
+      }),
+    ).toEqual([]);
   });
 
   it('accepts every documented field', () => {
@@ -18,10 +25,19 @@ describe('payload validation', () => {
       ...base,
       env: { A: 'b' },
       encryptedEnv: ['abc'],
-      features: { taskclusterProxy: true, balrogVPNProxy: false, testdroidProxy: true, localLiveLog: true, chainOfTrust: false },
+      features: {
+        taskclusterProxy: true,
+        balrogVPNProxy: false,
+        testdroidProxy: true,
+        localLiveLog: true,
+        chainOfTrust: false,
+      },
       artifacts: { 'public/a': { type: 'file', path: '/a', expires: '2026-01-02T00:00:00Z' } },
       cache: { 'level-1-x': '/cache' },
-      capabilities: { privileged: true, devices: { kvm: true, phone: { type: 'p', sims: '1', build: 'b', memory: '1' } } },
+      capabilities: {
+        privileged: true,
+        devices: { kvm: true, phone: { type: 'p', sims: '1', build: 'b', memory: '1' } },
+      },
       onExitStatus: { retry: [3], purgeCaches: [4] },
       log: 'public/logs/live.log',
       supersederUrl: 'https://example.invalid/s',
@@ -30,7 +46,13 @@ describe('payload validation', () => {
   });
 
   it('lists every error with its JSON path, not just the first', () => {
-    const list = errors({ image: 5, command: 'ls', maxRunTime: 90000, features: { nope: true, dind: true }, env: { A: 1 } });
+    const list = errors({
+      image: 5,
+      command: 'ls',
+      maxRunTime: 90000,
+      features: { nope: true, dind: true },
+      env: { A: 1 },
+    });
     expect(list).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^\/image: must be an image name/),
@@ -45,11 +67,17 @@ describe('payload validation', () => {
   });
 
   it('requires image and maxRunTime', () => {
-    expect(payloadErrors({ ...fakeTask(), payload: {} as never })).toEqual(["/: must have required property 'image'", "/: must have required property 'maxRunTime'"]);
+    expect(payloadErrors({ ...fakeTask(), payload: {} as never })).toEqual([
+      "/: must have required property 'image'",
+      "/: must have required property 'maxRunTime'",
+    ]);
   });
 
   it('rejects an artifact that would outlive the task', () => {
-    const list = errors({ ...base, artifacts: { a: { type: 'file', path: '/a', expires: '2099-01-01T00:00:00Z' } } });
+    const list = errors({
+      ...base,
+      artifacts: { a: { type: 'file', path: '/a', expires: '2099-01-01T00:00:00Z' } },
+    });
     expect(list).toEqual([expect.stringMatching(/^\/artifacts\/a\/expires: .* is after the task's expiry/)]);
   });
 
@@ -57,7 +85,9 @@ describe('payload validation', () => {
     const { run } = fakeRun({ payload: { maxRunTime: -1, command: 'x' } as never });
     await expect(payload.start(run)).rejects.toMatchObject({
       resolution: 'malformed-payload',
-      message: expect.stringMatching(/^`task\.payload` format is invalid json schema errors:\n {2}\/command: must be array\n {2}\/maxRunTime: must be >= 1$/),
+      message: expect.stringMatching(
+        /^`task\.payload` format is invalid json schema errors:\n {2}\/command: must be array\n {2}\/maxRunTime: must be >= 1$/,
+      ),
     });
   });
 });

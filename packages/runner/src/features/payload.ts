@@ -18,7 +18,8 @@ function describe(e: ErrorObject): string | undefined {
   if (e.keyword === 'oneOf' && e.instancePath === '/image') return `${path}: ${IMAGE_FORMS}`;
   if (e.keyword === 'additionalProperties') {
     const extra = String(e.params.additionalProperty);
-    if (e.instancePath === '/features') return `${path}/${extra}: "${extra}" is not part of valid features (taskclusterProxy, balrogVPNProxy, testdroidProxy)`;
+    if (e.instancePath === '/features')
+      return `${path}/${extra}: "${extra}" is not part of valid features (taskclusterProxy, balrogVPNProxy, testdroidProxy)`;
     return `${path}: unknown property "${extra}"`;
   }
   if (e.schemaPath.startsWith('#/definitions/historicalFeature')) {
@@ -40,7 +41,9 @@ export function payloadErrors(task: Pick<TaskDefinition, 'payload' | 'expires'>)
   const problems: string[] = [];
   for (const [name, a] of Object.entries(task.payload.artifacts ?? {})) {
     if (a.expires && new Date(a.expires).getTime() > task.expires.getTime()) {
-      problems.push(`/artifacts/${name}/expires: ${a.expires} is after the task's expiry ${task.expires.toISOString()}; use an earlier date or omit it`);
+      problems.push(
+        `/artifacts/${name}/expires: ${a.expires} is after the task's expiry ${task.expires.toISOString()}; use an earlier date or omit it`,
+      );
     }
   }
   return problems;
@@ -53,7 +56,9 @@ export const payload: Feature = {
   async start(run) {
     const problems = payloadErrors(run.task);
     if (problems.length > 0) {
-      throw malformedPayload(`\`task.payload\` format is invalid json schema errors:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+      throw malformedPayload(
+        `\`task.payload\` format is invalid json schema errors:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+      );
     }
   },
   async stop() {},

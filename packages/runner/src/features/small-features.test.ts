@@ -11,9 +11,20 @@ import { FakeDocker } from '../testing/fake-docker.js';
 
 describe('env', () => {
   it('gives the task its env and reserved variables that win', async () => {
-    const { run } = fakeRun({ payload: { env: { TASK_ID: 'spoofed', A: '1' } }, rootUrl: 'http://tc.example' });
+    const { run } = fakeRun({
+      payload: { env: { TASK_ID: 'spoofed', A: '1' } },
+      rootUrl: 'http://tc.example',
+    });
     const c = await env.start(run);
-    expect(c).toMatchObject({ taskEnv: { TASK_ID: 'spoofed', A: '1' }, reservedEnv: { TASK_ID: run.task.taskId, RUN_ID: '0', TASKCLUSTER_ROOT_URL: 'http://tc.example', TASKCLUSTER_WORKER_ID: 'test-worker' } });
+    expect(c).toMatchObject({
+      taskEnv: { TASK_ID: 'spoofed', A: '1' },
+      reservedEnv: {
+        TASK_ID: run.task.taskId,
+        RUN_ID: '0',
+        TASKCLUSTER_ROOT_URL: 'http://tc.example',
+        TASKCLUSTER_WORKER_ID: 'test-worker',
+      },
+    });
   });
 });
 
@@ -23,11 +34,16 @@ describe('image', () => {
     expect(imageName({ type: 'docker-image', name: 'b:2' })).toBe('b:2');
   });
   it('says indexed and task images need the queue', () => {
-    expect(() => imageName({ type: 'indexed-image', namespace: 'n', path: 'p' })).toThrow(/needs the Taskcluster queue/);
+    expect(() => imageName({ type: 'indexed-image', namespace: 'n', path: 'p' })).toThrow(
+      /needs the Taskcluster queue/,
+    );
   });
   it('fails the task with the engine reason when a pull fails', async () => {
     const { run } = fakeRun({ payload: { image: 'nowhere/none:1' } });
-    await expect(image.start(run)).rejects.toMatchObject({ resolution: 'failed', message: 'Pulling docker image nowhere/none:1 has failed: pull access denied for nowhere/none:1' });
+    await expect(image.start(run)).rejects.toMatchObject({
+      resolution: 'failed',
+      message: 'Pulling docker image nowhere/none:1 has failed: pull access denied for nowhere/none:1',
+    });
   });
   it('pulls a missing image with its progress in the live log, then names it with its id', async () => {
     const docker = new FakeDocker();
@@ -58,17 +74,24 @@ describe('caches', () => {
     expect(cacheVolumeName('p-', 'a/b')).not.toBe(cacheVolumeName('p-', 'a:b'));
   });
   it('requires a scope per cache', () => {
-    expect(cache.requiredScopes?.(fakeTask({ payload: { cache: { a: '/a', b: '/b' } } }), fakeRun().run.config)).toEqual([['docker-worker:cache:a', 'docker-worker:cache:b']]);
+    expect(
+      cache.requiredScopes?.(fakeTask({ payload: { cache: { a: '/a', b: '/b' } } }), fakeRun().run.config),
+    ).toEqual([['docker-worker:cache:a', 'docker-worker:cache:b']]);
   });
 });
 
 describe('capabilities', () => {
   it('needs the scope and the worker config for privileged', async () => {
     const task = fakeTask({ payload: { capabilities: { privileged: true, devices: { kvm: true } } } });
-    expect(capabilities.requiredScopes?.(task, fakeRun().run.config)).toEqual([['docker-worker:capability:privileged', 'docker-worker:capability:device:kvm']]);
+    expect(capabilities.requiredScopes?.(task, fakeRun().run.config)).toEqual([
+      ['docker-worker:capability:privileged', 'docker-worker:capability:device:kvm'],
+    ]);
     const { run } = fakeRun({ payload: { capabilities: { privileged: true } } });
     await expect(capabilities.start(run)).rejects.toThrow(/not allowed on this worker/);
-    const allowed = fakeRun({ payload: { capabilities: { privileged: true, devices: { kvm: true } } }, config: { capabilities: { privileged: true, devices: ['/dev/kvm'] } } });
+    const allowed = fakeRun({
+      payload: { capabilities: { privileged: true, devices: { kvm: true } } },
+      config: { capabilities: { privileged: true, devices: ['/dev/kvm'] } },
+    });
     expect(await capabilities.start(allowed.run)).toEqual({ privileged: true, devices: ['/dev/kvm'] });
   });
 });
@@ -88,7 +111,9 @@ describe('taskclusterProxy', () => {
   });
   it('says which variables to set when there are no credentials', async () => {
     const { run } = fakeRun({ payload: { features: { taskclusterProxy: true } }, scopes: ['a'] });
-    await expect(taskclusterProxy.start(run)).rejects.toThrow(/set TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN/);
+    await expect(taskclusterProxy.start(run)).rejects.toThrow(
+      /set TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN/,
+    );
   });
   it('starts the proxy with exactly the task scopes as arguments; none means anonymous only, not an error', async () => {
     for (const scopes of [[], ['queue:get-task:*', 'secrets:get:x', '--all-scopes']]) {
@@ -96,12 +121,22 @@ describe('taskclusterProxy', () => {
       docker.images.add('docker-worker/taskcluster-proxy:latest');
       docker.script = { output: 'exiting\n', exitCode: 0 }; // exits at once: no readiness wait
       const credentials = { clientId: 'c', accessToken: 'token-value' };
-      const { run } = fakeRun({ docker, scopes, credentials, rootUrl: 'https://tc.example.com', payload: { features: { taskclusterProxy: true } } });
+      const { run } = fakeRun({
+        docker,
+        scopes,
+        credentials,
+        rootUrl: 'https://tc.example.com',
+        payload: { features: { taskclusterProxy: true } },
+      });
       await run.createNetwork();
       await expect(taskclusterProxy.start(run)).rejects.toMatchObject({ resolution: 'failed' });
       const [sidecar] = [...docker.containers.values()];
       expect(sidecar?.spec.cmd).toEqual(['--', ...scopes]);
-      expect(sidecar?.spec.env).toMatchObject({ TASKCLUSTER_ROOT_URL: 'https://tc.example.com', TASKCLUSTER_CLIENT_ID: 'c', TASKCLUSTER_ACCESS_TOKEN: 'token-value' });
+      expect(sidecar?.spec.env).toMatchObject({
+        TASKCLUSTER_ROOT_URL: 'https://tc.example.com',
+        TASKCLUSTER_CLIENT_ID: 'c',
+        TASKCLUSTER_ACCESS_TOKEN: 'token-value',
+      });
       expect(sidecar?.spec.env.TASKCLUSTER_PROXY_CREDENTIALS_SECRET).toMatch(/^[0-9a-f]{64}$/);
     }
   });

@@ -60,7 +60,11 @@ export const taskclusterProxy: Feature = {
       fetch(`http://${sidecar.ip}/credentials`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ clientId: next.clientId, accessToken: next.accessToken, certificate: next.certificate ?? '' }),
+        body: JSON.stringify({
+          clientId: next.clientId,
+          accessToken: next.accessToken,
+          certificate: next.certificate ?? '',
+        }),
       }).then(
         (res) => void (res.ok || run.log.warn({ status: res.status }, 'proxy refused new credentials')),
         (err: unknown) => run.log.warn({ err }, 'proxy credentials update failed'),

@@ -65,7 +65,10 @@ describe('testdroidProxy', () => {
     const { run } = fakeRun({ config: { testdroid }, credentials, ...requested });
     await run.createNetwork();
     const contribution = await feature.start(run);
-    expect(contribution).toEqual({ env: { DEVICE_CAPABILITIES: JSON.stringify(phone) }, extraHosts: ['testdroid:172.30.0.9'] });
+    expect(contribution).toEqual({
+      env: { DEVICE_CAPABILITIES: JSON.stringify(phone) },
+      extraHosts: ['testdroid:172.30.0.9'],
+    });
     expect(started).toEqual([
       {
         image: 'docker-worker/testdroid-proxy:latest',

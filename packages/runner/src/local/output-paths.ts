@@ -43,10 +43,12 @@ export async function prepareDirectory(dir: string, what: string, fix: string): 
 
 /** Checks that `file` can be created or overwritten. */
 export async function checkWritableFile(file: string, flag: string): Promise<void> {
-  const fail = (why: string): UsageError => new UsageError(`cannot write ${flag} ${file}: ${why}; give a path in an existing, writable directory`);
+  const fail = (why: string): UsageError =>
+    new UsageError(`cannot write ${flag} ${file}: ${why}; give a path in an existing, writable directory`);
   try {
     if ((await isDirectory(file)) === true) throw fail('it is a directory');
-    if ((await isDirectory(dirname(resolve(file)))) !== true) throw fail(`${dirname(resolve(file))} is not an existing directory`);
+    if ((await isDirectory(dirname(resolve(file)))) !== true)
+      throw fail(`${dirname(resolve(file))} is not an existing directory`);
     await access(dirname(resolve(file)), constants.W_OK);
   } catch (err) {
     if (err instanceof UsageError) throw err;

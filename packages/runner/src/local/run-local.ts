@@ -46,7 +46,11 @@ export async function runLocalTask(opts: LocalRunOptions): Promise<LocalRunResul
   const swept = await sweepLeftovers(docker, config.workerId);
   if (swept > 0) log.info({ swept }, 'removed resources left by earlier runs');
   await mkdir(config.workDir, { recursive: true });
-  const liveLog = new LiveLog(join(config.workDir, `${task.taskId}-${task.runId}-${process.pid}.log`), opts.clock, opts.liveLogSink);
+  const liveLog = new LiveLog(
+    join(config.workDir, `${task.taskId}-${task.runId}-${process.pid}.log`),
+    opts.clock,
+    opts.liveLogSink,
+  );
   const artifacts = createLocalSink(opts.artifactsDir);
   const run = new RunContext(task, {
     docker,
@@ -61,5 +65,11 @@ export async function runLocalTask(opts: LocalRunOptions): Promise<LocalRunResul
   opts.onRun?.(run);
   const outcome = await runTask(run, opts.features ?? builtinFeatures);
   await liveLog.close(); // normally closed by the live-log feature; not if the run failed before it started
-  return { taskId: task.taskId, runId: task.runId, ...outcome, artifacts: [...artifacts.records], artifactErrors: [...artifacts.errors] };
+  return {
+    taskId: task.taskId,
+    runId: task.runId,
+    ...outcome,
+    artifacts: [...artifacts.records],
+    artifactErrors: [...artifacts.errors],
+  };
 }

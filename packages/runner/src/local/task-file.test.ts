@@ -13,15 +13,25 @@ describe('task file', () => {
   });
 
   it('lets the command line override the task id', () => {
-    expect(toTaskDefinition({ taskId: 'fromFile', payload: {} }, { taskId: 'fromFlag', runId: 2, now })).toMatchObject({ taskId: 'fromFlag', runId: 2 });
+    expect(
+      toTaskDefinition({ taskId: 'fromFile', payload: {} }, { taskId: 'fromFlag', runId: 2, now }),
+    ).toMatchObject({ taskId: 'fromFlag', runId: 2 });
   });
 
   it('says what is wrong in one line', () => {
-    expect(() => toTaskDefinition([], { now })).toThrow('the task file must hold an object with a "payload" key');
+    expect(() => toTaskDefinition([], { now })).toThrow(
+      'the task file must hold an object with a "payload" key',
+    );
     expect(() => toTaskDefinition({ image: 'x' }, { now })).toThrow(/no "payload" object/);
-    expect(() => toTaskDefinition({ payload: {}, scopes: 'a' }, { now })).toThrow('task field "scopes" must be a list of strings');
-    expect(() => toTaskDefinition({ payload: {}, expires: 'soon' }, { now })).toThrow(/"expires" must be an ISO 8601 date/);
-    expect(() => toTaskDefinition({ payload: {} }, { taskId: 'has space', now })).toThrow(/must be 1-64 characters/);
+    expect(() => toTaskDefinition({ payload: {}, scopes: 'a' }, { now })).toThrow(
+      'task field "scopes" must be a list of strings',
+    );
+    expect(() => toTaskDefinition({ payload: {}, expires: 'soon' }, { now })).toThrow(
+      /"expires" must be an ISO 8601 date/,
+    );
+    expect(() => toTaskDefinition({ payload: {} }, { taskId: 'has space', now })).toThrow(
+      /must be 1-64 characters/,
+    );
   });
 
   it('makes distinct slugids', () => {

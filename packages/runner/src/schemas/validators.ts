@@ -17,9 +17,15 @@ export interface Validator {
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
 
-async function load(name: string, schema: object, options: ConstructorParameters<typeof Ajv>[0]): Promise<Validator> {
+async function load(
+  name: string,
+  schema: object,
+  options: ConstructorParameters<typeof Ajv>[0],
+): Promise<Validator> {
   try {
-    const mod = (await import(new URL(`./${name}-validate.js`, import.meta.url).href)) as { default: Validator };
+    const mod = (await import(new URL(`./${name}-validate.js`, import.meta.url).href)) as {
+      default: Validator;
+    };
     return mod.default;
   } catch {
     const ajv = new Ajv(options);
@@ -28,5 +34,11 @@ async function load(name: string, schema: object, options: ConstructorParameters
   }
 }
 
-export const validatePayload: Validator = await load('payload', payloadSchema, { allErrors: true, strict: false });
-export const validateConfig: Validator = await load('worker-config', configSchema, { allErrors: true, useDefaults: true });
+export const validatePayload: Validator = await load('payload', payloadSchema, {
+  allErrors: true,
+  strict: false,
+});
+export const validateConfig: Validator = await load('worker-config', configSchema, {
+  allErrors: true,
+  useDefaults: true,
+});

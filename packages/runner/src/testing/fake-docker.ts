@@ -48,7 +48,14 @@ export class FakeDocker implements DockerClient {
     const id = `c${++this.next}`;
     let exit = (_code: number): void => undefined;
     const exited = new Promise<number>((resolve) => (exit = resolve));
-    const container: FakeContainer = { spec, output: new PassThrough(), exited, exit, running: false, attached: false };
+    const container: FakeContainer = {
+      spec,
+      output: new PassThrough(),
+      exited,
+      exit,
+      running: false,
+      attached: false,
+    };
     exited.then(() => {
       container.running = false;
       container.output.end();
@@ -59,7 +66,8 @@ export class FakeDocker implements DockerClient {
   }
   async startContainer(id: string): Promise<void> {
     const c = this.get(id);
-    if (!c.attached) throw new Error(`FakeDocker: attachOutput(${id}) must come before startContainer, or output is lost`);
+    if (!c.attached)
+      throw new Error(`FakeDocker: attachOutput(${id}) must come before startContainer, or output is lost`);
     c.running = true;
     c.output.write(this.script.output);
     if (this.script.exitCode !== undefined) c.exit(this.script.exitCode);
@@ -92,7 +100,12 @@ export class FakeDocker implements DockerClient {
   }
   async listByLabel(kind: ResourceKind, labels: string[]): Promise<Resource[]> {
     return [...this.resources.values()].filter(
-      (r) => r.kind === kind && labels.every((l) => { const [k = '', v] = l.split('='); return v === undefined ? k in r.labels : r.labels[k] === v; }),
+      (r) =>
+        r.kind === kind &&
+        labels.every((l) => {
+          const [k = '', v] = l.split('=');
+          return v === undefined ? k in r.labels : r.labels[k] === v;
+        }),
     );
   }
   async remove(r: Pick<Resource, 'kind' | 'id'>): Promise<void> {

@@ -28,7 +28,10 @@ export interface FakeRunOptions {
   taskId?: string;
 }
 
-export function fakeTask(opts: Pick<FakeRunOptions, 'payload' | 'scopes' | 'taskId'> = {}, now = Date.UTC(2026, 0, 1)): TaskDefinition {
+export function fakeTask(
+  opts: Pick<FakeRunOptions, 'payload' | 'scopes' | 'taskId'> = {},
+  now = Date.UTC(2026, 0, 1),
+): TaskDefinition {
   return {
     taskId: opts.taskId ?? 'fakeTaskId0000000000AA',
     runId: 0,
@@ -40,7 +43,12 @@ export function fakeTask(opts: Pick<FakeRunOptions, 'payload' | 'scopes' | 'task
   };
 }
 
-export function fakeRun(opts: FakeRunOptions = {}): { run: RunContext; docker: DockerClient; clock: FakeClock; dir: string } {
+export function fakeRun(opts: FakeRunOptions = {}): {
+  run: RunContext;
+  docker: DockerClient;
+  clock: FakeClock;
+  dir: string;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'runner-test-'));
   const clock = opts.clock ?? new FakeClock();
   const docker = opts.docker ?? new FakeDocker();

@@ -6,7 +6,12 @@ declare module 'taskcluster-client' {
     accessToken: string;
     certificate?: string | Record<string, unknown>;
   }
-  export function createTemporaryCredentials(options: { credentials: Credentials; scopes: string[]; expiry: Date; clientId?: string }): Required<Credentials> & {
+  export function createTemporaryCredentials(options: {
+    credentials: Credentials;
+    scopes: string[];
+    expiry: Date;
+    clientId?: string;
+  }): Required<Credentials> & {
     certificate: string;
   };
   export class Auth {
@@ -17,6 +22,10 @@ declare module 'taskcluster-client' {
     constructor(options: { rootUrl: string; credentials?: Credentials; retries?: number });
     task(taskId: string): Promise<{ scopes?: unknown }>;
   }
-  const taskcluster: { createTemporaryCredentials: typeof createTemporaryCredentials; Auth: typeof Auth; Queue: typeof Queue };
+  const taskcluster: {
+    createTemporaryCredentials: typeof createTemporaryCredentials;
+    Auth: typeof Auth;
+    Queue: typeof Queue;
+  };
   export default taskcluster;
 }
