@@ -20,12 +20,12 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demux, docker, newSession } from './docker.js';
+import { workerLeftovers } from './runner-harness.js';
 import type { VpnTopology } from './balrog-vpn-topology.js';
 import { BALROG_HOST, buildTestImages, startVpnTopology } from './balrog-vpn-topology.js';
 
 const session = newSession();
 const workerId = `e2e-balrog-${session}`;
-const WORKER_LABEL = 'org.docker-worker.worker-id';
 const SCOPE = 'docker-worker:feature:balrogVPNProxy';
 let topo: VpnTopology;
 let workDir: string;
@@ -116,11 +116,7 @@ describe('balrogVPNProxy through the runner', () => {
   afterAll(async () => {
     await topo?.dispose();
     rmSync(workDir, { recursive: true, force: true });
-    const filters = JSON.stringify({ label: [`${WORKER_LABEL}=${workerId}`] });
-    expect([
-      ...(await docker.listContainers({ all: true, filters })),
-      ...(await docker.listNetworks({ filters })),
-    ]).toHaveLength(0);
+    expect(await workerLeftovers(workerId)).toEqual({ containers: 0, networks: 0 });
     expect(topo && existsSync(topo.keysDir)).toBe(false);
   });
 

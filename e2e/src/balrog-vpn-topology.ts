@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { demux, docker, labels, removeByLabel } from './docker.js';
+import { buildImage, demux, docker, labels, removeByLabel } from './docker.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const VPN_SERVER_IMAGE = 'docker-worker-test/openvpn-server:latest';
@@ -53,24 +53,12 @@ export function buildTestImages(): void {
     const inputs = imageInputs(name);
     if (dockerOut(['image', 'inspect', '-f', `{{ index .Config.Labels "${INPUTS_LABEL}" }}`, tag]) === inputs)
       continue;
-    const r = spawnSync(
-      'flock',
-      [
-        '/tmp/docker-worker-image-build.lock',
-        'docker',
-        'build',
-        '-q',
-        '--label',
-        `${INPUTS_LABEL}=${inputs}`,
-        '-f',
-        `e2e/images/${name}/Dockerfile`,
-        '-t',
-        tag,
-        '.',
-      ],
-      { cwd: root, encoding: 'utf8' },
-    );
-    if (r.status !== 0) throw new Error(`docker build of e2e/images/${name} failed: ${r.stderr}`);
+    buildImage({
+      tag,
+      labels: { [INPUTS_LABEL]: inputs },
+      dockerfile: `e2e/images/${name}/Dockerfile`,
+      cwd: root,
+    });
   }
 }
 

@@ -2,13 +2,12 @@
 // balrog on the --internal network A only through the proxy's tunnel; the fake balrog sees the VPN
 // client's tunnel address; the proxy's input checks fail with one line each; losing the VPN server
 // gives a clear 503 and openvpn dying makes the container exit non-zero.
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demux, docker, labels, newSession, runToEnd, TEST_LABEL } from './docker.js';
+import { buildImage, demux, docker, labels, newSession, runToEnd, TEST_LABEL } from './docker.js';
 import type { VpnTopology } from './balrog-vpn-topology.js';
 import {
   BALROG_HOST,
@@ -197,22 +196,7 @@ describe('balrog-vpn-proxy image through a real OpenVPN tunnel', () => {
       try {
         cpSync(topo.clientDir, join(ctx, 'vpn'), { recursive: true });
         writeFileSync(join(ctx, 'Dockerfile'), `FROM ${PROXY_IMAGE}\nCOPY vpn/ /vpn/\n`);
-        const built = spawnSync(
-          'flock',
-          [
-            '/tmp/docker-worker-image-build.lock',
-            'docker',
-            'build',
-            '-q',
-            '--label',
-            `${TEST_LABEL}=${session}`,
-            '-t',
-            tag,
-            ctx,
-          ],
-          { encoding: 'utf8' },
-        );
-        expect(built.status, built.stderr).toBe(0);
+        buildImage({ tag, labels: { [TEST_LABEL]: session }, context: ctx });
         const baked = await docker.createContainer({
           Image: tag,
           Labels: labels(session),

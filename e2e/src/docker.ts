@@ -4,6 +4,7 @@
  * creates, and removal by label (containers first, then networks, then volumes).
  */
 import Docker from 'dockerode';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 
 export const docker = new Docker();
@@ -101,4 +102,25 @@ export function demux(buf: Buffer): string {
     i += 8 + size;
   }
   return Buffer.concat(parts).toString('utf8');
+}
+
+/**
+ * `docker build`, serialised with every other image build on this machine (the same lock as
+ * tools/image.mjs: 2 cores for everyone). The Dockerfile comes from `stdin` (no context) or
+ * `dockerfile` within `context`. Throws with the engine's output when the build fails.
+ */
+export function buildImage(opts: {
+  tag: string;
+  labels?: Record<string, string>;
+  context?: string;
+  dockerfile?: string;
+  stdin?: string;
+  cwd?: string;
+}): void {
+  const args = ['/tmp/docker-worker-image-build.lock', 'docker', 'build', '-q'];
+  for (const [k, v] of Object.entries(opts.labels ?? {})) args.push('--label', `${k}=${v}`);
+  if (opts.dockerfile) args.push('-f', opts.dockerfile);
+  args.push('-t', opts.tag, opts.stdin !== undefined ? '-' : (opts.context ?? '.'));
+  const r = spawnSync('flock', args, { cwd: opts.cwd, input: opts.stdin, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`docker build of ${opts.tag} failed: ${r.stderr.trim()}`);
 }

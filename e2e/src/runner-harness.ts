@@ -99,35 +99,12 @@ export class RunnerSession {
 
   /** Containers and networks of this session's worker (caches are volumes and not counted). */
   async leftovers(taskId?: string): Promise<{ containers: number; networks: number }> {
-    const label = [
-      `${WORKER_LABEL}=${this.workerId}`,
-      ...(taskId ? [`org.docker-worker.task-id=${taskId}`] : []),
-    ];
-    const filters = JSON.stringify({ label });
-    const containers = await docker.listContainers({ all: true, filters });
-    const networks = await docker.listNetworks({ filters });
-    return { containers: containers.length, networks: networks.length };
+    return workerLeftovers(this.workerId, taskId);
   }
 
   /** Removes everything this session's worker created, caches included. */
-  async removeAll(): Promise<void> {
-    const filters = JSON.stringify({ label: [`${WORKER_LABEL}=${this.workerId}`] });
-    for (const c of await docker.listContainers({ all: true, filters }))
-      await docker
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
-    for (const n of await docker.listNetworks({ filters }))
-      await docker
-        .getNetwork(n.Id)
-        .remove()
-        .catch(() => undefined);
-    const { Volumes } = await docker.listVolumes({ filters });
-    for (const v of Volumes ?? [])
-      await docker
-        .getVolume(v.Name)
-        .remove({ force: true })
-        .catch(() => undefined);
+  removeAll(): Promise<void> {
+    return removeWorkerResources(this.workerId);
   }
 
   async volumeExists(name: string): Promise<boolean> {
@@ -192,4 +169,28 @@ export async function sweepStaleSessions(prefix: string, keep: string): Promise<
         .getVolume(v.Name)
         .remove({ force: true })
         .catch(() => undefined);
+}
+
+/** How many containers and networks a worker id (and optionally one task of it) still has. */
+export async function workerLeftovers(
+  workerId: string,
+  taskId?: string,
+): Promise<{ containers: number; networks: number }> {
+  const label = [`${WORKER_LABEL}=${workerId}`, ...(taskId ? [`org.docker-worker.task-id=${taskId}`] : [])];
+  const filters = JSON.stringify({ label });
+  const containers = await docker.listContainers({ all: true, filters });
+  const networks = await docker.listNetworks({ filters });
+  return { containers: containers.length, networks: networks.length };
+}
+
+/** Removes every container, network and volume (caches included) labelled with a worker id. */
+export async function removeWorkerResources(workerId: string): Promise<void> {
+  const filters = JSON.stringify({ label: [`${WORKER_LABEL}=${workerId}`] });
+  const ignore = (): undefined => undefined;
+  for (const c of await docker.listContainers({ all: true, filters }))
+    await docker.getContainer(c.Id).remove({ force: true }).catch(ignore);
+  for (const n of await docker.listNetworks({ filters }))
+    await docker.getNetwork(n.Id).remove().catch(ignore);
+  const { Volumes } = await docker.listVolumes({ filters });
+  for (const v of Volumes ?? []) await docker.getVolume(v.Name).remove({ force: true }).catch(ignore);
 }

@@ -13,17 +13,16 @@ import {
 } from '@docker-worker/runner';
 import type { LocalRunResult } from '@docker-worker/runner';
 import { startSimulatedCloud, type SimulatedCloud } from '@docker-worker/testdroid-proxy/testing';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, newSession, TEST_LABEL } from './docker.js';
+import { buildImage, docker, newSession, TEST_LABEL } from './docker.js';
+import { removeWorkerResources, workerLeftovers } from './runner-harness.js';
 
 const session = newSession();
 const workerId = `e2e-testdroid-${session}`;
-const WORKER_LABEL = 'org.docker-worker.worker-id';
 const USER = 'runner-e2e@example.com';
 const PASSWORD = 'runner-e2e-testdroid-password';
 const BUILD = 'https://queue.example/api/queue/v1/task/T2/artifacts/private/build/b2g.zip';
@@ -37,23 +36,11 @@ let cloud: SimulatedCloud;
 let workDir: string;
 
 function buildFastImage(): void {
-  const dockerfile = `FROM docker-worker/testdroid-proxy:latest\nENV TESTDROID_FLASH_POLL_MS=100 TESTDROID_PROXY_POLL_MS=100\n`;
-  const built = spawnSync(
-    'flock',
-    [
-      '/tmp/docker-worker-image-build.lock',
-      'docker',
-      'build',
-      '-q',
-      '--label',
-      `${TEST_LABEL}=${session}`,
-      '-t',
-      FAST_IMAGE,
-      '-',
-    ],
-    { input: dockerfile, encoding: 'utf8' },
-  );
-  if (built.status !== 0) throw new Error(`docker build of ${FAST_IMAGE} failed: ${built.stderr}`);
+  buildImage({
+    tag: FAST_IMAGE,
+    labels: { [TEST_LABEL]: session },
+    stdin: `FROM docker-worker/testdroid-proxy:latest\nENV TESTDROID_FLASH_POLL_MS=100 TESTDROID_PROXY_POLL_MS=100\n`,
+  });
 }
 
 /** The sidecar's request-log line for the worker's end-of-task `POST /device/release`. */
@@ -142,22 +129,9 @@ describe('testdroidProxy through the runner', () => {
       .remove({ force: true })
       .catch(() => undefined);
     rmSync(workDir, { recursive: true, force: true });
-    const filters = JSON.stringify({ label: [`${WORKER_LABEL}=${workerId}`] });
-    const left = [
-      ...(await docker.listContainers({ all: true, filters })),
-      ...(await docker.listNetworks({ filters })),
-    ];
-    for (const c of await docker.listContainers({ all: true, filters }))
-      await docker
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
-    for (const n of await docker.listNetworks({ filters }))
-      await docker
-        .getNetwork(n.Id)
-        .remove()
-        .catch(() => undefined);
-    expect(left).toHaveLength(0);
+    const left = await workerLeftovers(workerId);
+    await removeWorkerResources(workerId);
+    expect(left).toEqual({ containers: 0, networks: 0 });
   });
 
   const phone = { type: 'flame', sims: '1', build: BUILD, memory: '319' };
