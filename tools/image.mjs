@@ -71,7 +71,13 @@ const args = [
   join(dir, 'Dockerfile'),
 ];
 for (const t of tags) args.push('-t', t);
-args.push('--label', `org.opencontainers.image.version=${version}`, root);
+args.push(
+  '--label',
+  `org.opencontainers.image.version=${version}`,
+  '--label',
+  `org.docker-worker.image=${name}`,
+  root,
+);
 console.log(`image: building ${tags.join(', ')}`);
 // Progress goes straight to the terminal.
 const r = spawnSync('flock', args, { stdio: 'inherit' });
@@ -80,3 +86,7 @@ if (r.status !== 0) {
   process.exit(1);
 }
 console.log(`image: built ${tags.join(', ')}`);
+// The build before this one is now untagged: remove such dangling images of ours, nothing else.
+spawnSync('docker', ['image', 'prune', '-f', '--filter', `label=org.docker-worker.image=${name}`], {
+  stdio: 'ignore',
+});
