@@ -7,9 +7,8 @@
  * - payload validates before anything reads the payload.
  * - env, then encryptedEnv (it merges decrypted variables over payload.env; reserved win).
  * - image, caches, capabilities: the container's image, volumes, devices.
- * - taskclusterProxy, then balrogVPNProxy (`./balrog-vpn-proxy.js`), then testdroidProxy
- *   (`./testdroid-proxy.js`): sidecars on the task network. Those two go right after
- *   taskclusterProxy, in that order, with one line each below.
+ * - taskclusterProxy, balrogVPNProxy, testdroidProxy: sidecars on the task network, each also
+ *   giving the task container its `alias:ip` hosts entry.
  * - artifacts stops right after the container ends (before the sidecars go), chain of trust
  *   (later) sits just before it so it signs after they upload.
  * - maxRunTime is last to start, so its timer starts just before the container.
@@ -45,6 +44,7 @@ export const builtinFeatures: readonly Feature[] = [
 
 export {
   artifacts,
+  balrogVPNProxy,
   cache,
   capabilities,
   encryptedEnv,
@@ -54,5 +54,6 @@ export {
   maxRunTime,
   payload,
   taskclusterProxy,
+  testdroidProxy,
 };
 export type { Contribution, Credentials, Feature, Outcome, TaskRun } from './feature.js';
