@@ -6,21 +6,14 @@
 // The VPN server stands in for a server on the internet: a DockerClient decorator attaches it to
 // each task network the runner creates (alias vpn-server) and detaches it before the runner
 // removes that network.
-import {
-  buildConfig,
-  createDockerClient,
-  runLocalTask,
-  systemClock,
-  toTaskDefinition,
-} from '@docker-worker/runner';
+import { createDockerClient } from '@docker-worker/runner';
 import type { DockerClient, LocalRunResult } from '@docker-worker/runner';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demux, docker, newSession } from './docker.js';
-import { workerLeftovers } from './runner-harness.js';
+import { printed, runInProcess, workerLeftovers } from './runner-harness.js';
 import type { VpnTopology } from './balrog-vpn-topology.js';
 import { BALROG_HOST, buildTestImages, startVpnTopology } from './balrog-vpn-topology.js';
 
@@ -55,45 +48,24 @@ async function runTask(
   task: object,
   onLog?: (log: string) => void,
 ): Promise<LocalRunResult & { log: string }> {
-  let log = '';
-  const config = buildConfig({
+  const r = await runInProcess({
+    task,
     workerId,
     workDir,
-    cacheVolumePrefix: `${workerId}-cache-`,
-    sidecarTimeoutMs: 60_000,
-    balrog: {
-      vpnConfigDir: topo.clientDir,
-      proxiedServer: `http://${BALROG_HOST}`,
-      extraHosts: topo.extraHosts,
-      probe: { attempts: 30, intervalMs: 500 },
-    },
-  });
-  const result = await runLocalTask({
-    task: toTaskDefinition(task, { now: Date.now() }),
-    config,
-    docker: vpnServerOnTaskNetworks(createDockerClient(), topo.vpnServer.id),
-    clock: systemClock,
-    log: pino({ level: 'silent' }),
-    artifactsDir: join(workDir, 'artifacts'),
-    liveLogSink: {
-      write: (chunk) => {
-        log += chunk;
-        onLog?.(log);
-        return true;
+    config: {
+      balrog: {
+        vpnConfigDir: topo.clientDir,
+        proxiedServer: `http://${BALROG_HOST}`,
+        extraHosts: topo.extraHosts,
+        probe: { attempts: 30, intervalMs: 500 },
       },
     },
+    docker: vpnServerOnTaskNetworks(createDockerClient(), topo.vpnServer.id),
+    ...(onLog ? { onLog } : {}),
   });
   // the sidecar's lines are in the task log; the VPN's private key never is
-  expect(log).not.toContain(topo.clientKeyLine);
-  return { ...result, log };
-}
-
-/** `KEY <json>` lines a task script printed. */
-function printed(log: string, key: string): unknown[] {
-  return log
-    .split('\n')
-    .filter((l) => l.startsWith(`${key} `))
-    .map((l) => JSON.parse(l.slice(key.length + 1)) as unknown);
+  expect(r.log).not.toContain(topo.clientKeyLine);
+  return r;
 }
 
 const task = (script: string, scopes: string[] = [SCOPE]) => ({

@@ -9,6 +9,17 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  buildConfig,
+  createDockerClient,
+  runLocalTask,
+  systemClock,
+  toTaskDefinition,
+  type Credentials,
+  type DockerClient,
+  type LocalRunResult,
+} from '@docker-worker/runner';
+import { pino } from 'pino';
 import { docker } from './docker.js';
 
 export const CLI = fileURLToPath(new URL('../../packages/runner/dist/cli.js', import.meta.url));
@@ -193,4 +204,52 @@ export async function removeWorkerResources(workerId: string): Promise<void> {
     await docker.getNetwork(n.Id).remove().catch(ignore);
   const { Volumes } = await docker.listVolumes({ filters });
   for (const v of Volumes ?? []) await docker.getVolume(v.Name).remove({ force: true }).catch(ignore);
+}
+
+/**
+ * Runs a task through the runner library (`runLocalTask`: real engine, real clock), with a worker
+ * config made of `workerId`, `workDir` and `config`; returns the result and the whole live log.
+ * `onLog` sees the log as it grows.
+ */
+export async function runInProcess(opts: {
+  task: object;
+  workerId: string;
+  workDir: string;
+  config?: Record<string, unknown>;
+  docker?: DockerClient;
+  credentials?: Credentials;
+  onLog?: (log: string) => void;
+}): Promise<LocalRunResult & { log: string }> {
+  let log = '';
+  const result = await runLocalTask({
+    task: toTaskDefinition(opts.task, { now: Date.now() }),
+    config: buildConfig({
+      workerId: opts.workerId,
+      workDir: opts.workDir,
+      cacheVolumePrefix: `${opts.workerId}-cache-`,
+      sidecarTimeoutMs: 60_000,
+      ...opts.config,
+    }),
+    docker: opts.docker ?? createDockerClient(),
+    clock: systemClock,
+    log: pino({ level: 'silent' }),
+    artifactsDir: join(opts.workDir, 'artifacts'),
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    liveLogSink: {
+      write: (chunk) => {
+        log += chunk;
+        opts.onLog?.(log);
+        return true;
+      },
+    },
+  });
+  return { ...result, log };
+}
+
+/** The `KEY <json>` lines a task script printed (`console.log(KEY + ' ' + JSON.stringify(v))`). */
+export function printed(log: string, key: string): unknown[] {
+  return log
+    .split('\n')
+    .filter((l) => l.startsWith(`${key} `))
+    .map((l) => JSON.parse(l.slice(key.length + 1)) as unknown);
 }

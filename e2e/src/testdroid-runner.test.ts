@@ -4,22 +4,14 @@
 // gets a device through http://testdroid, and the worker releases the session at the end even
 // when the task fails or runs out of time; a missing build on every device goes through the flash
 // path; a cloud that is down gives the task a clear error in its log.
-import {
-  buildConfig,
-  createDockerClient,
-  runLocalTask,
-  systemClock,
-  toTaskDefinition,
-} from '@docker-worker/runner';
 import type { LocalRunResult } from '@docker-worker/runner';
 import { startSimulatedCloud, type SimulatedCloud } from '@docker-worker/testdroid-proxy/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, docker, newSession, TEST_LABEL } from './docker.js';
-import { removeWorkerResources, workerLeftovers } from './runner-harness.js';
+import { printed, removeWorkerResources, runInProcess, workerLeftovers } from './runner-harness.js';
 
 const session = newSession();
 const workerId = `e2e-testdroid-${session}`;
@@ -48,41 +40,17 @@ const WORKER_RELEASE =
   /\[testdroid\] \{[^\n]*"method":"POST","url":"\/device\/release","status":200[^\n]*"msg":"request"/;
 
 async function runTask(task: object, cloudUrl = cloud.url): Promise<LocalRunResult & { log: string }> {
-  let log = '';
-  const config = buildConfig({
+  const r = await runInProcess({
+    task,
     workerId,
     workDir,
-    cacheVolumePrefix: `${workerId}-cache-`,
-    sidecarTimeoutMs: 60_000,
-    testdroid: { image: FAST_IMAGE, cloudUrl, username: USER, password: PASSWORD },
-  });
-  const result = await runLocalTask({
-    task: toTaskDefinition(task, { now: Date.now() }),
-    config,
-    docker: createDockerClient(),
-    clock: systemClock,
-    log: pino({ level: 'silent' }),
-    artifactsDir: join(workDir, 'artifacts'),
+    config: { testdroid: { image: FAST_IMAGE, cloudUrl, username: USER, password: PASSWORD } },
     credentials,
-    liveLogSink: {
-      write: (chunk) => {
-        log += chunk;
-        return true;
-      },
-    },
   });
   // no secret in the task log, whatever happened
-  expect(log).not.toContain(PASSWORD);
-  expect(log).not.toContain(credentials.accessToken);
-  return { ...result, log };
-}
-
-/** `KEY <json>` lines a task script printed. */
-function printed(log: string, key: string): unknown[] {
-  return log
-    .split('\n')
-    .filter((l) => l.startsWith(`${key} `))
-    .map((l) => JSON.parse(l.slice(key.length + 1)) as unknown);
+  expect(r.log).not.toContain(PASSWORD);
+  expect(r.log).not.toContain(credentials.accessToken);
+  return r;
 }
 
 /** The task: prints its capabilities, asks http://testdroid for a device, prints the answer, then `then`. */
