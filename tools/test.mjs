@@ -3,11 +3,14 @@
 // one line `N passed, M failed` summed over all suites, so a run that executed nothing shows.
 // Extra arguments go to vitest, e.g. `node tools/test.mjs --project runner`.
 // `--unit` runs every project except e2e.
+// First it type-checks every workspace with its tests (tools/typecheck.mjs); each workspace that
+// fails the typecheck counts as one failed test in that line.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { typecheck } from './typecheck.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 let args = process.argv.slice(2);
@@ -15,6 +18,11 @@ if (args.includes('--unit')) {
   args = args.filter((a) => a !== '--unit');
   args.push('--project', '!e2e');
 }
+// The workspaces whose vitest projects run (`--project a`, `--project !b`), by folder name.
+const projects = args.flatMap((a, i) => (args[i - 1] === '--project' ? [a] : []));
+const wanted = projects.filter((p) => !p.startsWith('!'));
+const select = (name) => !projects.includes(`!${name}`) && (wanted.length === 0 || wanted.includes(name));
+const typeFailures = (await typecheck({ select })).filter((t) => t.errors > 0);
 const out = mkdtempSync(join(tmpdir(), 'dw-test-'));
 const report = join(out, 'report.json');
 const r = spawnSync(
@@ -38,6 +46,10 @@ if (existsSync(report)) {
   failed += 1;
 }
 rmSync(out, { recursive: true, force: true });
+for (const t of typeFailures) {
+  console.log(`typecheck ${t.workspace}: ${t.errors} type errors (counted as 1 failed; see above)`);
+}
+failed += typeFailures.length;
 const status = r.status !== 0 || failed > 0 ? 1 : 0;
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(status === 0 && passed === 0 ? 1 : status);
