@@ -128,18 +128,34 @@ export class RunnerSession {
       );
   }
 
-  /** Waits (polling the engine) until the task's container is running. */
+  /**
+   * Waits until the task's container is running: listens for the engine's `start` event of a
+   * container with the task's labels, after checking for one that already runs.
+   */
   async waitForTaskContainer(taskId: string, timeoutMs = 60_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    const filters = JSON.stringify({
-      label: [`org.docker-worker.task-id=${taskId}`, 'org.docker-worker.role=task'],
-      status: ['running'],
-    });
-    while (Date.now() < until) {
+    const label = [`org.docker-worker.task-id=${taskId}`, 'org.docker-worker.role=task'];
+    const events = (await docker.getEvents({
+      filters: { type: ['container'], event: ['start'], label },
+    })) as NodeJS.ReadableStream & { destroy(): void };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const started = new Promise<void>((resolve, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`task container of ${taskId} never ran within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        events.once('data', () => resolve());
+        events.once('error', reject);
+        events.once('end', () => reject(new Error('the engine closed its event stream')));
+      });
+      started.catch(() => undefined); // awaited below unless the container already runs
+      const filters = JSON.stringify({ label, status: ['running'] });
       if ((await docker.listContainers({ filters })).length > 0) return;
-      await new Promise((r) => setTimeout(r, 200));
+      await started;
+    } finally {
+      clearTimeout(timer);
+      events.destroy();
     }
-    throw new Error(`task container of ${taskId} never ran`);
   }
 }
 

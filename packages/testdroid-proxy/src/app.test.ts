@@ -14,9 +14,15 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((c) => c()));
 });
 
-/** A clock whose sleeps last until the flow is aborted: the acquisition waits where it is. */
+/**
+ * A clock whose sleeps last until the flow is aborted: the acquisition waits where it is.
+ * `held` resolves when the flow first sleeps.
+ */
 class HeldClock extends FastClock {
+  private hold: () => void = () => undefined;
+  readonly held = new Promise<void>((resolve) => (this.hold = resolve));
   override async sleep(_ms: number, signal?: AbortSignal): Promise<void> {
+    this.hold();
     await new Promise<void>((_resolve, reject) => {
       if (signal?.aborted) reject(signal.reason);
       signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
@@ -78,7 +84,7 @@ async function setup(sim: Omit<SimulatedCloudOptions, 'now'> = {}, clock: FastCl
     }
     return { status: res.status, text, json: json as Record<string, unknown> };
   };
-  return { cloud, call };
+  return { cloud, call, devices };
 }
 
 const wanted = { type: 'flame', memory: '319', build: BUILD, sims: '1' };
@@ -165,20 +171,24 @@ describe('createApp', () => {
   });
 
   it('offers a poll mode: POST /device?wait=false answers 202, GET /device shows the outcome', async () => {
-    const { call } = await setup({ proxyDelayPolls: 2 });
+    const { call, devices } = await setup({ proxyDelayPolls: 2 });
+    const acquire = vi.spyOn(devices, 'acquire');
     const started = await call('POST', '/device?wait=false', wanted);
     expect(started.status).toBe(202);
     expect(started.json).toMatchObject({ state: 'acquiring' });
-    await vi.waitFor(async () => expect((await call('GET', '/device')).json.state).toBe('ready'));
+    await acquire.mock.results[0]?.value; // the background acquisition has finished
+    expect((await call('GET', '/device')).json.state).toBe('ready');
     expect((await call('GET', '/device')).json).toMatchObject({ proxies: { adb: { type: 'adb' } } });
   });
 
   it('release during a polled acquisition cancels it and gives back any session', async () => {
     // The session exists and the flow sleeps between proxy polls until the release aborts it
     // (with a fast clock the 30 polls could run out first and the release would find nothing).
-    const { call, cloud } = await setup({ proxyDelayPolls: 1_000_000 }, new HeldClock());
+    const clock = new HeldClock();
+    const { call, cloud } = await setup({ proxyDelayPolls: 1_000_000 }, clock);
     await call('POST', '/device?wait=false', wanted);
-    await vi.waitFor(() => expect(cloud.sessions).toHaveLength(1));
+    await clock.held;
+    expect(cloud.sessions).toHaveLength(1);
     const res = await call('POST', '/device/release');
     expect(res.text).toBe('Device request cancelled');
     expect(cloud.activeSessions()).toHaveLength(0);
