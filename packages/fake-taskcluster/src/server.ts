@@ -7,8 +7,16 @@
  * // tc.rootUrl → http://127.0.0.1:41234
  * await tc.close();
  */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Faults } from './faults.js';
+import type { IndexStore } from './index-store.js';
+import type { Artifact } from './queue/artifact-store.js';
+import type { TaskStatus } from './queue/model.js';
+import { createServices } from './services.js';
 import { createApp } from './app.js';
 import type { RecordedRequest } from './app.js';
 import { ClientStore } from './clients.js';
@@ -26,8 +34,27 @@ export interface FakeTaskclusterOptions {
   host?: string;
   /** Default 0 (any free port). */
   port?: number;
-  /** Injectable clock in ms (Hawk skew, certificate and client expiry). Default `Date.now`. */
+  /** Injectable clock in ms (Hawk skew, certificate and client expiry, claims, deadlines). Default `Date.now`. */
   now?: () => number;
+  /** A claim lasts this long without a reclaim (queue `claimTimeout`). Default 1200. */
+  claimTimeoutSeconds?: number;
+  /** claimWork waits up to this long for a pending task. Default 20000. */
+  claimWorkWaitMs?: number;
+  /** Where uploaded bytes go; default a fresh temp dir, removed on close. */
+  storageDir?: string;
+  /** How often claim expiry and deadlines are checked on a real timer. Default 500. */
+  sweepIntervalMs?: number;
+  /** `public/` artifacts readable without scopes (a deployment's anonymous role). Default true. */
+  publicArtifacts?: boolean;
+}
+
+/** The queue's state, for test assertions. */
+export interface QueueHandle {
+  statusOf(taskId: string): TaskStatus | undefined;
+  /** Every artifact record of a run (also object artifacts not yet finished). */
+  artifactsOf(taskId: string, runId: number): Artifact[];
+  /** Applies claim expiry and deadlines now (also done before every request and on a timer). */
+  sweep(): void;
 }
 
 export interface FakeTaskcluster {
@@ -37,6 +64,9 @@ export interface FakeTaskcluster {
   requests: RecordedRequest[];
   store: ClientStore;
   tasks: TaskStore;
+  queue: QueueHandle;
+  faults: Faults;
+  index: Pick<IndexStore, 'insert'>;
   close(): Promise<void>;
 }
 
@@ -44,8 +74,22 @@ export async function startFakeTaskcluster(options: FakeTaskclusterOptions): Pro
   const store = new ClientStore(options.clients, options.roles ?? []);
   const requests: RecordedRequest[] = [];
   const tasks = new TaskStore(options.tasks);
-  const app = createApp({ store, tasks, now: options.now ?? Date.now, onRequest: (r) => requests.push(r) });
+  const now = options.now ?? Date.now;
+  const ownDir = options.storageDir === undefined;
+  const storageDir = options.storageDir ?? mkdtempSync(join(tmpdir(), 'fake-taskcluster-'));
+  mkdirSync(storageDir, { recursive: true });
+  const services = createServices({ store, now, storageDir, ...pick(options, 'claimTimeoutSeconds') });
+  const app = createApp({
+    store,
+    tasks,
+    now,
+    services,
+    onRequest: (r) => requests.push(r),
+    ...pick(options, 'claimWorkWaitMs', 'publicArtifacts'),
+  });
   const server = createServer(app);
+  const sweeper = setInterval(() => services.queue.sweep(), options.sweepIntervalMs ?? 500);
+  sweeper.unref();
   server.keepAliveTimeout = 5_000;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -60,10 +104,28 @@ export async function startFakeTaskcluster(options: FakeTaskclusterOptions): Pro
     requests,
     store,
     tasks,
+    queue: {
+      statusOf: (taskId) => services.queue.statusOf(taskId),
+      artifactsOf: (taskId, runId) => structuredClone(services.artifacts.list(taskId, runId)),
+      sweep: () => services.queue.sweep(),
+    },
+    faults: services.faults,
+    index: { insert: (namespace, entry) => services.index.insert(namespace, entry) },
     close: () =>
       new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
+        clearInterval(sweeper);
+        server.close((err) => {
+          if (ownDir) rmSync(storageDir, { recursive: true, force: true });
+          return err ? reject(err) : resolve();
+        });
         server.closeAllConnections();
       }),
   };
+}
+
+/** The options that are set (exactOptionalPropertyTypes-friendly). */
+function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<Pick<T, K>> {
+  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Partial<
+    Pick<T, K>
+  >;
 }

@@ -29,6 +29,25 @@ function pretty(expr: unknown): string {
 }
 
 /**
+ * Throws 403 InsufficientScopes unless the request's scopes satisfy `expr`. Routes whose
+ * expression needs the body or stored state (as Taskcluster's `req.authorize`) call it later.
+ */
+export function authorize(res: Response, expr: ScopeExpression): void {
+  const auth = authOf(res);
+  if (satisfiesExpression(auth.scopes, expr)) return;
+  const missing = removeGivenScopes(auth.scopes, expr);
+  throw new HttpError(
+    403,
+    `Client ID ${auth.clientId ?? '(anonymous)'} does not have sufficient scopes and is missing the following scopes:\n\n` +
+      `${pretty(missing)}\n\nThis request requires the client to satisfy the following scope expression:\n\n${pretty(expr)}`,
+    'InsufficientScopes',
+  );
+}
+
+/** Authenticates only; the route calls `authorize` once it knows its expression. */
+export const DEFERRED: ScopeExpression = { AllOf: [] };
+
+/**
  * `endpoint(name, expression)`: declares an API method. With an expression the request is
  * authenticated and must satisfy it (`{AllOf: []}` = any caller, even anonymous); with `null`
  * (like `ping`) nothing is authenticated.
@@ -40,18 +59,8 @@ export function createEndpoint(authenticate: Authenticate) {
       locals.apiMethod = name;
       if (expression === null) return next();
       try {
-        const auth = await authenticate({ method: req.method, url: req.originalUrl, headers: req.headers });
-        locals.auth = auth;
-        const expr = typeof expression === 'function' ? expression(req) : expression;
-        if (!satisfiesExpression(auth.scopes, expr)) {
-          const missing = removeGivenScopes(auth.scopes, expr);
-          throw new HttpError(
-            403,
-            `Client ID ${auth.clientId ?? '(anonymous)'} does not have sufficient scopes and is missing the following scopes:\n\n` +
-              `${pretty(missing)}\n\nThis request requires the client to satisfy the following scope expression:\n\n${pretty(expr)}`,
-            'InsufficientScopes',
-          );
-        }
+        locals.auth = await authenticate({ method: req.method, url: req.originalUrl, headers: req.headers });
+        authorize(res, typeof expression === 'function' ? expression(req) : expression);
         next();
       } catch (err) {
         next(err);
