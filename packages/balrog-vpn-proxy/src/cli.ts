@@ -4,10 +4,13 @@
  * `balrog-vpn-proxy`: the image's entrypoint. Checks its inputs (one clear line each), creates
  * /dev/net/tun when absent, starts openvpn, waits for the tunnel, then forwards port 80 to
  * PROXIED_SERVER. If openvpn exits, it stops serving and exits non-zero so the worker notices.
+ * Exit status: 0 stopped by a signal, 1 runtime failure (tunnel never up, openvpn exited,
+ * unexpected error), 64 usage error (a bad flag, env value or input; one line on stderr).
  */
 import { createServer, type Server } from 'node:http';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
+import pkg from '../package.json' with { type: 'json' };
 import { createApp } from './app.js';
 import { checkNetAdmin, ensureTun, readProcStatus } from './host-checks.js';
 import { InputError, parseProxiedServer } from './input-error.js';
@@ -24,7 +27,11 @@ interface Options {
   exitGrace: number;
   tunDevice: string;
   openvpn: string;
+  logLevel: string;
 }
+
+const EXIT = { ok: 0, failure: 1, usage: 64 } as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 const seconds = (v: string): number => {
   const n = Number(v);
@@ -35,6 +42,10 @@ const port = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number');
   return n;
+};
+const logLevel = (v: string): string => {
+  if (!LOG_LEVELS.includes(v)) throw new InvalidArgumentError(`expected one of ${LOG_LEVELS.join(', ')}`);
+  return v;
 };
 
 const program = new Command('balrog-vpn-proxy')
@@ -68,6 +79,13 @@ const program = new Command('balrog-vpn-proxy')
   )
   .option('--tun-device <path>', 'tun device path', '/dev/net/tun')
   .option('--openvpn <path>', 'openvpn executable', 'openvpn')
+  .addOption(
+    new Option('--log-level <level>', `pino level: ${LOG_LEVELS.join(', ')}`)
+      .env('LOG_LEVEL')
+      .argParser(logLevel)
+      .default('info'),
+  )
+  .version(pkg.version, '-V, --version', 'print the version')
   .addHelpText(
     'after',
     `
@@ -77,7 +95,9 @@ Environment:
 The container needs --cap-add NET_ADMIN (and preferably --device /dev/net/tun). Example:
   docker run --cap-add NET_ADMIN --device /dev/net/tun -v /etc/docker-worker/vpn:/vpn:ro \\
     -e PROXIED_SERVER=https://aus4-admin.mozilla.org docker-worker/balrog-vpn-proxy:latest
-Health: GET /__vpn/health. Input errors print one line and exit 1.`,
+Health: GET /__vpn/health.
+Exit status: 0 stopped (SIGTERM), 1 runtime failure (tunnel never up, openvpn exited),
+64 usage error (a bad flag, env value or input; one line on stderr).`,
   )
   .exitOverride()
   .configureOutput({
@@ -86,12 +106,16 @@ Health: GET /__vpn/health. Input errors print one line and exit 1.`,
   })
   .action((opts: Options) => main(opts));
 
-const log = pino({
-  name: 'balrog-vpn-proxy',
-  redact: ['req.headers.authorization', 'headers.authorization'],
-});
+/** The operator log once the options are read (the level is one of them). */
+let rootLog: Logger | undefined;
 
 async function main(opts: Options): Promise<void> {
+  const log = pino({
+    name: 'balrog-vpn-proxy',
+    level: opts.logLevel,
+    redact: ['req.headers.authorization', 'headers.authorization'],
+  });
+  rootLog = log;
   const target = parseProxiedServer(process.env.PROXIED_SERVER);
   const vpn = findVpnConfig(opts.configDir, opts.config);
   checkNetAdmin(readProcStatus());
@@ -121,7 +145,7 @@ async function main(opts: Options): Promise<void> {
       log.info({ signal: sig }, 'stopping');
       serving.server?.close();
       serving.server?.closeAllConnections();
-      stopAndExit(0);
+      stopAndExit(EXIT.ok);
     });
   }
   try {
@@ -130,7 +154,7 @@ async function main(opts: Options): Promise<void> {
     if (stopping) return;
     log.error({ state: openvpn.status().state }, (err as Error).message);
     fail(`${(err as Error).message}; see the openvpn lines above.`);
-    stopAndExit(1);
+    stopAndExit(EXIT.failure);
     return;
   }
 
@@ -154,7 +178,7 @@ async function main(opts: Options): Promise<void> {
     server.close();
     setTimeout(() => {
       server.closeAllConnections();
-      process.exit(exit.code === 0 || exit.code === null ? 1 : exit.code);
+      process.exit(EXIT.failure);
     }, opts.exitGrace * 1000);
   });
 }
@@ -165,14 +189,15 @@ function fail(message: string): void {
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
-    // commander has printed its one line (or the help, which is not an error)
-    process.exit(err.code === 'commander.helpDisplayed' ? 0 : 1);
+    // commander has printed its one line (or the help or the version, which are not errors)
+    const shown = ['commander.helpDisplayed', 'commander.help', 'commander.version'];
+    process.exit(shown.includes(err.code) ? EXIT.ok : EXIT.usage);
   }
   if (err instanceof InputError) {
     fail(err.message);
-  } else {
-    log.error({ err }, 'unexpected error');
-    fail(`unexpected error: ${(err as Error).message}`);
+    process.exit(EXIT.usage);
   }
-  process.exit(1);
+  rootLog?.error({ err }, 'unexpected error');
+  fail(`unexpected error: ${(err as Error).message}`);
+  process.exit(EXIT.failure);
 });

@@ -3,14 +3,18 @@
  * @module cli
  * `testdroid-proxy`: reads options and environment, builds the cloud client and the device
  * manager, and listens (port 80 by default). Errors a user can cause print one line and exit 64.
+ * Exit status: 0 stopped (SIGTERM/SIGINT), 1 runtime failure (cannot listen), 64 usage error.
  */
 import { createServer } from 'node:http';
 import { Command, CommanderError } from 'commander';
+import pkg from '../package.json' with { type: 'json' };
 import { createApp } from './app.js';
 import { TestdroidClient } from './cloud/client.js';
 import { ConfigError, resolveConfig, type RawOptions } from './config.js';
 import { DeviceManager } from './device/device-manager.js';
 import { createLogger } from './log.js';
+
+const EXIT = { ok: 0, failure: 1, usage: 64 } as const;
 
 const program = new Command('testdroid-proxy')
   .description('Requests and releases phones from the Testdroid device cloud for a task (http://testdroid)')
@@ -39,13 +43,15 @@ const program = new Command('testdroid-proxy')
     '--proxy-poll-ms <ms>',
     "how often a session's adb/marionette proxies are polled (env TESTDROID_PROXY_POLL_MS, default 5000)",
   )
+  .version(pkg.version, '-V, --version', 'print the version')
   .addHelpText(
     'after',
     `
 Example (secrets from the environment, not flags, which show in ps):
   TESTDROID_PASSWORD=... TASKCLUSTER_ACCESS_TOKEN=... testdroid-proxy --cloud-url https://cloud.testdroid.com/ \\
     --username ci@example.com --taskcluster-client-id worker/ci --device-timeout 3600
-A bad or missing value prints one line and exits 64. API: see the testdroid-proxy README.`,
+A bad or missing value prints one line and exits 64. API: see the testdroid-proxy README.
+Exit status: 0 stopped (SIGTERM), 1 runtime failure (e.g. cannot listen), 64 usage error.`,
   )
   .exitOverride()
   .configureOutput({
@@ -56,8 +62,9 @@ A bad or missing value prints one line and exits 64. API: see the testdroid-prox
 try {
   program.parse();
 } catch (err) {
-  // commander has printed its one line (or the help, which is not an error)
-  process.exit(err instanceof CommanderError && err.code === 'commander.helpDisplayed' ? 0 : 64);
+  // commander has printed its one line (or the help or the version, which are not errors)
+  const shown = ['commander.helpDisplayed', 'commander.help', 'commander.version'];
+  process.exit(err instanceof CommanderError && shown.includes(err.code) ? EXIT.ok : EXIT.usage);
 }
 
 let config;
@@ -66,7 +73,7 @@ try {
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   process.stderr.write(`testdroid-proxy: ${err.message}\n`);
-  process.exit(64);
+  process.exit(EXIT.usage);
 }
 
 const log = createLogger({ level: config.logLevel });
@@ -96,7 +103,7 @@ server.keepAliveTimeout = 5_000;
 
 server.on('error', (err) => {
   process.stderr.write(`testdroid-proxy: cannot listen on ${config.host}:${config.port}: ${err.message}\n`);
-  process.exit(1);
+  process.exit(EXIT.failure);
 });
 server.listen(config.port, config.host, () => {
   log.info(
@@ -114,8 +121,8 @@ const shutdown = (): void => {
   devices
     .release()
     .catch((err: unknown) => log.error({ err: String(err) }, 'release on shutdown failed'))
-    .finally(() => server.close(() => process.exit(0)));
-  setTimeout(() => process.exit(0), 10_000).unref();
+    .finally(() => server.close(() => process.exit(EXIT.ok)));
+  setTimeout(() => process.exit(EXIT.ok), 10_000).unref();
 };
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
