@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { systemClock } from './clock.js';
 import { loadConfig } from './config.js';
@@ -15,9 +16,13 @@ import { UsageError, workerShutdown } from './errors.js';
 import { checkWritableFile, prepareDirectory } from './local/output-paths.js';
 import { runLocalTask, type LocalRunResult } from './local/run-local.js';
 import { readTaskFile, toTaskDefinition } from './local/task-file.js';
+import { payloadErrors } from './features/payload.js';
 import type { LiveLogSink } from './live-log-stream.js';
 import { createOperatorLog } from './operator-log.js';
-import type { RunContext } from './run-context.js';
+import type { TaskRun } from './run-context.js';
+
+// src/cli.ts and dist/cli.js both sit one level below the package's own package.json.
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 const EXIT = { completed: 0, failed: 1, exception: 2, usage: 64 } as const;
 
@@ -63,12 +68,15 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
     );
   }
   const docker = createDockerClient();
-  try {
-    await docker.ping();
-  } catch (err) {
-    throw new UsageError(
-      `cannot reach the Docker engine (${(err as Error).message}); start it (npm run setup) or set DOCKER_HOST`,
-    );
+  // A malformed payload resolves malformed-payload without the engine (it would never run).
+  if (payloadErrors(task).length === 0) {
+    try {
+      await docker.ping();
+    } catch (err) {
+      throw new UsageError(
+        `cannot reach the Docker engine (${(err as Error).message}); start it (npm run setup) or set DOCKER_HOST`,
+      );
+    }
   }
   const artifactsDir = resolve(flags.artifactsDir ?? `artifacts/${task.taskId}`);
   await prepareDirectory(artifactsDir, 'the artifacts directory', 'choose another --artifacts-dir');
@@ -78,7 +86,7 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
     'set workDir in the worker config (--config) to a writable directory',
   );
   if (flags.resultJson) await checkWritableFile(flags.resultJson, '--result-json');
-  let current: RunContext | undefined;
+  let current: TaskRun | undefined;
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (++signals > 1) process.exit(130);
@@ -156,6 +164,7 @@ export async function main(argv: string[]): Promise<number> {
   let debug = argv.includes('--debug');
   const program = new Command('docker-worker')
     .description("Taskcluster's docker-worker: run docker-worker tasks on the local Docker engine")
+    .version(version, '-V, --version', 'print the version of docker-worker')
     .exitOverride()
     .configureOutput({
       writeErr: (s) => process.stderr.write(s),

@@ -1,24 +1,27 @@
 /**
  * @module container-run
  * Runs the task container to its end: create, start, copy its output into the live log, wait.
- * When the run's signal fires (max-run-time, shutdown) the container is killed and the abort
- * reason is thrown.
+ * When the run's signal fires (max-run-time, cancellation, shutdown) the container is killed and
+ * the abort reason is thrown. What it learns (container id, exit code) goes into `result`.
  */
 import type { Readable } from 'node:stream';
+import type { SpecBuilder } from './container-spec.js';
 import { DockerError } from './docker/docker-client.js';
 import { failure } from './errors.js';
-import type { RunContext } from './run-context.js';
+import type { ContainerResult } from './outcome.js';
+import type { TaskRun } from './run-context.js';
 
-export async function runContainer(run: RunContext): Promise<number> {
+export async function runContainer(run: TaskRun, spec: SpecBuilder, result: ContainerResult): Promise<void> {
   const { docker, liveLog, signal } = run;
-  const spec = run.spec.build({ labels: run.labels('task'), network: run.network.name });
+  const network = await run.network();
+  const built = spec.build({ labels: run.labels('task'), network: network.name });
   let id: string;
   try {
-    id = await docker.createContainer(spec);
+    id = await docker.createContainer(built);
   } catch (err) {
     throw startFailure(err);
   }
-  run.containerId = id;
+  result.containerId = id;
   signal.throwIfAborted();
   const kill = (): void => void docker.killContainer(id).catch((err) => run.log.warn({ err }, 'kill failed'));
   signal.addEventListener('abort', kill, { once: true });
@@ -31,13 +34,14 @@ export async function runContainer(run: RunContext): Promise<number> {
       output.destroy();
       throw startFailure(err);
     }
+    if (signal.aborted) kill(); // an abort during attach/start found nothing running to kill
     const copied = copy(output, (chunk) => liveLog.output(chunk));
     const exitCode = await docker.waitContainer(id);
     await copied;
     await liveLog.flush();
     liveLog.info('=== Task Finished ===');
     signal.throwIfAborted();
-    return exitCode;
+    result.exitCode = exitCode;
   } finally {
     signal.removeEventListener('abort', kill);
   }

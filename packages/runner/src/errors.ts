@@ -5,7 +5,11 @@
  */
 export type ExceptionReason =
   'malformed-payload' | 'resource-unavailable' | 'internal-error' | 'intermittent-task' | 'worker-shutdown';
-export type Resolution = 'failed' | ExceptionReason;
+/**
+ * `canceled` is the queue's own reason (never reported by a worker): the run was cancelled or
+ * resolved by someone else (a reclaim answered 409). Nothing more is uploaded or reported for it.
+ */
+export type Resolution = 'failed' | ExceptionReason | 'canceled';
 
 export class TaskError extends Error {
   override readonly name = 'TaskError';
@@ -28,6 +32,8 @@ export const failure = (message: string, cause?: unknown): TaskError =>
   new TaskError('failed', message, { cause });
 export const workerShutdown = (message: string, cause?: unknown): TaskError =>
   new TaskError('worker-shutdown', message, { cause });
+export const canceled = (message: string, cause?: unknown): TaskError =>
+  new TaskError('canceled', message, { cause });
 export const intermittentTask = (message: string, cause?: unknown): TaskError =>
   new TaskError('intermittent-task', message, { cause });
 

@@ -1,19 +1,21 @@
 /**
  * @module @docker-worker/runner
- * The docker-worker task lifecycle over features: `runTask` (the lifecycle), `RunContext` (the
+ * The docker-worker task lifecycle over features: `runTask` (the lifecycle), `TaskRun` (the
  * per-run context), the built-in features, `startSidecar` for feature sidecars, and local mode.
  */
 export { runTask } from './task-run.js';
-export { RunContext } from './run-context.js';
+export { TaskRun } from './run-context.js';
 export type { RunDeps } from './run-context.js';
 export { runLocalTask } from './local/run-local.js';
 export type { LocalRunOptions, LocalRunResult } from './local/run-local.js';
-export { toTaskDefinition, readTaskFile, slugid } from './local/task-file.js';
+export { toTaskDefinition, readTaskFile } from './local/task-file.js';
 export { builtinFeatures } from './features/index.js';
 export * as features from './features/index.js';
-export type { Contribution, Credentials, Feature, Outcome, TaskRun } from './features/feature.js';
+export type { Contribution, Credentials, Feature, FeatureRun, Outcome } from './features/feature.js';
 export { payloadErrors } from './features/payload.js';
 export { startSidecar } from './docker/sidecar.js';
+export { urlForContainers } from './run-network.js';
+export { reservedEnv } from './reserved-env.js';
 export type { Sidecar, SidecarOptions } from './docker/sidecar.js';
 export { createDockerClient, DockerError } from './docker/docker-client.js';
 export type {

@@ -4,6 +4,7 @@
  * from the live log, which is the task author's.
  */
 import { pino, type Logger } from 'pino';
+import { UsageError } from './errors.js';
 
 export const REDACT = [
   '*.accessToken',
@@ -23,7 +24,12 @@ function errorWithoutStack(err: Error): Record<string, unknown> {
 }
 
 export async function createOperatorLog(opts: { debug: boolean; level?: string }): Promise<Logger> {
-  const level = opts.debug ? 'debug' : (opts.level ?? 'warn');
+  const level = opts.debug ? 'debug' : opts.level || 'warn';
+  if (!(level in pino.levels.values) && level !== 'silent') {
+    throw new UsageError(
+      `LOG_LEVEL=${level} is not a log level; use one of ${[...Object.keys(pino.levels.values), 'silent'].join(', ')}`,
+    );
+  }
   const options = {
     name: 'docker-worker',
     level,

@@ -7,22 +7,33 @@ import type { TaskError } from './errors.js';
 import type { Outcome } from './features/feature.js';
 import type { TaskDefinition } from './task.js';
 
+/** What the lifecycle learnt of the task container: filled in by `runContainer` as it goes. */
+export interface ContainerResult {
+  containerId?: string;
+  exitCode?: number;
+}
+
 export function outcomeOf(
   task: TaskDefinition,
-  exitCode: number | undefined,
+  container: Readonly<ContainerResult>,
   errors: readonly TaskError[],
   durationMs: number,
 ): Outcome {
-  const code = exitCode ?? null;
+  const code = container.exitCode ?? null;
+  const base = {
+    exitCode: code,
+    durationMs,
+    ...(container.containerId ? { containerId: container.containerId } : {}),
+  };
   const error = errors[0];
   if (error) {
     const state = error.resolution === 'failed' ? 'failed' : 'exception';
-    return { state, reasonResolved: error.resolution, exitCode: code, durationMs, error };
+    return { state, reasonResolved: error.resolution, ...base, error };
   }
-  if (code === 0) return { state: 'completed', reasonResolved: 'completed', exitCode: code, durationMs };
+  if (code === 0) return { state: 'completed', reasonResolved: 'completed', ...base };
   const retry = Array.isArray(task.payload?.onExitStatus?.retry) ? task.payload.onExitStatus.retry : [];
   if (code !== null && retry.includes(code)) {
-    return { state: 'exception', reasonResolved: 'intermittent-task', exitCode: code, durationMs };
+    return { state: 'exception', reasonResolved: 'intermittent-task', ...base };
   }
-  return { state: 'failed', reasonResolved: 'failed', exitCode: code, durationMs };
+  return { state: 'failed', reasonResolved: 'failed', ...base };
 }

@@ -1,17 +1,17 @@
 /**
  * @module run-context
- * The per-run context features receive (`TaskRun`): the task, the injected dependencies, one
- * AbortController, the per-task network, labels, and the state the lifecycle fills in.
+ * `TaskRun`, the per-run context every feature receives: the task, the injected dependencies, one
+ * AbortController, the per-task network (created on first use), labels and the run's credentials.
+ * Features keep their own per-run state in the handle their `start` returns, never here.
  */
 import type { Logger } from 'pino';
 import type { ArtifactSink } from './artifacts/sink.js';
 import type { Clock } from './clock.js';
 import type { WorkerConfig } from './config.js';
-import { SpecBuilder } from './container-spec.js';
 import type { DockerClient, NetworkInfo } from './docker/docker-client.js';
 import { processOwner, removeRun, runLabels, type Role, type RunIdentity } from './docker/labels.js';
 import { internalError, type TaskError } from './errors.js';
-import type { Credentials, TaskRun } from './features/feature.js';
+import type { Credentials } from './features/feature.js';
 import type { LiveLog } from './live-log-stream.js';
 import type { TaskDefinition } from './task.js';
 
@@ -26,24 +26,20 @@ export interface RunDeps {
   rootUrl?: string;
 }
 
-export class RunContext implements TaskRun {
+export class TaskRun {
   readonly docker: DockerClient;
   readonly clock: Clock;
   readonly log: Logger;
   readonly config: WorkerConfig;
   readonly artifacts: ArtifactSink;
   readonly liveLog: LiveLog;
-  readonly credentials?: Credentials;
   readonly rootUrl: string;
   readonly startedAt: number;
-  readonly spec = new SpecBuilder();
   readonly identity: RunIdentity;
-  containerId: string | undefined;
-  exitCode: number | undefined;
   private readonly controller = new AbortController();
-  private readonly cleanups: Array<() => Promise<void>> = [];
   private readonly credentialListeners = new Set<(c: Credentials) => void>();
-  private net: NetworkInfo | undefined;
+  private current: Credentials | undefined;
+  private net: Promise<NetworkInfo> | undefined;
 
   constructor(
     readonly task: TaskDefinition,
@@ -56,7 +52,7 @@ export class RunContext implements TaskRun {
       artifacts: this.artifacts,
       liveLog: this.liveLog,
     } = deps);
-    this.credentials = deps.credentials;
+    this.current = deps.credentials;
     this.rootUrl = deps.rootUrl ?? deps.config.rootUrl;
     this.log = deps.log.child({ taskId: task.taskId, runId: task.runId });
     this.startedAt = deps.clock.now();
@@ -76,9 +72,9 @@ export class RunContext implements TaskRun {
     if (!this.controller.signal.aborted) this.controller.abort(reason);
   }
 
-  get network(): NetworkInfo {
-    if (!this.net) throw internalError('the task network is not created yet');
-    return this.net;
+  /** Credentials for the taskcluster proxy (task credentials in queue mode, TASKCLUSTER_* locally): the latest set. */
+  get credentials(): Credentials | undefined {
+    return this.current;
   }
 
   get networkName(): string {
@@ -89,12 +85,13 @@ export class RunContext implements TaskRun {
     return runLabels(this.identity, role, extra);
   }
 
-  async createNetwork(): Promise<void> {
-    this.net = await this.docker.createNetwork(this.networkName, this.labels('network'));
-  }
-
-  afterCleanup(fn: () => Promise<void>): void {
-    this.cleanups.push(fn);
+  /**
+   * The per-task network `tc-<taskId>-<runId>`, created (labelled) on first use by a sidecar or the
+   * task container: a task that fails before either never touches the engine.
+   */
+  network(): Promise<NetworkInfo> {
+    this.net ??= this.docker.createNetwork(this.networkName, this.labels('network'));
+    return this.net;
   }
 
   onCredentials(fn: (credentials: Credentials) => void): () => void {
@@ -104,18 +101,20 @@ export class RunContext implements TaskRun {
 
   /** Queue mode: new credentials after a reclaim. */
   updateCredentials(credentials: Credentials): void {
+    this.current = credentials;
     for (const fn of this.credentialListeners) fn(credentials);
   }
 
   /**
-   * Removes every container, then the network, by label, then runs the afterCleanup hooks. Not
-   * tied to `signal` (the run may be aborted already): it has its own timeout.
+   * Removes every container, then the network, by label. Not tied to `signal` (the run may be
+   * aborted already): it has its own timeout. Nothing to do when the network was never created.
    */
   async removeEverything(): Promise<void> {
+    if (!this.net) return;
     const work = (async () => {
+      await this.net?.catch(() => undefined); // a failed creation may still have left nothing
       const removed = await removeRun(this.docker, this.identity);
       this.log.debug({ removed }, 'run resources removed');
-      for (const fn of this.cleanups) await fn();
     })();
     let cancel = (): void => undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -15,10 +15,11 @@ function recorder(name: string, calls: string[], fail?: 'start'): Feature {
     async start() {
       calls.push(`start ${name}`);
       if (fail) throw failure(`${name} broke`);
-      return name === 'a' ? { image: 'sha256:x' } : undefined;
-    },
-    async stop() {
-      calls.push(`stop ${name}`);
+      return {
+        contribution: name === 'a' ? { image: 'sha256:x' } : {},
+        stop: async () => void calls.push(`stop ${name}`),
+        afterCleanup: async () => void calls.push(`afterCleanup ${name}`),
+      };
     },
   };
 }
@@ -29,12 +30,12 @@ describe('runTask', () => {
     const { run } = fakeRun({ docker });
     const calls: string[] = [];
     const outcome = await runTask(run, [recorder('a', calls), recorder('b', calls)]);
-    expect(calls).toEqual(['start a', 'start b', 'stop b', 'stop a']);
+    expect(calls).toEqual(['start a', 'start b', 'stop b', 'stop a', 'afterCleanup b', 'afterCleanup a']);
     expect(outcome).toMatchObject({ state: 'completed', exitCode: 0 });
     expect(docker.resources.size).toBe(0);
   });
 
-  it('stops a feature whose start threw, skips later ones, and reports its error', async () => {
+  it('stops the features started before one whose start threw, skips later ones, and reports its error', async () => {
     const docker = new FakeDocker();
     const { run } = fakeRun({ docker });
     const calls: string[] = [];
@@ -43,7 +44,7 @@ describe('runTask', () => {
       recorder('b', calls, 'start'),
       recorder('c', calls),
     ]);
-    expect(calls).toEqual(['start a', 'start b', 'stop b', 'stop a']);
+    expect(calls).toEqual(['start a', 'start b', 'stop a', 'afterCleanup a']);
     expect(outcome).toMatchObject({ state: 'failed', reasonResolved: 'failed', exitCode: null });
     expect(docker.resources.size).toBe(0);
   });
@@ -58,15 +59,16 @@ describe('runTask', () => {
     const outcome = await runTask(run, [recorder('a', calls), restricted]);
     expect(outcome).toMatchObject({ state: 'exception', reasonResolved: 'malformed-payload' });
     expect(outcome.error?.message).toContain('docker-worker:feature:r');
-    expect(calls).toEqual(['start a', 'stop a']);
+    expect(calls).toEqual(['start a', 'stop a', 'afterCleanup a']);
   });
 
   it('kills the container at maxRunTime (FakeClock) with the built-in features', async () => {
     const docker = new FakeDocker();
     docker.script = { output: 'working\n' }; // never exits on its own
     const { run, clock, dir } = fakeRun({ docker, payload: { maxRunTime: 3 } });
+    const started = docker.nextStart();
     const done = runTask(run, builtinFeatures);
-    while (!run.containerId) await new Promise((r) => setImmediate(r));
+    await started;
     await clock.advance(3000);
     const outcome = await done;
     expect(outcome).toMatchObject({ state: 'failed', reasonResolved: 'failed', exitCode: null });
@@ -81,11 +83,67 @@ describe('runTask', () => {
     const docker = new FakeDocker();
     docker.script = { output: '' };
     const { run } = fakeRun({ docker });
+    const started = docker.nextStart();
     const done = runTask(run, builtinFeatures);
-    while (!run.containerId) await new Promise((r) => setImmediate(r));
+    await started;
     const { workerShutdown } = await import('./errors.js');
     run.abort(workerShutdown('Task has been aborted prematurely. Reason: worker-shutdown'));
     expect(await done).toMatchObject({ state: 'exception', reasonResolved: 'worker-shutdown' });
     expect(docker.resources.size).toBe(0);
+  });
+});
+
+describe('runTask data flow', () => {
+  it('gives the stops the container id and exit code in the outcome', async () => {
+    const docker = new FakeDocker();
+    docker.script = { output: '', exitCode: 3 };
+    const { run } = fakeRun({ docker });
+    const seen: unknown[] = [];
+    const probe: Feature = {
+      name: 'probe',
+      isEnabled: () => true,
+      isRequested: () => true,
+      async start() {
+        return {
+          contribution: { image: 'sha256:x' },
+          stop: async (o) => void seen.push({ containerId: o.containerId, exitCode: o.exitCode }),
+        };
+      },
+    };
+    const outcome = await runTask(run, [probe]);
+    expect(seen).toEqual([{ containerId: 'c1', exitCode: 3 }]);
+    expect(outcome).toMatchObject({ state: 'failed', containerId: 'c1', exitCode: 3 });
+  });
+
+  it('writes the footer after the clean-up, so a clean-up error comes before it and fails the run', async () => {
+    const docker = new FakeDocker();
+    const { run, dir } = fakeRun({ docker });
+    docker.remove = async () => {
+      throw new Error('engine gone');
+    };
+    const outcome = await runTask(run, builtinFeatures);
+    expect(outcome).toMatchObject({ state: 'exception', reasonResolved: 'internal-error' });
+    const log = readFileSync(`${dir}/artifacts/public/logs/live_backing.log`, 'utf8');
+    const lines = log.trimEnd().split('\n');
+    expect(log).toContain('[taskcluster:error] worker error: could not remove 2 resource(s): engine gone');
+    expect(lines.at(-2)).toMatch(/Resolution: exception \(internal-error\)$/);
+    expect(lines.at(-1)).toMatch(/Unsuccessful task run with exit code: 0 completed in/);
+    expect(log).not.toContain('Successful task run');
+  });
+
+  it('resolves a malformed payload without touching the engine', async () => {
+    const docker = new FakeDocker();
+    const calls: string[] = [];
+    for (const method of ['createNetwork', 'listByLabel', 'inspectImage'] as const) {
+      const original = docker[method].bind(docker) as (...a: unknown[]) => Promise<unknown>;
+      (docker as unknown as Record<string, unknown>)[method] = (...a: unknown[]) => {
+        calls.push(method);
+        return original(...a);
+      };
+    }
+    const { run } = fakeRun({ docker, payload: { maxRunTime: 'soon' } as never });
+    const outcome = await runTask(run, builtinFeatures);
+    expect(outcome).toMatchObject({ state: 'exception', reasonResolved: 'malformed-payload' });
+    expect(calls).toEqual([]);
   });
 });

@@ -1,19 +1,22 @@
 /**
  * @module task-run
- * The thin lifecycle: create the task network, start each requested feature in order (enabled?
- * scopes?), run the container, stop the started features in reverse (always), remove everything
- * by label, and map the outcome to a resolution. It never learns about images, logs or artifacts.
+ * The thin lifecycle: start each requested feature in order (enabled? scopes?), keeping the
+ * handle each start returns; run the container; stop the handles in reverse (always); remove
+ * everything by label; then the handles' afterCleanup (the live log's footer last), and map the
+ * outcome to a resolution. It never learns about images, logs or artifacts.
  */
+import { SpecBuilder } from './container-spec.js';
 import { runContainer } from './container-run.js';
 import { malformedPayload, toTaskError, type TaskError } from './errors.js';
-import type { Feature, Outcome } from './features/feature.js';
-import { outcomeOf } from './outcome.js';
-import type { RunContext } from './run-context.js';
+import type { Feature, FeatureRun, Outcome } from './features/feature.js';
+import { outcomeOf, type ContainerResult } from './outcome.js';
+import type { TaskRun } from './run-context.js';
 import { assertScopes } from './scopes.js';
 
-export async function runTask(run: RunContext, features: readonly Feature[]): Promise<Outcome> {
-  const started: Feature[] = [];
+export async function runTask(run: TaskRun, features: readonly Feature[]): Promise<Outcome> {
+  const handles: { name: string; handle: FeatureRun }[] = [];
   const errors: TaskError[] = [];
+  const container: ContainerResult = {};
   const record = (err: unknown): void => {
     const error = toTaskError(err, run.signal);
     if (errors.includes(error)) return;
@@ -22,38 +25,38 @@ export async function runTask(run: RunContext, features: readonly Feature[]): Pr
     else run.log.info({ resolution: error.resolution }, 'task error');
     run.liveLog.error(error.message);
   };
-  const outcome = (): Outcome => outcomeOf(run.task, run.exitCode, errors, run.clock.now() - run.startedAt);
+  const outcome = (): Outcome => outcomeOf(run.task, container, errors, run.clock.now() - run.startedAt);
+  /** Calls one hook of every handle, latest first; an error is recorded and the others still run. */
+  const each = async (stage: 'stop' | 'afterCleanup'): Promise<void> => {
+    for (const { name, handle } of [...handles].reverse()) {
+      const hook = handle[stage];
+      if (!hook) continue;
+      run.log.debug({ stage, feature: name }, `feature ${stage}`);
+      await hook.call(handle, outcome()).catch(record);
+    }
+  };
 
   try {
-    await run.createNetwork(); // tc-<taskId>-<runId>, labelled
+    const spec = new SpecBuilder();
     for (const feature of features) {
       if (!feature.isRequested(run.task)) continue;
       if (!feature.isEnabled(run.config)) throw malformedPayload(notEnabled(feature));
       assertScopes(run.task.scopes, feature.requiredScopes?.(run.task, run.config) ?? [], feature.name);
-      started.push(feature); // so that stop() runs even if start() throws
       run.log.debug({ stage: 'start', feature: feature.name }, 'feature starting');
-      run.spec.merge(await feature.start(run));
+      const handle = (await feature.start(run)) ?? {};
+      handles.push({ name: feature.name, handle });
+      spec.merge(handle.contribution);
       run.signal.throwIfAborted();
     }
     run.log.debug({ stage: 'run-container' }, 'task container starting');
-    run.exitCode = await runContainer(run);
+    await runContainer(run, spec, container);
   } catch (err) {
     record(err);
   }
-  for (const feature of started.reverse()) {
-    try {
-      run.log.debug({ stage: 'stop', feature: feature.name }, 'feature stopping');
-      await feature.stop(run, outcome());
-    } catch (err) {
-      record(err);
-    }
-  }
-  try {
-    run.log.debug({ stage: 'clean-up' }, 'removing run resources');
-    await run.removeEverything();
-  } catch (err) {
-    record(err);
-  }
+  await each('stop');
+  run.log.debug({ stage: 'clean-up' }, 'removing run resources');
+  await run.removeEverything().catch(record);
+  await each('afterCleanup');
   return outcome();
 }
 

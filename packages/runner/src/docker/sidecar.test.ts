@@ -26,7 +26,6 @@ function setup() {
 describe('startSidecar', () => {
   it('joins the task network under its alias and is ready once the path answers 2xx', async () => {
     const { docker, run } = setup();
-    await run.createNetwork();
     const port = await loopbackServer(200);
     const sidecar = await startSidecar(run, {
       image: 'side:1',
@@ -40,7 +39,7 @@ describe('startSidecar', () => {
     expect(container?.spec).toMatchObject({
       image: 'side:1',
       aliases: ['side'],
-      network: run.network.name,
+      network: run.networkName,
       env: { A: '1' },
     });
     expect(container?.spec.labels['org.docker-worker.role']).toBe('sidecar');
@@ -55,7 +54,6 @@ describe('startSidecar', () => {
   it('stops gracefully with the configured grace, keeps its last words in the live log, then removes it', async () => {
     const { docker, run } = setup();
     docker.script = { output: 'booting\n', stopOutput: 'got SIGTERM\nbye' }; // no newline after the last word
-    await run.createNetwork();
     const port = await loopbackServer(200);
     const sidecar = await startSidecar(run, {
       image: 'side:1',
@@ -79,7 +77,6 @@ describe('startSidecar', () => {
     docker.images.add('side:1');
     docker.script = { output: '' };
     const { run } = fakeRun({ docker, config: { sidecarStopGraceSeconds: 2 } });
-    await run.createNetwork();
     const port = await loopbackServer(200);
     await (
       await startSidecar(run, {
@@ -106,7 +103,6 @@ describe('startSidecar', () => {
   it('gives up after timeoutMs on the run clock, with the sidecar log lines up to its stop', async () => {
     const { docker, run, clock } = setup();
     docker.script = { output: 'booting\n', stopOutput: 'stopping before ready\n' };
-    await run.createNetwork();
     const port = await loopbackServer(503);
     const started = startSidecar(run, {
       image: 'side:1',
@@ -130,7 +126,6 @@ describe('startSidecar', () => {
   it('fails at once when the sidecar exits, quoting its output', async () => {
     const { docker, run } = setup();
     docker.script = { output: 'missing PROXIED_SERVER\n', exitCode: 1 };
-    await run.createNetwork();
     await expect(
       startSidecar(run, { image: 'side:1', alias: 'side', readyPort: 80, timeoutMs: 1000 }),
     ).rejects.toThrow(
@@ -141,7 +136,6 @@ describe('startSidecar', () => {
 
   it('says how to get a missing image', async () => {
     const { run } = setup();
-    await run.createNetwork();
     await expect(
       startSidecar(run, { image: 'absent:1', alias: 'x', readyPort: 80, timeoutMs: 10 }),
     ).rejects.toMatchObject({ resolution: 'resource-unavailable' });

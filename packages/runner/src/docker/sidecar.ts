@@ -13,7 +13,7 @@
 import { connect } from 'node:net';
 import type { Readable } from 'node:stream';
 import { failure, resourceUnavailable } from '../errors.js';
-import type { TaskRun } from '../features/feature.js';
+import type { TaskRun } from '../run-context.js';
 
 export interface SidecarOptions {
   image: string;
@@ -63,12 +63,13 @@ export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<
       `the ${opts.alias} sidecar image ${opts.image} is not on this worker; build it (npm run images) or set its name in the worker config`,
     );
   }
+  const network = await run.network();
   const containerId = await docker.createContainer({
     image: opts.image,
     cmd: opts.cmd,
     env: opts.env ?? {},
     labels: run.labels('sidecar', { 'org.docker-worker.alias': opts.alias }),
-    network: run.network.name,
+    network: network.name,
     aliases: [opts.alias],
     binds: opts.binds,
     devices: opts.devices,
@@ -106,7 +107,7 @@ export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<
       }
     })());
   try {
-    const ip = await waitUntilReady(run, containerId, opts);
+    const ip = await waitUntilReady(run, containerId, network.name, opts);
     run.log.info({ alias: opts.alias, containerId, ip }, 'sidecar ready');
     const hostsEntry = `${opts.alias}:${ip}`;
     return {
@@ -133,10 +134,15 @@ export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<
 /** Why a sidecar never became ready; turned into a TaskError with its log lines once it is stopped. */
 class NotReady extends Error {}
 
-async function waitUntilReady(run: TaskRun, id: string, opts: SidecarOptions): Promise<string> {
+async function waitUntilReady(
+  run: TaskRun,
+  id: string,
+  network: string,
+  opts: SidecarOptions,
+): Promise<string> {
   const deadline = run.clock.now() + opts.timeoutMs;
   for (;;) {
-    const state = await run.docker.inspectContainer(id, run.network.name);
+    const state = await run.docker.inspectContainer(id, network);
     if (!state.running) throw new NotReady(`exited with status ${state.exitCode} before it was ready`);
     if (state.ip && (await probe(state.ip, opts))) return state.ip;
     if (run.clock.now() >= deadline)

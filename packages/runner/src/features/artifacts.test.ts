@@ -5,7 +5,7 @@ import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { DockerError } from '../docker/docker-client.js';
 import { FakeDocker } from '../testing/fake-docker.js';
-import { fakeRun } from '../testing/fake-run.js';
+import { fakeOutcome, fakeRun, startFeature } from '../testing/fake-run.js';
 import { artifacts } from './artifacts.js';
 
 type Entry = { name: string; type?: 'file' | 'directory' | 'symlink'; body?: string; linkname?: string };
@@ -26,7 +26,7 @@ class ArchiveDocker extends FakeDocker {
   }
 }
 
-const done = { state: 'completed', reasonResolved: 'completed', exitCode: 0, durationMs: 1 } as const;
+const done = fakeOutcome({ containerId: 'c1' });
 
 describe('artifacts', () => {
   it('copies files, directories (nested) and followed symlinks, with content types and expiry', async () => {
@@ -51,8 +51,7 @@ describe('artifacts', () => {
         },
       },
     });
-    (run as { containerId?: string }).containerId = 'c1';
-    await artifacts.stop(run, done);
+    await (await startFeature(artifacts, run)).stop(done);
     const records = Object.fromEntries(run.artifacts.records.map((r) => [r.name, r]));
     expect(Object.keys(records).sort()).toEqual([
       'public/a.txt',
@@ -85,8 +84,7 @@ describe('artifacts', () => {
         },
       },
     });
-    (run as { containerId?: string }).containerId = 'c1';
-    await artifacts.stop(run, done);
+    await (await startFeature(artifacts, run)).stop(done);
     expect(run.artifacts.errors).toEqual([
       {
         name: 'public/m',
@@ -109,16 +107,21 @@ describe('artifacts', () => {
       throw new DockerError('get archive', 500, 'engine exploded');
     };
     const { run } = fakeRun({ docker, payload: { artifacts: { 'public/a': { type: 'file', path: '/a' } } } });
-    (run as { containerId?: string }).containerId = 'c1';
-    await expect(artifacts.stop(run, done)).rejects.toMatchObject({
+    await expect((await startFeature(artifacts, run)).stop(done)).rejects.toMatchObject({
       resolution: 'failed',
       message: 'Error uploading "public/a" artifact. engine exploded',
     });
   });
 
-  it('does nothing when the container never existed', async () => {
-    const { run } = fakeRun({ payload: { artifacts: { 'public/a': { type: 'file', path: '/a' } } } });
-    await artifacts.stop(run, done);
+  it('does nothing when the container never existed, or when the run was cancelled', async () => {
+    const docker = new ArchiveDocker({ '/a': [{ name: 'a', body: 'A' }] });
+    const { run } = fakeRun({ docker, payload: { artifacts: { 'public/a': { type: 'file', path: '/a' } } } });
+    const handle = await startFeature(artifacts, run);
+    await handle.stop(fakeOutcome());
+    await handle.stop(fakeOutcome({ containerId: 'c1', state: 'exception', reasonResolved: 'canceled' }));
     expect(run.artifacts.errors).toEqual([]);
+    expect(run.artifacts.records).toEqual([]);
+    await handle.stop(done); // the same container without the cancellation: it is collected
+    expect(run.artifacts.records.map((r) => r.name)).toEqual(['public/a']);
   });
 });

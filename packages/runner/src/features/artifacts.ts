@@ -1,37 +1,41 @@
 /**
  * @module features/artifacts
- * On stop, copies payload.artifacts out of the stopped task container into the run's artifact
- * sink, each expiring at its own `expires` or the task's (never later than the task's). A missing
+ * On stop, copies payload.artifacts out of the stopped task container (the outcome names it) into
+ * the run's artifact sink, each expiring at its own `expires` or the task's (never later than the task's). A missing
  * or wrong-typed path gives an error record, not a failed task; an upload error fails the task.
  */
 import { collectArtifact } from '../artifacts/collect.js';
 import { failure } from '../errors.js';
-import type { Feature } from './feature.js';
+import type { Feature, Outcome, TaskRun } from './feature.js';
 
 export const artifacts: Feature = {
   name: 'artifacts',
   isEnabled: () => true,
   isRequested: (task) => Object.keys(task.payload.artifacts ?? {}).length > 0,
-  async start() {},
-  async stop(run) {
-    const containerId = run.containerId;
-    if (!containerId) return; // the container never existed: nothing to collect
-    const taskExpires = run.task.expires;
-    let firstError: Error | undefined;
-    for (const [name, spec] of Object.entries(run.task.payload.artifacts ?? {})) {
-      const own = spec.expires ? new Date(spec.expires) : taskExpires;
-      const expires = own.getTime() > taskExpires.getTime() ? taskExpires : own;
-      try {
-        await collectArtifact(
-          { docker: run.docker, containerId, sink: run.artifacts, liveLog: run.liveLog, expires },
-          name,
-          spec,
-        );
-      } catch (err) {
-        run.log.warn({ err, artifact: name }, 'artifact upload failed');
-        firstError ??= failure(`Error uploading "${name}" artifact. ${(err as Error).message}`, err);
-      }
-    }
-    if (firstError) throw firstError;
+  async start(run) {
+    return { stop: (outcome) => collectAll(run, outcome) };
   },
 };
+
+async function collectAll(run: TaskRun, outcome: Outcome): Promise<void> {
+  const { containerId } = outcome;
+  // The container never existed (nothing to collect), or the run was cancelled (upload nothing).
+  if (!containerId || outcome.reasonResolved === 'canceled') return;
+  const taskExpires = run.task.expires;
+  let firstError: Error | undefined;
+  for (const [name, spec] of Object.entries(run.task.payload.artifacts ?? {})) {
+    const own = spec.expires ? new Date(spec.expires) : taskExpires;
+    const expires = own.getTime() > taskExpires.getTime() ? taskExpires : own;
+    try {
+      await collectArtifact(
+        { docker: run.docker, containerId, sink: run.artifacts, liveLog: run.liveLog, expires },
+        name,
+        spec,
+      );
+    } catch (err) {
+      run.log.warn({ err, artifact: name }, 'artifact upload failed');
+      firstError ??= failure(`Error uploading "${name}" artifact. ${(err as Error).message}`, err);
+    }
+  }
+  if (firstError) throw firstError;
+}

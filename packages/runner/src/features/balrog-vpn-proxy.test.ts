@@ -53,7 +53,6 @@ describe('balrogVPNProxy', () => {
   it('starts the sidecar as balrog with NET_ADMIN, the tun device, /vpn read-only and the host pins', async () => {
     const docker = sidecarThatExits('', 1);
     const { run } = fakeRun({ docker, config: { balrog }, ...requested });
-    await run.createNetwork();
     await balrogVPNProxy.start(run).catch(() => undefined);
     const [sidecar] = [...docker.containers.values()];
     expect(sidecar?.spec).toMatchObject({
@@ -73,7 +72,6 @@ describe('balrogVPNProxy', () => {
       'balrog-vpn-proxy: the VPN tunnel did not come up: openvpn exited with code 1; see the openvpn lines above.';
     const docker = sidecarThatExits(`openvpn: Options error: --ca fails with 'ca.crt'\n${line}\n`, 1);
     const { run, dir } = fakeRun({ docker, config: { balrog }, ...requested });
-    await run.createNetwork();
     const err = await balrogVPNProxy.start(run).then(
       () => undefined,
       (e: unknown) => e,
@@ -87,12 +85,6 @@ describe('balrogVPNProxy', () => {
     await run.liveLog.close();
     expect(readFileSync(join(dir, 'live.log'), 'utf8')).toContain(`[balrog] ${line}`);
     expect([...docker.resources.values()].filter((r) => r.kind === 'container')).toEqual([]);
-    await balrogVPNProxy.stop(run, {
-      state: 'exception',
-      reasonResolved: 'internal-error',
-      exitCode: null,
-      durationMs: 0,
-    });
   });
 
   it('passes resource-unavailable through when the image is missing', async () => {

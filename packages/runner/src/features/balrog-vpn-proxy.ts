@@ -12,15 +12,13 @@
  * exception/internal-error, with the sidecar's own log lines in the task log.
  */
 import { existsSync } from 'node:fs';
-import { startSidecar, type Sidecar } from '../docker/sidecar.js';
+import { startSidecar } from '../docker/sidecar.js';
 import { internalError, TaskError } from '../errors.js';
-import type { Feature, TaskRun } from './feature.js';
+import type { Feature } from './feature.js';
 
 export const BALROG_VPN_PROXY_SCOPE = 'docker-worker:feature:balrogVPNProxy';
 /** Where the image looks for its VPN configuration. */
 const VPN_DIR = '/vpn';
-
-const sidecars = new WeakMap<TaskRun, Sidecar>();
 
 export const balrogVPNProxy: Feature = {
   name: 'balrogVPNProxy',
@@ -50,8 +48,7 @@ export const balrogVPNProxy: Feature = {
         intervalMs: balrog.probe.intervalMs,
         timeoutMs: sidecarTimeoutMs + probeMs,
       });
-      sidecars.set(run, sidecar);
-      return { extraHosts: [sidecar.hostsEntry] };
+      return { contribution: { extraHosts: [sidecar.hostsEntry] }, stop: () => sidecar.stop() };
     } catch (err) {
       if (err instanceof TaskError && err.resolution !== 'failed') throw err;
       const why = err instanceof Error ? err.message : String(err);
@@ -60,10 +57,5 @@ export const balrogVPNProxy: Feature = {
         err,
       );
     }
-  },
-  async stop(run) {
-    const sidecar = sidecars.get(run);
-    sidecars.delete(run);
-    await sidecar?.stop();
   },
 };

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FakeDocker } from '../testing/fake-docker.js';
-import { fakeRun } from '../testing/fake-run.js';
+import { fakeOutcome, fakeRun, startFeature } from '../testing/fake-run.js';
 import { cache } from './caches.js';
 
-const outcome = (exitCode: number) =>
-  ({ state: 'failed', reasonResolved: 'failed', exitCode, durationMs: 1 }) as const;
+const outcome = (exitCode: number) => fakeOutcome({ state: 'failed', reasonResolved: 'failed', exitCode });
 
 describe('caches', () => {
   it('mounts labelled named volumes and purges them after a purgeCaches exit, once the run is cleaned up', async () => {
@@ -14,23 +13,26 @@ describe('caches', () => {
       payload: { cache: { 'level-1-a': '/a' }, onExitStatus: { purgeCaches: [5] } },
       config: { cacheVolumePrefix: 'p-' },
     });
-    expect(await cache.start(run)).toEqual({ binds: ['p-level-1-a:/a'] });
+    const handle = await startFeature(cache, run);
+    expect(handle.contribution).toEqual({ binds: ['p-level-1-a:/a'] });
     expect(docker.resources.get('p-level-1-a')?.labels).toMatchObject({
       'org.docker-worker.role': 'cache',
       'org.docker-worker.cache': 'level-1-a',
     });
-    await cache.stop(run, outcome(5));
+    await handle.stop(outcome(5));
     expect(docker.resources.has('p-level-1-a')).toBe(true); // the container may still use it
     await run.removeEverything();
+    await handle.afterCleanup(outcome(5));
     expect(docker.resources.has('p-level-1-a')).toBe(false);
   });
 
   it('keeps caches after other exits', async () => {
     const docker = new FakeDocker();
     const { run } = fakeRun({ docker, payload: { cache: { c: '/c' }, onExitStatus: { purgeCaches: [5] } } });
-    await cache.start(run);
-    await cache.stop(run, outcome(1));
+    const handle = await startFeature(cache, run);
+    await handle.stop(outcome(1));
     await run.removeEverything();
+    await handle.afterCleanup(outcome(1));
     expect([...docker.resources.values()].map((r) => r.labels['org.docker-worker.role'])).toEqual(['cache']);
   });
 });

@@ -2,12 +2,13 @@
  * @module features/caches
  * payload.cache (name → mount path) backed by named Docker volumes that persist across runs,
  * labelled as caches (the run's clean-up never removes them). Needs docker-worker:cache:<name>.
- * After a non-zero exit listed in onExitStatus.purgeCaches, the task's cache volumes are removed.
+ * After a non-zero exit listed in onExitStatus.purgeCaches, the task's cache volumes are removed
+ * once the run's containers are gone.
  */
 import { createHash } from 'node:crypto';
 import { LABEL } from '../docker/labels.js';
 import type { TaskDefinition } from '../task.js';
-import type { Feature } from './feature.js';
+import type { Feature, Outcome, TaskRun } from './feature.js';
 
 /** A valid Docker volume name for a cache name (a hash suffix when characters had to change). */
 export function cacheVolumeName(prefix: string, cache: string): string {
@@ -36,21 +37,18 @@ export const cache: Feature = {
       run.liveLog.info(`using cache "${name}" -> ${path}`);
       binds.push(`${volume}:${path}`);
     }
-    return { binds };
-  },
-  async stop(run, outcome) {
-    const code = outcome.exitCode;
-    const purge = run.task.payload.onExitStatus?.purgeCaches ?? [];
-    if (code === null || code === 0 || !purge.includes(code)) return;
-    const volumes = caches(run.task).map(([name]) => cacheVolumeName(run.config.cacheVolumePrefix, name));
-    run.liveLog.info(
-      `Purging caches (exit code ${code} is in onExitStatus.purgeCaches): ${caches(run.task)
-        .map(([n]) => n)
-        .join(', ')}`,
-    );
-    // The task container still uses the volumes: remove them once it is gone.
-    run.afterCleanup(async () => {
-      for (const id of volumes) await run.docker.remove({ kind: 'volume', id });
-    });
+    return { contribution: { binds }, afterCleanup: (outcome) => purgeIfAsked(run, outcome) };
   },
 };
+
+/** The task container used the volumes: this runs once it is gone. */
+async function purgeIfAsked(run: TaskRun, outcome: Outcome): Promise<void> {
+  const code = outcome.exitCode;
+  const purge = run.task.payload.onExitStatus?.purgeCaches ?? [];
+  if (code === null || code === 0 || !purge.includes(code)) return;
+  const names = caches(run.task).map(([name]) => name);
+  run.liveLog.info(`Purging caches (exit code ${code} is in onExitStatus.purgeCaches): ${names.join(', ')}`);
+  for (const name of names) {
+    await run.docker.remove({ kind: 'volume', id: cacheVolumeName(run.config.cacheVolumePrefix, name) });
+  }
+}

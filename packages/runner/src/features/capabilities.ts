@@ -2,7 +2,8 @@
  * @module features/capabilities
  * payload.capabilities: privileged mode and host devices. Each needs the worker config to allow
  * it AND a scope (`docker-worker:capability:privileged`, `docker-worker:capability:device:<name>`).
- * Device `phone` is a Testdroid phone description (handled by testdroidProxy), not a host device.
+ * Host devices are the names set to `true`; a device described by an object (testdroidProxy's
+ * `phone`) belongs to the feature that owns that key.
  */
 import { malformedPayload } from '../errors.js';
 import type { TaskDefinition } from '../task.js';
@@ -12,7 +13,7 @@ import type { Feature } from './feature.js';
 export function requestedDevices(task: TaskDefinition): string[] {
   const devices = task.payload.capabilities?.devices ?? {};
   return Object.entries(devices)
-    .filter(([name, value]) => name !== 'phone' && value === true)
+    .filter(([, value]) => value === true)
     .map(([name]) => name);
 }
 
@@ -44,7 +45,6 @@ export const capabilities: Feature = {
       }
       devices.push(path.startsWith('/') ? path : `/dev/${path}`);
     }
-    return { privileged, devices };
+    return { contribution: { privileged, devices } };
   },
-  async stop() {},
 };

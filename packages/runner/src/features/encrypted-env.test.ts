@@ -2,7 +2,7 @@ import { encryptEnvVar, generateWorkerKeys } from '@docker-worker/encrypted-env'
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fakeRun } from '../testing/fake-run.js';
+import { fakeRun, startFeature } from '../testing/fake-run.js';
 import { encryptedEnv } from './encrypted-env.js';
 
 let keys: { privateKey: string; publicKey: string };
@@ -30,7 +30,9 @@ describe('encryptedEnv', () => {
       endTime: now + 60_000,
     });
     const { run } = setup([msg]);
-    expect(await encryptedEnv.start(run)).toEqual({ taskEnv: { PLAIN: 'p', TOKEN: 'tok-123' } });
+    expect((await startFeature(encryptedEnv, run)).contribution).toEqual({
+      taskEnv: { PLAIN: 'p', TOKEN: 'tok-123' },
+    });
     await run.liveLog.output('token is tok-123, plain is p\n');
     await run.liveLog.close();
     expect(readFileSync(run.liveLog.path, 'utf8')).toBe('token is [secret], plain is p\n');

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { internalError, malformedPayload } from '../errors.js';
-import { reservedEnv } from './env.js';
+import { reservedEnv } from '../reserved-env.js';
 import type { Feature } from './feature.js';
 
 async function readKeyFile(path: string, what: string): Promise<string> {
@@ -56,7 +56,6 @@ export const encryptedEnv: Feature = {
     for (const [name, value] of Object.entries(merged)) {
       if (!(name in plain)) run.liveLog.addSecret(value);
     }
-    return { taskEnv: merged };
+    return { contribution: { taskEnv: merged } };
   },
-  async stop() {},
 };

@@ -1,23 +1,10 @@
 /**
  * @module features/env
- * payload.env as the task's variables, then the reserved variables that override anything the
- * task sets (TASK_ID, RUN_ID, TASKCLUSTER_ROOT_URL, worker group/id/type, task queue id).
+ * payload.env and payload.command for the task container, with the reserved variables
+ * (`reserved-env.ts`) that override anything the task sets.
  */
-import type { Feature, TaskRun } from './feature.js';
-
-export function reservedEnv(run: Pick<TaskRun, 'task' | 'config' | 'rootUrl'>): Record<string, string> {
-  const { config, task } = run;
-  const env: Record<string, string> = {
-    TASK_ID: task.taskId,
-    RUN_ID: String(task.runId),
-    TASKCLUSTER_WORKER_GROUP: config.workerGroup,
-    TASKCLUSTER_WORKER_ID: config.workerId,
-    TASKCLUSTER_WORKER_TYPE: config.workerType,
-    TASKCLUSTER_TASK_QUEUE_ID: config.taskQueueId,
-  };
-  if (run.rootUrl) env.TASKCLUSTER_ROOT_URL = run.rootUrl;
-  return env;
-}
+import { reservedEnv } from '../reserved-env.js';
+import type { Feature } from './feature.js';
 
 export const env: Feature = {
   name: 'env',
@@ -25,10 +12,11 @@ export const env: Feature = {
   isRequested: () => true,
   async start(run) {
     return {
-      taskEnv: { ...(run.task.payload.env ?? {}) },
-      reservedEnv: reservedEnv(run),
-      cmd: run.task.payload.command,
+      contribution: {
+        taskEnv: { ...(run.task.payload.env ?? {}) },
+        reservedEnv: reservedEnv(run),
+        cmd: run.task.payload.command,
+      },
     };
   },
-  async stop() {},
 };

@@ -1,16 +1,12 @@
 /**
  * @module features/feature
  * The one small interface every concern implements (generic-worker's Feature/TaskFeature folded
- * into one object), what `start` may contribute to the task container, and the per-run context.
+ * into one object): `start(run)` returns a per-run handle that owns its state, what it contributes
+ * to the task container, and its `stop`. Features never keep per-run state in module globals.
  */
-import type { Logger } from 'pino';
-import type { ArtifactSink } from '../artifacts/sink.js';
-import type { Clock } from '../clock.js';
 import type { WorkerConfig } from '../config.js';
-import type { DockerClient, NetworkInfo } from '../docker/docker-client.js';
-import type { Role } from '../docker/labels.js';
 import type { TaskError, Resolution } from '../errors.js';
-import type { LiveLog } from '../live-log-stream.js';
+import type { TaskRun } from '../run-context.js';
 import type { TaskDefinition } from '../task.js';
 
 /** What a feature adds to the task container. The lifecycle merges contributions in feature order. */
@@ -46,37 +42,27 @@ export interface Outcome {
   reasonResolved: 'completed' | Resolution;
   exitCode: number | null;
   durationMs: number;
+  /** The task container, once it was created (artifacts are copied out of it). */
+  containerId?: string;
   /** The first error, when there was one. */
   error?: TaskError;
+  /**
+   * The run was cancelled (queue mode: a reclaim answered 409). Nothing more is uploaded or
+   * reported for it; the stops only release what they hold.
+   */
+  canceled?: boolean;
 }
 
-export interface TaskRun {
-  readonly task: TaskDefinition;
-  readonly config: WorkerConfig;
-  readonly docker: DockerClient;
-  readonly clock: Clock;
-  /** Operator log (pino). */
-  readonly log: Logger;
-  /** Task author's log. */
-  readonly liveLog: LiveLog;
-  readonly artifacts: ArtifactSink;
-  /** Credentials for the taskcluster proxy (task credentials in queue mode, TASKCLUSTER_* locally). */
-  readonly credentials?: Credentials;
-  readonly rootUrl: string;
-  /** Aborted by max-run-time, cancellation or worker shutdown; the reason is a TaskError. */
-  readonly signal: AbortSignal;
-  abort(reason: TaskError): void;
-  /** The per-task network, once created. */
-  readonly network: NetworkInfo;
-  readonly startedAt: number;
-  /** Container id of the task, once created. */
-  readonly containerId: string | undefined;
-  readonly exitCode: number | undefined;
-  labels(role: Role, extra?: Record<string, string>): Record<string, string>;
-  /** Runs after every container and the network are removed (e.g. purging cache volumes). */
-  afterCleanup(fn: () => Promise<void>): void;
-  /** Queue mode: called when the run's credentials change; returns the unsubscribe. */
-  onCredentials(fn: (credentials: Credentials) => void): () => void;
+/** One feature's part in one run: created by `start`, owning whatever that run needs later. */
+export interface FeatureRun {
+  contribution?: Contribution;
+  /** Called once the container has ended (or the start failed), in reverse start order. */
+  stop?(outcome: Outcome): Promise<void>;
+  /**
+   * Called after every container and the network of the run are removed, in reverse start order
+   * (purging cache volumes; the live log's footer, so no clean-up error follows it).
+   */
+  afterCleanup?(outcome: Outcome): Promise<void>;
 }
 
 export interface Feature {
@@ -88,7 +74,8 @@ export interface Feature {
   isRequested(task: TaskDefinition): boolean;
   /** Any-of (outer) all-of (inner) scope sets; checked before `start`. */
   requiredScopes?(task: TaskDefinition, config: WorkerConfig): string[][];
-  start(run: TaskRun): Promise<Contribution | void>;
-  /** Always called, in reverse order, also when `start` threw. */
-  stop(run: TaskRun, outcome: Outcome): Promise<void>;
+  /** Starts the feature for one run; what it returns is that run's handle. */
+  start(run: TaskRun): Promise<FeatureRun | void>;
 }
+
+export type { TaskRun };

@@ -39,7 +39,6 @@ export const image: Feature = {
         throw failure(`Pulling docker image ${name} has failed: the engine does not have it after the pull`);
     }
     liveLog.info(`Image: ${name} (${info.digest ?? info.id})`);
-    return { image: info.id };
+    return { contribution: { image: info.id } };
   },
-  async stop() {},
 };

@@ -56,4 +56,4 @@ export {
   taskclusterProxy,
   testdroidProxy,
 };
-export type { Contribution, Credentials, Feature, Outcome, TaskRun } from './feature.js';
+export type { Contribution, Credentials, Feature, FeatureRun, Outcome, TaskRun } from './feature.js';

@@ -1,13 +1,15 @@
 /**
  * @module features/live-log
- * First to start, last to stop: writes docker-worker's header, then at the end its footer, closes
- * the log and stores it as `public/logs/live_backing.log` (named after payload.log when given).
+ * First to start, last to finish: writes docker-worker's header; after the run's clean-up (so no
+ * clean-up error can follow it) its footer, then closes the log and stores it as
+ * `public/logs/live_backing.log` (named after payload.log when given). A cancelled run's log is
+ * not stored (as docker-worker).
  */
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { posix } from 'node:path';
-import type { Feature } from './feature.js';
+import type { Feature, Outcome, TaskRun } from './feature.js';
 
 const DEFAULT_NAME = 'public/logs/live.log';
 
@@ -31,25 +33,29 @@ export const liveLog: Feature = {
     log.info(`Worker Type: ${config.workerType}`);
     log.info(`Task Queue ID: ${config.taskQueueId}`);
     log.info(`Hostname: ${hostname()}`);
-  },
-  async stop(run, outcome) {
-    const { liveLog: log, task } = run;
-    const seconds = (outcome.durationMs / 1000).toFixed(3);
-    const code = outcome.exitCode ?? -1;
-    const word = outcome.state === 'completed' ? 'Successful' : 'Unsuccessful';
-    log.info(`${word} task run with exit code: ${code} completed in ${seconds} seconds`);
-    if (outcome.state !== 'completed')
-      log.info(
-        `Resolution: ${outcome.state}${outcome.state === 'exception' ? ` (${outcome.reasonResolved})` : ''}`,
-      );
-    await log.close();
-    try {
-      await run.artifacts.putFile(backingLogName(task.payload?.log), createReadStream(log.path), {
-        contentType: 'text/plain; charset=utf-8',
-        expires: task.expires,
-      });
-    } finally {
-      await rm(log.path, { force: true });
-    }
+    return { afterCleanup: (outcome) => finish(run, outcome) };
   },
 };
+
+async function finish(run: TaskRun, outcome: Outcome): Promise<void> {
+  const { liveLog: log, task } = run;
+  const seconds = (outcome.durationMs / 1000).toFixed(3);
+  const code = outcome.exitCode ?? -1;
+  const word = outcome.state === 'completed' ? 'Successful' : 'Unsuccessful';
+  // The footer is the last worker line: log viewers and failure classifiers look for it there.
+  if (outcome.state !== 'completed')
+    log.info(
+      `Resolution: ${outcome.state}${outcome.state === 'exception' ? ` (${outcome.reasonResolved})` : ''}`,
+    );
+  log.info(`${word} task run with exit code: ${code} completed in ${seconds} seconds`);
+  await log.close();
+  try {
+    if (outcome.reasonResolved === 'canceled') return;
+    await run.artifacts.putFile(backingLogName(task.payload?.log), createReadStream(log.path), {
+      contentType: 'text/plain; charset=utf-8',
+      expires: task.expires,
+    });
+  } finally {
+    await rm(log.path, { force: true });
+  }
+}

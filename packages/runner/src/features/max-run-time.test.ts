@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TaskError } from '../errors.js';
-import { fakeRun } from '../testing/fake-run.js';
+import { fakeOutcome, fakeRun, startFeature } from '../testing/fake-run.js';
 import { maxRunTime } from './max-run-time.js';
 
 describe('maxRunTime', () => {
@@ -20,13 +20,7 @@ describe('maxRunTime', () => {
 
   it('cancels its timer on stop', async () => {
     const { run, clock } = fakeRun({ payload: { maxRunTime: 5 } });
-    await maxRunTime.start(run);
-    await maxRunTime.stop(run, {
-      state: 'completed',
-      reasonResolved: 'completed',
-      exitCode: 0,
-      durationMs: 1,
-    });
+    await (await startFeature(maxRunTime, run)).stop(fakeOutcome());
     expect(clock.pending).toBe(0);
     await clock.advance(10_000);
     expect(run.signal.aborted).toBe(false);

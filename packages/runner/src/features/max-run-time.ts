@@ -4,9 +4,7 @@
  * on the run's clock; the task resolves failed, as docker-worker did.
  */
 import { failure, malformedPayload } from '../errors.js';
-import type { Feature, TaskRun } from './feature.js';
-
-const cancels = new WeakMap<TaskRun, () => void>();
+import type { Feature } from './feature.js';
 
 export const maxRunTime: Feature = {
   name: 'maxRunTime',
@@ -20,13 +18,7 @@ export const maxRunTime: Feature = {
         `maxRunTime ${limit}s is above this worker's limit of ${max}s; lower payload.maxRunTime`,
       );
     const message = `Task timeout after ${limit} seconds. Force killing container.`;
-    cancels.set(
-      run,
-      run.clock.setTimer(limit * 1000, () => run.abort(failure(message))),
-    );
-  },
-  async stop(run) {
-    cancels.get(run)?.();
-    cancels.delete(run);
+    const cancel = run.clock.setTimer(limit * 1000, () => run.abort(failure(message)));
+    return { stop: async () => cancel() };
   },
 };

@@ -61,5 +61,4 @@ export const payload: Feature = {
       );
     }
   },
-  async stop() {},
 };

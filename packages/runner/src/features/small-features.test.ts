@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fakeRun, fakeTask } from '../testing/fake-run.js';
+import { fakeRun, fakeTask, startFeature } from '../testing/fake-run.js';
 import { cache, cacheVolumeName } from './caches.js';
 import { capabilities } from './capabilities.js';
 import { env } from './env.js';
 import { image, imageName } from './image.js';
 import { backingLogName } from './live-log.js';
-import { rootUrlForContainers, taskclusterProxy } from './taskcluster-proxy.js';
+import { taskclusterProxy } from './taskcluster-proxy.js';
 import { FakeDocker } from '../testing/fake-docker.js';
 
 describe('env', () => {
@@ -15,7 +15,7 @@ describe('env', () => {
       payload: { env: { TASK_ID: 'spoofed', A: '1' } },
       rootUrl: 'http://tc.example',
     });
-    const c = await env.start(run);
+    const c = (await startFeature(env, run)).contribution;
     expect(c).toMatchObject({
       taskEnv: { TASK_ID: 'spoofed', A: '1' },
       reservedEnv: {
@@ -53,7 +53,7 @@ describe('image', () => {
       docker.images.add(name);
     };
     const { run } = fakeRun({ docker, payload: { image: { type: 'docker-image', name: 'some/image:1' } } });
-    expect(await image.start(run)).toEqual({ image: 'sha256:some/image:1' });
+    expect((await startFeature(image, run)).contribution).toEqual({ image: 'sha256:some/image:1' });
     await run.liveLog.close();
     expect(readFileSync(run.liveLog.path, 'utf8')).toMatch(
       /\] Pulling docker image some\/image:1\n.*\] {3}abc123: Downloading\n.*\] {3}abc123: Pull complete\n.*\] Image: some\/image:1 \(sha256:some\/image:1\)\n$/,
@@ -63,7 +63,7 @@ describe('image', () => {
     const docker = new FakeDocker();
     docker.pullImage = () => Promise.reject(new Error('must not pull'));
     const { run } = fakeRun({ docker });
-    expect(await image.start(run)).toEqual({ image: 'sha256:debian:bookworm-slim' });
+    expect((await startFeature(image, run)).contribution).toEqual({ image: 'sha256:debian:bookworm-slim' });
   });
 });
 
@@ -92,7 +92,10 @@ describe('capabilities', () => {
       payload: { capabilities: { privileged: true, devices: { kvm: true } } },
       config: { capabilities: { privileged: true, devices: ['/dev/kvm'] } },
     });
-    expect(await capabilities.start(allowed.run)).toEqual({ privileged: true, devices: ['/dev/kvm'] });
+    expect((await startFeature(capabilities, allowed.run)).contribution).toEqual({
+      privileged: true,
+      devices: ['/dev/kvm'],
+    });
   });
 });
 
@@ -104,11 +107,6 @@ describe('live log names', () => {
 });
 
 describe('taskclusterProxy', () => {
-  it('hands containers the gateway instead of a loopback root URL', () => {
-    expect(rootUrlForContainers('http://127.0.0.1:8080/', '172.18.0.1')).toBe('http://172.18.0.1:8080');
-    expect(rootUrlForContainers('http://localhost:9', '172.18.0.1')).toBe('http://172.18.0.1:9');
-    expect(rootUrlForContainers('https://tc.example.com', '172.18.0.1')).toBe('https://tc.example.com');
-  });
   it('says which variables to set when there are no credentials', async () => {
     const { run } = fakeRun({ payload: { features: { taskclusterProxy: true } }, scopes: ['a'] });
     await expect(taskclusterProxy.start(run)).rejects.toThrow(
@@ -128,7 +126,6 @@ describe('taskclusterProxy', () => {
         rootUrl: 'https://tc.example.com',
         payload: { features: { taskclusterProxy: true } },
       });
-      await run.createNetwork();
       await expect(taskclusterProxy.start(run)).rejects.toMatchObject({ resolution: 'failed' });
       const [sidecar] = [...docker.containers.values()];
       expect(sidecar?.spec.cmd).toEqual(['--', ...scopes]);

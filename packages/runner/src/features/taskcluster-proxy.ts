@@ -7,25 +7,18 @@
  * The task's scopes are the proxy's `authorizedScopes`, exactly: a task without scopes gets a proxy
  * that can only do what the anonymous role allows (as upstream, where `[]` meant anonymous only).
  *
- * A loopback root URL (a fake Taskcluster on the host) is unreachable from a container, so the
- * sidecar gets the task network's gateway address instead (the service must listen on 0.0.0.0).
+ * A loopback root URL (a fake Taskcluster on the host) becomes the task network's gateway address
+ * (`run-network.ts`). In queue mode every new set of task credentials (after a reclaim) goes to the
+ * sidecar through its authenticated `PUT /credentials`; the handle waits for the last one on stop.
  */
 import { randomBytes } from 'node:crypto';
 import { startSidecar, type Sidecar } from '../docker/sidecar.js';
 import { resourceUnavailable } from '../errors.js';
-import type { Feature, TaskRun } from './feature.js';
+import { urlForContainers } from '../run-network.js';
+import type { Credentials, Feature, TaskRun } from './feature.js';
 
-const sidecars = new WeakMap<TaskRun, { sidecar: Sidecar; unsubscribe: () => void }>();
-
-const LOOPBACK = /^(localhost|127(\.\d+){3}|\[::1\]|::1)$/i;
-
-/** The root URL as seen from the task network: loopback hosts become the network's gateway. */
-export function rootUrlForContainers(rootUrl: string, gateway: string | undefined): string {
-  const url = new URL(rootUrl);
-  if (!LOOPBACK.test(url.hostname) || !gateway) return rootUrl.replace(/\/$/, '');
-  url.hostname = gateway;
-  return url.toString().replace(/\/$/, '');
-}
+/** How long one `PUT /credentials` to the sidecar may take. */
+const CREDENTIALS_TIMEOUT_MS = 10_000;
 
 export const taskclusterProxy: Feature = {
   name: 'taskclusterProxy',
@@ -39,8 +32,9 @@ export const taskclusterProxy: Feature = {
       );
     }
     const secret = randomBytes(32).toString('hex');
+    const network = await run.network();
     const env: Record<string, string> = {
-      TASKCLUSTER_ROOT_URL: rootUrlForContainers(run.rootUrl, run.network.gateway),
+      TASKCLUSTER_ROOT_URL: urlForContainers(run.rootUrl, network.gateway),
       TASKCLUSTER_CLIENT_ID: creds.clientId,
       TASKCLUSTER_ACCESS_TOKEN: creds.accessToken,
       TASKCLUSTER_PROXY_CREDENTIALS_SECRET: secret,
@@ -56,27 +50,47 @@ export const taskclusterProxy: Feature = {
       readyPath: '/__health',
       timeoutMs: run.config.sidecarTimeoutMs,
     });
+    // Updates go one after the other, so the sidecar always ends with the newest set.
+    let updates = Promise.resolve();
     const unsubscribe = run.onCredentials((next) => {
-      fetch(`http://${sidecar.ip}/credentials`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          clientId: next.clientId,
-          accessToken: next.accessToken,
-          certificate: next.certificate ?? '',
-        }),
-      }).then(
-        (res) => void (res.ok || run.log.warn({ status: res.status }, 'proxy refused new credentials')),
-        (err: unknown) => run.log.warn({ err }, 'proxy credentials update failed'),
-      );
+      updates = updates.then(() => putCredentials(run, sidecar, secret, next));
     });
-    sidecars.set(run, { sidecar, unsubscribe });
-    return { env: { TASKCLUSTER_PROXY_URL: 'http://taskcluster' }, extraHosts: [sidecar.hostsEntry] };
-  },
-  async stop(run) {
-    const entry = sidecars.get(run);
-    sidecars.delete(run);
-    entry?.unsubscribe();
-    await entry?.sidecar.stop();
+    return {
+      contribution: {
+        env: { TASKCLUSTER_PROXY_URL: 'http://taskcluster' },
+        extraHosts: [sidecar.hostsEntry],
+      },
+      async stop() {
+        unsubscribe();
+        await updates;
+        await sidecar.stop();
+      },
+    };
   },
 };
+
+/** `PUT /credentials` on the sidecar; a failure is logged (the old set still works until it expires). */
+async function putCredentials(
+  run: TaskRun,
+  sidecar: Sidecar,
+  secret: string,
+  next: Credentials,
+): Promise<void> {
+  try {
+    const res = await fetch(`http://${sidecar.ip}/credentials`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        clientId: next.clientId,
+        accessToken: next.accessToken,
+        certificate: next.certificate ?? '',
+      }),
+      signal: AbortSignal.timeout(CREDENTIALS_TIMEOUT_MS),
+    });
+    await res.body?.cancel();
+    if (res.ok) run.log.debug({ clientId: next.clientId }, 'proxy credentials updated');
+    else run.log.warn({ status: res.status }, 'proxy refused new credentials');
+  } catch (err) {
+    run.log.warn({ err }, 'proxy credentials update failed');
+  }
+}

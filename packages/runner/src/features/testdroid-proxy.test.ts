@@ -7,7 +7,7 @@ import type { Sidecar, SidecarOptions } from '../docker/sidecar.js';
 import { failure } from '../errors.js';
 import { runTask } from '../task-run.js';
 import { FakeDocker } from '../testing/fake-docker.js';
-import { fakeRun, fakeTask } from '../testing/fake-run.js';
+import { fakeOutcome, fakeRun, fakeTask, startFeature } from '../testing/fake-run.js';
 import type { Feature } from './feature.js';
 import { createTestdroidProxy, testdroidProxy } from './testdroid-proxy.js';
 
@@ -22,6 +22,19 @@ const requested = {
   payload: { features: { testdroidProxy: true }, capabilities: { devices: { phone } }, maxRunTime: 900 },
 };
 
+/** A started sidecar that exists only in the test. */
+function stubSidecar(ip: string, stop: () => Promise<void>): Sidecar {
+  return {
+    alias: 'testdroid',
+    containerId: 'c-testdroid',
+    ip,
+    hostsEntry: `testdroid:${ip.split(':')[0] ?? ip}`,
+    lastLines: () => [],
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
 /** A feature whose sidecar is recorded instead of started, and whose release calls are recorded. */
 function recording(opts: { releaseFails?: boolean; sidecarFails?: boolean } = {}) {
   const events: string[] = [];
@@ -33,15 +46,7 @@ function recording(opts: { releaseFails?: boolean; sidecarFails?: boolean } = {}
         throw failure(
           'the testdroid sidecar (img) exited with status 64 before it was ready; its last log lines:\ntestdroid-proxy: missing --username',
         );
-      const sidecar: Sidecar = {
-        alias: options.alias,
-        containerId: 'c-testdroid',
-        ip: '172.30.0.9',
-        hostsEntry: 'testdroid:172.30.0.9',
-        lastLines: () => [],
-        stop: async () => void events.push('sidecar removed'),
-      };
-      return sidecar;
+      return stubSidecar('172.30.0.9', async () => void events.push('sidecar removed'));
     },
     release: async (sidecar) => {
       events.push(`release ${sidecar.ip}`);
@@ -63,8 +68,7 @@ describe('testdroidProxy', () => {
   it('starts the sidecar as testdroid with the cloud, credentials and maxRunTime, and gives the task DEVICE_CAPABILITIES', async () => {
     const { feature, started } = recording();
     const { run } = fakeRun({ config: { testdroid }, credentials, ...requested });
-    await run.createNetwork();
-    const contribution = await feature.start(run);
+    const { contribution } = await startFeature(feature, run);
     expect(contribution).toEqual({
       env: { DEVICE_CAPABILITIES: JSON.stringify(phone) },
       extraHosts: ['testdroid:172.30.0.9'],
@@ -106,7 +110,6 @@ describe('testdroidProxy', () => {
       credentials,
       payload: { ...requested.payload, ...over },
     });
-    await run.createNetwork();
     const err = await feature.start(run).catch((e: unknown) => e);
     expect(err).toMatchObject({ resolution: 'malformed-payload', message: expect.stringMatching(message) });
     expect(started).toEqual([]);
@@ -115,14 +118,12 @@ describe('testdroidProxy', () => {
   it('needs Taskcluster credentials to sign build URLs', async () => {
     const { feature } = recording();
     const { run } = fakeRun({ config: { testdroid }, ...requested });
-    await run.createNetwork();
     await expect(feature.start(run)).rejects.toMatchObject({ resolution: 'resource-unavailable' });
   });
 
   it('says the testdroid proxy service failed to initialize, keeping the sidecar lines', async () => {
     const { feature } = recording({ sidecarFails: true });
     const { run } = fakeRun({ config: { testdroid }, credentials, ...requested });
-    await run.createNetwork();
     await expect(feature.start(run)).rejects.toMatchObject({
       resolution: 'failed',
       message: expect.stringMatching(
@@ -140,8 +141,7 @@ describe('testdroidProxy', () => {
       name: 'image',
       isEnabled: () => true,
       isRequested: () => true,
-      start: async () => ({ image: 'sha256:x' }),
-      stop: async () => {},
+      start: async () => ({ contribution: { image: 'sha256:x' } }),
     };
     const outcome = await runTask(run, [image, feature]);
     expect(outcome, outcome.error?.message).toMatchObject({ state: 'failed', exitCode: 3 });
@@ -151,9 +151,7 @@ describe('testdroidProxy', () => {
   it('removes the sidecar and says so in the task log when the release fails', async () => {
     const { feature, events } = recording({ releaseFails: true });
     const { run, dir } = fakeRun({ config: { testdroid }, credentials, ...requested });
-    await run.createNetwork();
-    await feature.start(run);
-    await feature.stop(run, { state: 'completed', reasonResolved: 'completed', exitCode: 0, durationMs: 1 });
+    await (await startFeature(feature, run)).stop(fakeOutcome());
     expect(events).toEqual(['release 172.30.0.9', 'sidecar removed']);
     await run.liveLog.close();
     expect(readFileSync(join(dir, 'live.log'), 'utf8')).toContain(
@@ -172,25 +170,13 @@ describe('testdroidProxy', () => {
       const { port } = server.address() as AddressInfo;
       let removed = false;
       const feature = createTestdroidProxy({
-        startSidecar: async () => ({
-          alias: 'testdroid',
-          containerId: 'c',
-          ip: `127.0.0.1:${port}`,
-          hostsEntry: `testdroid:127.0.0.1`,
-          lastLines: () => [],
-          stop: async () => void (removed = true),
-        }),
+        startSidecar: async () => stubSidecar(`127.0.0.1:${port}`, async () => void (removed = true)),
         release: (await import('./testdroid-proxy.js')).defaultRelease,
       });
       const { run } = fakeRun({ config: { testdroid }, credentials, ...requested });
-      await run.createNetwork();
-      await feature.start(run);
-      await feature.stop(run, {
-        state: 'exception',
-        reasonResolved: 'internal-error',
-        exitCode: null,
-        durationMs: 1,
-      });
+      await (
+        await startFeature(feature, run)
+      ).stop(fakeOutcome({ state: 'exception', reasonResolved: 'internal-error', exitCode: null }));
       expect(seen).toEqual(['POST /device/release']);
       expect(removed).toBe(true);
     } finally {

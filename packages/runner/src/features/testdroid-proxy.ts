@@ -13,8 +13,8 @@
  */
 import { startSidecar, type Sidecar } from '../docker/sidecar.js';
 import { malformedPayload, resourceUnavailable, TaskError } from '../errors.js';
-import type { Feature, Outcome, TaskRun } from './feature.js';
-import { rootUrlForContainers } from './taskcluster-proxy.js';
+import { urlForContainers } from '../run-network.js';
+import type { Feature, TaskRun } from './feature.js';
 
 export interface TestdroidProxyDeps {
   startSidecar: typeof startSidecar;
@@ -38,7 +38,6 @@ export async function defaultRelease(sidecar: Sidecar): Promise<string> {
 export function createTestdroidProxy(
   deps: TestdroidProxyDeps = { startSidecar, release: defaultRelease },
 ): Feature {
-  const sidecars = new WeakMap<TaskRun, Sidecar>();
   return {
     name: 'testdroidProxy',
     isEnabled: (config) => Boolean(config.testdroid.username && config.testdroid.password),
@@ -63,8 +62,9 @@ export function createTestdroidProxy(
         );
       }
       const { testdroid, sidecarTimeoutMs } = run.config;
+      const network = await run.network();
       const env: Record<string, string> = {
-        TESTDROID_CLOUD_URL: `${rootUrlForContainers(testdroid.cloudUrl, run.network.gateway)}/`,
+        TESTDROID_CLOUD_URL: `${urlForContainers(testdroid.cloudUrl, network.gateway)}/`,
         TESTDROID_USERNAME: testdroid.username ?? '',
         TESTDROID_PASSWORD: testdroid.password ?? '',
         TASKCLUSTER_CLIENT_ID: creds.clientId,
@@ -73,9 +73,9 @@ export function createTestdroidProxy(
       };
       if (creds.certificate) env.TASKCLUSTER_CERTIFICATE = creds.certificate;
       run.liveLog.info(`Starting the testdroid proxy (http://testdroid, phone ${JSON.stringify(phone)})`);
-      let hostsEntry: string;
+      let sidecar: Sidecar;
       try {
-        const sidecar = await deps.startSidecar(run, {
+        sidecar = await deps.startSidecar(run, {
           image: testdroid.image,
           alias: 'testdroid',
           env,
@@ -83,33 +83,40 @@ export function createTestdroidProxy(
           readyPath: '/',
           timeoutMs: sidecarTimeoutMs,
         });
-        sidecars.set(run, sidecar);
-        hostsEntry = sidecar.hostsEntry;
       } catch (err) {
         if (!(err instanceof TaskError)) throw err;
         throw new TaskError(err.resolution, `Failed to initialize testdroid proxy service: ${err.message}`, {
           cause: err,
         });
       }
-      return { env: { DEVICE_CAPABILITIES: JSON.stringify(phone) }, extraHosts: [hostsEntry] };
-    },
-    async stop(run: TaskRun, _outcome: Outcome) {
-      const sidecar = sidecars.get(run);
-      sidecars.delete(run);
-      if (!sidecar) return;
-      try {
-        const answer = await deps.release(sidecar);
-        run.log.info({ answer }, 'testdroid device released');
-      } catch (err) {
-        run.log.warn({ err: String(err) }, 'testdroid release failed');
-        run.liveLog.error(
-          `Could not release the testdroid device session: ${err instanceof Error ? err.message : String(err)}`,
-        );
-      } finally {
-        await sidecar.stop();
-      }
+      return {
+        contribution: {
+          env: { DEVICE_CAPABILITIES: JSON.stringify(phone) },
+          extraHosts: [sidecar.hostsEntry],
+        },
+        stop: () => releaseAndStop(run, sidecar, deps.release),
+      };
     },
   };
+}
+
+/** Releases the device session whatever the outcome (so no phone stays locked), then stops the sidecar. */
+async function releaseAndStop(
+  run: TaskRun,
+  sidecar: Sidecar,
+  release: TestdroidProxyDeps['release'],
+): Promise<void> {
+  try {
+    const answer = await release(sidecar);
+    run.log.info({ answer }, 'testdroid device released');
+  } catch (err) {
+    run.log.warn({ err: String(err) }, 'testdroid release failed');
+    run.liveLog.error(
+      `Could not release the testdroid device session: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  } finally {
+    await sidecar.stop();
+  }
 }
 
 export const testdroidProxy: Feature = createTestdroidProxy();

@@ -12,10 +12,11 @@ import type { Clock } from '../clock.js';
 import type { WorkerConfig } from '../config.js';
 import type { DockerClient } from '../docker/docker-client.js';
 import { sweepLeftovers } from '../docker/labels.js';
+import { payloadErrors } from '../features/payload.js';
 import { builtinFeatures } from '../features/index.js';
 import type { Credentials, Feature, Outcome } from '../features/feature.js';
 import { LiveLog, type LiveLogSink } from '../live-log-stream.js';
-import { RunContext } from '../run-context.js';
+import { TaskRun } from '../run-context.js';
 import { runTask } from '../task-run.js';
 import type { TaskDefinition } from '../task.js';
 
@@ -31,7 +32,7 @@ export interface LocalRunOptions {
   rootUrl?: string;
   features?: readonly Feature[];
   /** Receives the run as soon as it exists (e.g. to abort it on SIGTERM). */
-  onRun?: (run: RunContext) => void;
+  onRun?: (run: TaskRun) => void;
 }
 
 export interface LocalRunResult extends Outcome {
@@ -43,8 +44,12 @@ export interface LocalRunResult extends Outcome {
 
 export async function runLocalTask(opts: LocalRunOptions): Promise<LocalRunResult> {
   const { task, config, docker, log } = opts;
-  const swept = await sweepLeftovers(docker, config.workerId);
-  if (swept > 0) log.info({ swept }, 'removed resources left by earlier runs');
+  // A malformed task touches nothing on the engine: it resolves malformed-payload even when the
+  // engine is down, so the sweep waits for a task that will run.
+  if (payloadErrors(task).length === 0) {
+    const swept = await sweepLeftovers(docker, config.workerId);
+    if (swept > 0) log.info({ swept }, 'removed resources left by earlier runs');
+  }
   await mkdir(config.workDir, { recursive: true });
   const liveLog = new LiveLog(
     join(config.workDir, `${task.taskId}-${task.runId}-${process.pid}.log`),
@@ -52,7 +57,7 @@ export async function runLocalTask(opts: LocalRunOptions): Promise<LocalRunResul
     opts.liveLogSink,
   );
   const artifacts = createLocalSink(opts.artifactsDir);
-  const run = new RunContext(task, {
+  const run = new TaskRun(task, {
     docker,
     clock: opts.clock,
     log,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { slugid, toTaskDefinition } from './task-file.js';
+import { toTaskDefinition } from './task-file.js';
 
 const now = Date.UTC(2026, 0, 1);
 
@@ -34,7 +34,12 @@ describe('task file', () => {
     );
   });
 
-  it('makes distinct slugids', () => {
-    expect(new Set(Array.from({ length: 100 }, slugid)).size).toBe(100);
+  it('gives each task without an id its own nice slugid', () => {
+    const ids = Array.from({ length: 20 }, () => toTaskDefinition({ payload: {} }, { now }).taskId);
+    for (const id of ids)
+      expect(id).toMatch(
+        /^[A-Za-f][A-Za-z0-9_-]{7}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$/,
+      );
+    expect(new Set(ids).size).toBe(20);
   });
 });

@@ -3,22 +3,13 @@
  * Reads a task definition file (YAML or JSON: an object with `payload`, optional `scopes`,
  * `taskId`, `created`, `deadline`, `expires`) into a TaskDefinition, with one-line errors.
  */
-import { randomBytes } from 'node:crypto';
+import slugid from 'slugid';
 import { UsageError } from '../errors.js';
 import { readYamlFile } from '../yaml-file.js';
 import type { Payload, TaskDefinition } from '../task.js';
 
 const TASK_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const DAY = 24 * 3600 * 1000;
-
-/** A v4 "nice" slugid (22 URL-safe base64 characters, first bit clear). */
-export function slugid(): string {
-  const bytes = randomBytes(16);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  bytes[0] = (bytes[0] ?? 0) & 0x7f;
-  return bytes.toString('base64url');
-}
 
 function date(value: unknown, field: string, fallback: number): Date {
   if (value === undefined) return new Date(fallback);
@@ -40,7 +31,7 @@ export function toTaskDefinition(
       'the task file has no "payload" object; put the docker-worker payload under "payload:"',
     );
   }
-  const taskId = opts.taskId ?? (task.taskId as string | undefined) ?? slugid();
+  const taskId = opts.taskId ?? (task.taskId as string | undefined) ?? slugid.nice();
   if (typeof taskId !== 'string' || !TASK_ID.test(taskId))
     throw new UsageError(`task id ${JSON.stringify(taskId)} must be 1-64 characters of A-Z a-z 0-9 _ -`);
   const scopes = task.scopes ?? [];

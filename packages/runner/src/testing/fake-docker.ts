@@ -29,12 +29,18 @@ export class FakeDocker implements DockerClient {
   /** The address inspectContainer reports (tests point it at a loopback server). */
   ip = '127.0.0.1';
   private next = 0;
+  private startWaiters: ((id: string) => void)[] = [];
+
+  /** Resolves with the id of the next container that starts (no polling in tests). */
+  nextStart(): Promise<string> {
+    return new Promise((resolve) => this.startWaiters.push(resolve));
+  }
 
   async ping(): Promise<void> {}
   async inspectImage(name: string) {
     return this.images.has(name) ? { id: `sha256:${name}` } : undefined;
   }
-  async pullImage(name: string): Promise<void> {
+  async pullImage(name: string, _onProgress: (line: string) => void): Promise<void> {
     throw new Error(`pull access denied for ${name}`);
   }
   async createNetwork(name: string, labels: Record<string, string>) {
@@ -71,6 +77,9 @@ export class FakeDocker implements DockerClient {
     c.running = true;
     c.output.write(this.script.output);
     if (this.script.exitCode !== undefined) c.exit(this.script.exitCode);
+    const waiters = this.startWaiters;
+    this.startWaiters = [];
+    for (const fn of waiters) fn(id);
   }
   waitContainer(id: string): Promise<number> {
     return this.get(id).exited;
@@ -95,7 +104,7 @@ export class FakeDocker implements DockerClient {
   async killContainer(id: string): Promise<void> {
     this.get(id).exit(137);
   }
-  async getArchive(): Promise<Readable> {
+  async getArchive(_id: string, _path: string): Promise<Readable> {
     return Readable.from([]);
   }
   async listByLabel(kind: ResourceKind, labels: string[]): Promise<Resource[]> {

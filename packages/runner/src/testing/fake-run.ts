@@ -1,6 +1,6 @@
 /**
  * @module testing/fake-run
- * Builds a RunContext for unit tests: FakeDocker, FakeClock, a silent logger, a live log in a
+ * Builds a TaskRun for unit tests: FakeDocker, FakeClock, a silent logger, a live log in a
  * temporary file and a local artifact sink in a temporary directory.
  */
 import { mkdtempSync } from 'node:fs';
@@ -10,9 +10,9 @@ import { pino } from 'pino';
 import { createLocalSink } from '../artifacts/local-sink.js';
 import { buildConfig, type WorkerConfigInput } from '../config.js';
 import type { DockerClient } from '../docker/docker-client.js';
-import type { Credentials } from '../features/feature.js';
+import type { Contribution, Credentials, Feature, Outcome } from '../features/feature.js';
 import { LiveLog } from '../live-log-stream.js';
-import { RunContext } from '../run-context.js';
+import { TaskRun } from '../run-context.js';
 import type { Payload, TaskDefinition } from '../task.js';
 import { FakeClock } from './fake-clock.js';
 import { FakeDocker } from './fake-docker.js';
@@ -44,7 +44,7 @@ export function fakeTask(
 }
 
 export function fakeRun(opts: FakeRunOptions = {}): {
-  run: RunContext;
+  run: TaskRun;
   docker: DockerClient;
   clock: FakeClock;
   dir: string;
@@ -53,7 +53,7 @@ export function fakeRun(opts: FakeRunOptions = {}): {
   const clock = opts.clock ?? new FakeClock();
   const docker = opts.docker ?? new FakeDocker();
   const config = buildConfig({ workerId: 'test-worker', workDir: dir, ...opts.config });
-  const run = new RunContext(fakeTask(opts, clock.now()), {
+  const run = new TaskRun(fakeTask(opts, clock.now()), {
     docker,
     clock,
     log: pino({ level: 'silent' }),
@@ -64,4 +64,26 @@ export function fakeRun(opts: FakeRunOptions = {}): {
     rootUrl: opts.rootUrl,
   });
   return { run, docker, clock, dir };
+}
+
+/** A feature's handle with every hook present (no-ops where the feature has none), for unit tests. */
+export interface StartedFeature {
+  contribution: Contribution;
+  stop(outcome: Outcome): Promise<void>;
+  afterCleanup(outcome: Outcome): Promise<void>;
+}
+
+/** Starts `feature` for `run` as the lifecycle does (without the enabled/scope checks). */
+export async function startFeature(feature: Feature, run: TaskRun): Promise<StartedFeature> {
+  const handle = (await feature.start(run)) ?? {};
+  return {
+    contribution: handle.contribution ?? {},
+    stop: (outcome) => handle.stop?.(outcome) ?? Promise.resolve(),
+    afterCleanup: (outcome) => handle.afterCleanup?.(outcome) ?? Promise.resolve(),
+  };
+}
+
+/** An outcome for stops in unit tests: completed with exit 0 unless told otherwise. */
+export function fakeOutcome(over: Partial<Outcome> = {}): Outcome {
+  return { state: 'completed', reasonResolved: 'completed', exitCode: 0, durationMs: 1, ...over };
 }
