@@ -7,8 +7,11 @@
 //      docker-worker/<name>:<package version> and :latest.
 // images/<name>/image.json: { "package": "<folder under packages/>", "entry": "dist/cli.js" }
 // Builds are serialised with flock so parallel nx runs do not fight over 2 cores.
-import { spawnSync } from 'node:child_process';
-import { readFileSync, existsSync, mkdirSync } from 'node:fs';
+// Output: one line per image. On a terminal it is updated in place (`step n/m …`) and ends as
+// `image docker-worker/<name>: built|cached in S s`; elsewhere (CI, nx) only that last line.
+// The whole build log goes to .build-logs/<name>.log; a failed build prints its last lines.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, existsSync, mkdirSync, createWriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureEngine } from './engine.mjs';
@@ -31,7 +34,9 @@ const pkgDir = join(root, 'packages', meta.package ?? name);
 const version = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version;
 
 await ensureEngine({ quiet: true });
-const base = spawnSync(process.execPath, [join(root, 'images/base/ensure.mjs')], { stdio: 'inherit' });
+const base = spawnSync(process.execPath, [join(root, 'images/base/ensure.mjs'), '--quiet'], {
+  stdio: 'inherit',
+});
 if (base.status !== 0) process.exit(base.status ?? 1);
 
 if (meta.entry !== undefined || existsSync(join(pkgDir, 'dist/cli.js'))) {
@@ -60,6 +65,7 @@ if (meta.entry !== undefined || existsSync(join(pkgDir, 'dist/cli.js'))) {
   });
 }
 
+const progress = progressLine();
 const tags = [`docker-worker/${name}:${version}`, `docker-worker/${name}:latest`];
 const args = [
   '-w',
@@ -78,15 +84,85 @@ args.push(
   `org.docker-worker.image=${name}`,
   root,
 );
-console.log(`image: building ${tags.join(', ')}`);
-// Progress goes straight to the terminal.
-const r = spawnSync('flock', args, { stdio: 'inherit' });
-if (r.status !== 0) {
-  console.error(`image: docker build of ${name} failed (exit ${r.status})`);
+const image = `image docker-worker/${name}`;
+const logFile = join(root, '.build-logs', `${name}.log`);
+mkdirSync(dirname(logFile), { recursive: true });
+const started = Date.now();
+const { code, cached, lastLines } = await build(args, logFile);
+const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+if (code !== 0) {
+  progress.done(`${image}: docker build failed (exit ${code}) after ${took}; last lines:`);
+  console.error(lastLines.map((l) => `  ${l}`).join('\n'));
+  console.error(`${image}: the whole build log is ${logFile}`);
   process.exit(1);
 }
-console.log(`image: built ${tags.join(', ')}`);
+progress.done(`${image}: ${cached ? 'cached' : 'built'} in ${took}`);
 // The build before this one is now untagged: remove such dangling images of ours, nothing else.
 spawnSync('docker', ['image', 'prune', '-f', '--filter', `label=org.docker-worker.image=${name}`], {
   stdio: 'ignore',
 });
+
+/** One line on a terminal, rewritten in place; elsewhere only the final line is printed. */
+function progressLine(stream = process.stdout) {
+  const tty = stream.isTTY === true;
+  let shown = false;
+  return {
+    update(text) {
+      if (!tty) return;
+      const width = Math.max((stream.columns || 100) - 1, 20);
+      stream.write(`\r\x1b[K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
+      shown = true;
+    },
+    done(text) {
+      if (shown) stream.write('\r\x1b[K');
+      shown = false;
+      stream.write(`${text}\n`);
+    },
+  };
+}
+
+/**
+ * Runs `flock … docker build …` with its output into `logFile`, showing the current step. Knows
+ * the classic builder (`Step 2/5 : COPY …`, ` ---> Using cache`) and BuildKit's plain progress
+ * (`#6 [2/3] COPY …`, `#6 CACHED`). Resolves to the exit code, whether every step came from the
+ * cache, and the last 20 lines.
+ */
+function build(flockArgs, logFile) {
+  const log = createWriteStream(logFile);
+  log.write(`$ flock ${flockArgs.join(' ')}\n`);
+  progress.update(`${image}: waiting for the build lock`);
+  const child = spawn('flock', flockArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const last = [];
+  let steps = 0;
+  let fromCache = 0;
+  let partial = '';
+  const onLine = (line) => {
+    last.push(line);
+    if (last.length > 20) last.shift();
+    const classic = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
+    const kit = /^#\d+ \[(?:[\w-]+ )?(\d+)\/(\d+)\] (.*)$/.exec(line);
+    const step = classic ?? kit;
+    if (step) {
+      if (!/^FROM /i.test(step[3] ?? '')) steps += 1;
+      progress.update(`${image}: step ${step[1]}/${step[2]} ${step[3]}`);
+    } else if (/^ ---> Using cache$/.test(line) || /^#\d+ CACHED$/.test(line)) {
+      fromCache += 1;
+    }
+  };
+  const onData = (chunk) => {
+    log.write(chunk);
+    const lines = (partial + chunk.toString()).split(/\r?\n/);
+    partial = lines.pop() ?? '';
+    for (const l of lines) onLine(l);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  return new Promise((resolve) => {
+    child.on('error', (err) => onData(Buffer.from(`${err.message}\n`)));
+    child.on('close', (code) => {
+      if (partial) onLine(partial);
+      log.end();
+      resolve({ code: code ?? 1, cached: steps > 0 && fromCache >= steps, lastLines: last });
+    });
+  });
+}
