@@ -55,7 +55,8 @@ export function storageRoutes({ blobs, signer, now }: RouteContext): Router {
       'content-length': String(blob.length),
       ...(blob.contentEncoding ? { 'content-encoding': blob.contentEncoding } : {}),
     });
-    await pipeline(blobs.open(key), res);
+    // a reader that goes away early is not a server error
+    await pipeline(blobs.open(key), res).catch(() => res.destroy());
   });
 
   router.use(xmlError);
