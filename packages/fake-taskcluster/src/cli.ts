@@ -8,6 +8,13 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ClientsFileError, readClientsFile } from './clients-file.js';
 import { startFakeTaskcluster } from './server.js';
 
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError('must be a whole number of seconds, at least 1');
+  return n;
+}
+
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
@@ -17,10 +24,12 @@ function port(value: string): number {
 
 const program = new Command('fake-taskcluster')
   .description(
-    'A faithful local Taskcluster stand-in (auth: Hawk, bewits, temporary credentials, authorizedScopes).',
+    'A faithful local Taskcluster stand-in: auth (Hawk, bewits, temporary credentials, authorizedScopes), queue, object, index.',
   )
   .option('--port <n>', 'port to listen on (0 = any free port)', port, 0)
   .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('--claim-timeout <seconds>', 'how long a claim lasts without reclaimTask', seconds, 1200)
+  .option('--storage-dir <dir>', 'where uploaded artifact bytes go (default: a temp dir)')
   .requiredOption('--clients-file <file>', 'JSON: [{clientId, accessToken, scopes}] or {clients, roles}')
   .addHelpText(
     'after',
@@ -36,22 +45,36 @@ const program = new Command('fake-taskcluster')
     outputError: (text, write) =>
       write(`fake-taskcluster: ${text.trim().replace(/^error: /, '')} (see --help)\n`),
   })
-  .action(async (opts: { port: number; host: string; clientsFile: string }) => {
-    const { clients, roles, tasks } = readClientsFile(opts.clientsFile);
-    const tc = await startFakeTaskcluster({ clients, roles, tasks, host: opts.host, port: opts.port }).catch(
-      (err: NodeJS.ErrnoException) => {
+  .action(
+    async (opts: {
+      port: number;
+      host: string;
+      clientsFile: string;
+      claimTimeout: number;
+      storageDir?: string;
+    }) => {
+      const { clients, roles, tasks } = readClientsFile(opts.clientsFile);
+      const tc = await startFakeTaskcluster({
+        clients,
+        roles,
+        tasks,
+        host: opts.host,
+        port: opts.port,
+        claimTimeoutSeconds: opts.claimTimeout,
+        ...(opts.storageDir ? { storageDir: opts.storageDir } : {}),
+      }).catch((err: NodeJS.ErrnoException) => {
         const why =
           err.code === 'EADDRINUSE'
             ? 'the address is in use; choose another --port (0 = any free port)'
             : err.message;
         throw new Error(`cannot listen on ${opts.host}:${opts.port}: ${why}`);
-      },
-    );
-    process.stdout.write(`${tc.rootUrl}\n`);
-    const stop = () => void tc.close().then(() => process.exit(0));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+      });
+      process.stdout.write(`${tc.rootUrl}\n`);
+      const stop = () => void tc.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+  );
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CommanderError) {
