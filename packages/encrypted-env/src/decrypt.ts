@@ -10,7 +10,7 @@ import { EncryptedEnvError } from './errors.js';
 import type { EncryptedEnvRule } from './errors.js';
 import { readPrivateKey, unlockPrivateKey } from './keys.js';
 import { checkMessage, parseMessage } from './message.js';
-import { rsaKeysOf, rsaSessionKey } from './rsa-session-key.js';
+import { rsaKeysOf, rsaSessionKeys } from './rsa-session-key.js';
 import type { Violation } from './message.js';
 
 export const DEFAULT_RESERVED_NAMES: readonly string[] = ['TASK_ID', 'RUN_ID'];
@@ -69,17 +69,24 @@ async function open(
     return { ok: false, rule: 'openpgp', detail: errorText(cause), cause };
   }
   try {
-    // RSA session keys natively when possible (see rsa-session-key.ts); otherwise openpgp.js does it all.
-    const sessionKey = rsaSessionKey(message, rsaKeys);
-    const { data } = sessionKey
-      ? await openpgp.decrypt({ message, sessionKeys: sessionKey, format: 'binary' })
-      : await openpgp.decrypt({ message, decryptionKeys: key, format: 'binary' });
+    // RSA session keys natively, with implicit rejection (rsa-session-key.ts); otherwise openpgp.js.
+    const sessionKeys = rsaSessionKeys(message, rsaKeys);
+    const { data } =
+      sessionKeys.length > 0
+        ? await openpgp.decrypt({ message, sessionKeys, format: 'binary' })
+        : await openpgp.decrypt({ message, decryptionKeys: key, format: 'binary' });
     return { ok: true, plaintext: data };
-  } catch (cause) {
-    // No plaintext exists when decryption fails, so openpgp's error is safe to keep as the cause.
-    return { ok: false, rule: 'decrypt', detail: errorText(cause), cause };
+  } catch {
+    // One answer for every decryption failure (bad padding, bad checksum, wrong key, corrupt data):
+    // which step failed is exactly what a padding-oracle attacker wants to learn, so neither the
+    // task's error nor the worker's log says it, and openpgp's error is not kept as the cause.
+    return { ok: false, rule: 'decrypt', detail: DECRYPT_FAILED };
   }
 }
+
+/** The incident detail of every decryption failure. */
+export const DECRYPT_FAILED =
+  'no session key of this message opens its encrypted data with the private key (wrong key, or a damaged or forged message)';
 
 /**
  * Decrypts and validates every message and returns `payload.env` merged with the decrypted variables.

@@ -57,7 +57,10 @@ export function publicMessage(rule: EncryptedEnvRule, index: number): string {
 export interface EncryptedEnvErrorOptions {
   rule: EncryptedEnvRule;
   index: number;
-  /** Only errors that cannot hold plaintext (base64, OpenPGP parse or decryption failures). */
+  /**
+   * Only errors that cannot hold plaintext (base64 or OpenPGP parse failures). Ignored for
+   * `decrypt`: every decryption failure is one and the same error (no padding oracle).
+   */
   cause?: unknown;
   incidentId?: string;
 }
@@ -77,7 +80,7 @@ export class EncryptedEnvError extends Error {
     const incidentId = opts.incidentId ?? randomUUID();
     super(
       `secret data violation -- ${publicMessage(opts.rule, opts.index)}; incidentId: ${incidentId}`,
-      opts.cause === undefined ? undefined : { cause: opts.cause },
+      opts.cause === undefined || opts.rule === 'decrypt' ? undefined : { cause: opts.cause },
     );
     this.rule = opts.rule;
     this.incidentId = incidentId;

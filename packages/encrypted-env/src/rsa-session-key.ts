@@ -1,23 +1,34 @@
 /**
  * @module rsa-session-key
- * A native RSA path for the session key. Node ≥ 20.11 refuses RSA PKCS#1 v1.5 decryption
- * (CVE-2023-46809), so openpgp.js falls back to BigInt arithmetic: ~50 ms per message for RSA 4096.
- * Here Node does the raw RSA operation (RSA_NO_PADDING, still allowed) and we check the EME-PKCS1-v1_5
- * padding and the OpenPGP session-key checksum (RFC 4880 §5.1, §13.1). Only v3 PKESK packets for our RSA
- * keys and AES session keys qualify; anything else returns undefined and openpgp.js decrypts as usual.
+ * The session key of a message for one of our RSA keys, natively and without a padding oracle.
+ * Node ≥ 20.11 refuses RSA PKCS#1 v1.5 decryption (CVE-2023-46809), and openpgp.js's BigInt
+ * fallback takes ~50 ms per RSA 4096 message. Here Node does the raw RSA operation and
+ * implicit-rejection.ts the EME-PKCS1-v1_5 decoding: a bad padding yields a synthetic message, the
+ * OpenPGP session-key block (algorithm ‖ key ‖ checksum, RFC 4880 §5.1) is read from fixed
+ * positions without branching on it, and a block that is not a valid session key yields a key
+ * derived from the ciphertext. So every ciphertext gives a session key, and a wrong one fails
+ * later, in the integrity check of the encrypted data, the same way whatever was wrong with it.
+ *
+ * Only v3 PKESK packets for our RSA keys qualify (decided on public fields: version, algorithm, key
+ * id); for anything else `rsaSessionKeys` returns nothing and openpgp.js decrypts as usual.
  */
-import { constants, createPrivateKey, privateDecrypt } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import * as openpgp from 'openpgp';
-import type { PrivateKey } from 'openpgp';
+import type { PrivateKey, SessionKey } from 'openpgp';
+import { ct, decryptImplicit, implicitRejectionKey, prf, select } from './implicit-rejection.js';
+import type { DecryptedBlock, ImplicitRejectionKey } from './implicit-rejection.js';
 
-export interface SessionKey {
-  data: Uint8Array;
-  algorithm: 'aes128' | 'aes192' | 'aes256';
-}
-
-const AES: Record<number, SessionKey['algorithm']> = { 7: 'aes128', 8: 'aes192', 9: 'aes256' };
-const KEY_SIZE: Record<SessionKey['algorithm'], number> = { aes128: 16, aes192: 24, aes256: 32 };
+/** The symmetric algorithms openpgp.js decrypts, with their key sizes (RFC 4880 §9.2). */
+const CIPHERS: readonly { id: number; name: SessionKey['algorithm']; size: number }[] = [
+  { id: 2, name: 'tripledes', size: 24 },
+  { id: 3, name: 'cast5', size: 16 },
+  { id: 4, name: 'blowfish', size: 16 },
+  { id: 7, name: 'aes128', size: 16 },
+  { id: 8, name: 'aes192', size: 24 },
+  { id: 9, name: 'aes256', size: 32 },
+  { id: 10, name: 'twofish', size: 32 },
+];
+const FALLBACK = CIPHERS.find((c) => c.name === 'aes256')!;
 const RSA_ALGOS = new Set<number>([
   openpgp.enums.publicKey.rsaEncrypt,
   openpgp.enums.publicKey.rsaEncryptSign,
@@ -36,10 +47,10 @@ interface PkeskPacket {
   encrypted: { c?: Uint8Array };
 }
 
-type RsaKeys = Map<string, { key: KeyObject; size: number }>;
+type RsaKeys = Map<string, ImplicitRejectionKey>;
 const cache = new WeakMap<PrivateKey, Promise<RsaKeys>>();
 
-/** Node KeyObjects for the RSA decryption (sub)keys of `key`, by key id; built once per key. */
+/** The RSA decryption (sub)keys of `key` as implicit-rejection keys, by key id; built once per key. */
 export function rsaKeysOf(key: PrivateKey): Promise<RsaKeys> {
   let keys = cache.get(key);
   if (!keys) {
@@ -69,51 +80,60 @@ async function collect(key: PrivateKey): Promise<RsaKeys> {
       dq: b64u(bytes(d % (q - 1n))),
       qi: b64u(priv.u),
     };
-    out.set(k.getKeyID().toHex(), { key: createPrivateKey({ key: jwk, format: 'jwk' }), size: n.length });
+    const nodeKey = createPrivateKey({ key: jwk, format: 'jwk' });
+    out.set(k.getKeyID().toHex(), implicitRejectionKey(nodeKey, n.length, priv.d));
   }
   return out;
 }
 
-/** The session key of `message` through native RSA, or undefined when this path does not apply. */
-export function rsaSessionKey(message: openpgp.Message<Uint8Array>, keys: RsaKeys): SessionKey | undefined {
-  if (keys.size === 0) return undefined;
+/**
+ * One session key per v3 RSA PKESK of `message` for one of `keys` (all of them for a wildcard key
+ * id): the real one, or a derived one that fails decryption. Empty when this path does not apply.
+ */
+export function rsaSessionKeys(message: openpgp.Message<Uint8Array>, keys: RsaKeys): SessionKey[] {
+  const found: SessionKey[] = [];
+  if (keys.size === 0) return found;
   for (const packet of message.packets.filterByTag(openpgp.enums.packet.publicKeyEncryptedSessionKey)) {
     const pkesk = packet as unknown as PkeskPacket;
     if (pkesk.version !== 3 || !RSA_ALGOS.has(pkesk.publicKeyAlgorithm) || !pkesk.encrypted.c) continue;
     const candidates = pkesk.publicKeyID.isWildcard()
       ? [...keys.values()]
       : [keys.get(pkesk.publicKeyID.toHex())].filter((k) => k !== undefined);
-    for (const { key, size } of candidates) {
-      const found = decode(rawDecrypt(key, pkesk.encrypted.c, size));
-      if (found) return found;
-    }
+    for (const key of candidates) found.push(sessionKeyOf(decryptImplicit(key, pkesk.encrypted.c)));
   }
-  return undefined;
+  return found;
 }
 
-function rawDecrypt(key: KeyObject, c: Uint8Array, size: number): Uint8Array | undefined {
-  if (c.length > size) return undefined;
-  const padded = new Uint8Array(size);
-  padded.set(c, size - c.length);
-  try {
-    return privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, padded);
-  } catch {
-    return undefined;
+/**
+ * The session key in a decrypted block. For each cipher, its block `algo ‖ key ‖ sum` would end
+ * the k bytes, so every candidate sits at fixed offsets from the end: each is checked (message
+ * start, algorithm byte, checksum) and selected without a branch; none valid ⇒ the fallback key,
+ * derived from the ciphertext. Only then is the chosen algorithm looked up; after implicit
+ * rejection it says nothing about the padding.
+ */
+export function sessionKeyOf({ block, index, kdk }: DecryptedBlock): SessionKey {
+  const k = block.length;
+  const at = (i: number): number => block[i] as number;
+  const key = new Uint8Array(32);
+  let chosen = 0;
+  for (const { id, size } of CIPHERS) {
+    const start = k - size - 3;
+    let sum = 0;
+    for (let i = 0; i < size; i++) sum = (sum + at(start + 1 + i)) & 0xffff;
+    const valid =
+      ct.eq(index, start) &
+      ct.eq(at(start), id) &
+      ct.eq(sum, (at(k - 2) << 8) | at(k - 1)) &
+      ct.isZero(chosen);
+    for (let i = 0; i < 32; i++) key[i] = select(valid, i < size ? at(start + 1 + i) : 0, key[i] as number);
+    chosen = select(valid, id, chosen);
   }
-}
-
-/** EME-PKCS1-v1_5: 00 02 PS(≥ 8 non-zero) 00 M, with M = algo ‖ session key ‖ 2-byte checksum. */
-function decode(em: Uint8Array | undefined): SessionKey | undefined {
-  if (!em || em[0] !== 0 || em[1] !== 2) return undefined;
-  const sep = em.indexOf(0, 2);
-  if (sep < 10) return undefined;
-  const m = em.subarray(sep + 1);
-  const algorithm = AES[m[0] ?? -1];
-  if (!algorithm || m.length !== 1 + KEY_SIZE[algorithm] + 2) return undefined;
-  const data = m.subarray(1, m.length - 2);
-  const sum = data.reduce((s, b) => (s + b) & 0xffff, 0);
-  if (sum !== (((m[m.length - 2] ?? 0) << 8) | (m[m.length - 1] ?? 0))) return undefined;
-  return { data: Uint8Array.from(data), algorithm };
+  const fallback = prf(kdk, 'session key', 32);
+  const none = ct.isZero(chosen);
+  for (let i = 0; i < 32; i++) key[i] = select(none, fallback[i] as number, key[i] as number);
+  chosen = select(none, FALLBACK.id, chosen);
+  const cipher = CIPHERS.find((c) => c.id === chosen) ?? FALLBACK;
+  return { algorithm: cipher.name, data: key.slice(0, cipher.size) };
 }
 
 function big(b: Uint8Array): bigint {
