@@ -206,13 +206,32 @@ Examples:
     });
   program
     .command('start')
-    .description('claim tasks from a Taskcluster queue (not implemented yet)')
-    .option('--config <FILE>', 'worker config, YAML or JSON')
-    .action(() => {
-      process.stderr.write(
-        'docker-worker: queue mode is not implemented yet; use `docker-worker run TASK_FILE`\n',
-      );
-      code = EXIT.usage;
+    .description('claim tasks from a Taskcluster queue and run them until SIGTERM/SIGINT')
+    .requiredOption(
+      '--config <FILE>',
+      'worker config, YAML or JSON (taskQueueId, workerGroup, workerId, capacity, liveLog...)',
+    )
+    .option('--once', 'claim one task, run it, resolve it and exit with its status')
+    .option('--debug', 'debug operator log and stack traces')
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 (with --once: completed), 1 failed, 2 exception, 64 usage error.
+Environment: TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID, TASKCLUSTER_ACCESS_TOKEN (and TASKCLUSTER_CERTIFICATE)
+  are the worker's credentials; they win over the config's rootUrl and taskcluster.{clientId, accessToken,
+  certificate}. LOG_LEVEL sets the operator log level (stderr, default info). DOCKER_HOST selects the engine.
+  The first SIGTERM/SIGINT stops claiming (running tasks get shutdown.graceSeconds, then resolve
+  exception/worker-shutdown); a second one exits at once.
+
+Example:
+  docker-worker start --config worker.yml`,
+    )
+    .action(async (flags: { config: string; once?: boolean; debug?: boolean }) => {
+      debug = flags.debug === true;
+      const log = await createOperatorLog({ debug, level: process.env.LOG_LEVEL || 'info' });
+      const config = await loadConfig(flags.config);
+      const { startWorker } = await import('./worker/start.js');
+      code = await startWorker({ config, env: process.env, log, once: flags.once === true });
     });
   try {
     await program.parseAsync(argv, { from: 'user' });

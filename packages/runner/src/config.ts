@@ -11,6 +11,8 @@ import { readYamlFile } from './yaml-file.js';
 
 export interface WorkerConfig {
   rootUrl: string;
+  /** Queue mode: the worker's own credentials (the TASKCLUSTER_* variables win). */
+  taskcluster: { clientId?: string; accessToken?: string; certificate?: string };
   provisionerId: string;
   workerType: string;
   taskQueueId: string;
@@ -19,6 +21,11 @@ export interface WorkerConfig {
   capacity: number;
   pollingIntervalMs: number;
   reclaimIntervalMs: number;
+  reclaimDivisor: number;
+  artifacts: { storageType: 'object' | 's3'; uploadConcurrency: number };
+  liveLog: { port: number; host: string; publicUrl: string; tls: { cert?: string; key?: string } };
+  shutdown: { graceSeconds: number; afterIdleSeconds: number };
+  capacityManagement: { diskspaceThreshold: number };
   workDir: string;
   cacheVolumePrefix: string;
   maxRunTimeLimit: number;

@@ -5,7 +5,7 @@
  * disk (never held whole in memory) and, in local mode, to a sink such as stdout.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import type { Clock } from './clock.js';
 
 /** Where the live log also goes (stdout in local mode). `once('drain')` lets slow readers apply back-pressure. */
@@ -22,6 +22,9 @@ export class LiveLog {
   private readonly secrets = new Set<string>();
   private readonly partials = new Map<string, string>();
   private closed = false;
+  private written = 0;
+  private ended = false;
+  private readonly changes = new EventEmitter().setMaxListeners(0);
 
   constructor(
     readonly path: string,
@@ -29,6 +32,22 @@ export class LiveLog {
     private readonly sink?: LiveLogSink,
   ) {
     this.file = createWriteStream(path, { flags: 'a' });
+  }
+
+  /** Bytes of the log that are in the backing file (readers may read that far). */
+  get bytesWritten(): number {
+    return this.written;
+  }
+
+  /** True once the log is closed and every byte is in the file. */
+  get complete(): boolean {
+    return this.ended;
+  }
+
+  /** `fn` is called whenever more bytes are in the file, and once when the log is complete. */
+  onChange(fn: () => void): () => void {
+    this.changes.on('change', fn);
+    return () => this.changes.off('change', fn);
   }
 
   /** Every later occurrence of `value` in the log is written as `[secret]`. */
@@ -74,6 +93,8 @@ export class LiveLog {
     this.closed = true;
     this.file.end();
     await once(this.file, 'close');
+    this.ended = true;
+    this.changes.emit('change');
   }
 
   redact(text: string): string {
@@ -97,7 +118,12 @@ export class LiveLog {
     const sink = this.sink;
     if (sink && !sink.write(safe) && sink.once)
       waits.push(new Promise((resolve) => sink.once?.('drain', resolve)));
-    if (!this.file.write(safe)) waits.push(once(this.file, 'drain').then(() => undefined));
+    const bytes = Buffer.byteLength(safe);
+    const flushed = this.file.write(safe, () => {
+      this.written += bytes;
+      this.changes.emit('change');
+    });
+    if (!flushed) waits.push(once(this.file, 'drain').then(() => undefined));
     return waits;
   }
 

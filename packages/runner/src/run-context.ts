@@ -24,6 +24,8 @@ export interface RunDeps {
   liveLog: LiveLog;
   credentials?: Credentials;
   rootUrl?: string;
+  /** Queue mode: where the worker's live log server serves this run's log. */
+  liveLogUrl?: string;
 }
 
 export class TaskRun {
@@ -34,6 +36,7 @@ export class TaskRun {
   readonly artifacts: ArtifactSink;
   readonly liveLog: LiveLog;
   readonly rootUrl: string;
+  readonly liveLogUrl?: string;
   readonly startedAt: number;
   readonly identity: RunIdentity;
   private readonly controller = new AbortController();
@@ -53,6 +56,7 @@ export class TaskRun {
       liveLog: this.liveLog,
     } = deps);
     this.current = deps.credentials;
+    if (deps.liveLogUrl) this.liveLogUrl = deps.liveLogUrl;
     this.rootUrl = deps.rootUrl ?? deps.config.rootUrl;
     this.log = deps.log.child({ taskId: task.taskId, runId: task.runId });
     this.startedAt = deps.clock.now();

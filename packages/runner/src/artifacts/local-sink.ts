@@ -25,6 +25,19 @@ export function createLocalSink(dir: string): ArtifactSink {
       records.push(record);
       return record;
     },
+    // Local mode serves no live log: references and links are kept as records of where they point.
+    async putReference(name, url, meta) {
+      records.push({ name, path: url, contentType: meta.contentType, expires: meta.expires.toISOString() });
+    },
+    async putLink(name, target, meta) {
+      records.push({
+        name,
+        path: resolve(root, target),
+        contentType: meta.contentType,
+        expires: meta.expires.toISOString(),
+      });
+    },
+    async settle() {},
     async putError(name, error) {
       const record = {
         name,

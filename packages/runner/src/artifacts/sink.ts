@@ -1,6 +1,7 @@
 /**
  * @module artifacts/sink
- * Where artifacts go: a directory in local mode (`local-sink.ts`), the queue in queue mode.
+ * Where artifacts go: a directory in local mode (`local-sink.ts`), the queue in queue mode
+ * (`worker/queue-sink.ts`).
  */
 import type { Readable } from 'node:stream';
 
@@ -21,16 +22,26 @@ export interface ArtifactErrorRecord {
   expires: string;
 }
 
+export interface FileMeta {
+  contentType: string;
+  expires: Date;
+  size?: number;
+  /** The sink may store it gzip-encoded (`Content-Encoding: gzip`; HTTP readers decode it). */
+  gzip?: boolean;
+}
+
 export interface ArtifactSink {
-  putFile(
-    name: string,
-    body: Readable,
-    meta: { contentType: string; expires: Date; size?: number },
-  ): Promise<ArtifactRecord>;
+  putFile(name: string, body: Readable, meta: FileMeta): Promise<ArtifactRecord>;
+  /** A `reference` artifact: readers are redirected to `url` (the live log while it runs). */
+  putReference(name: string, url: string, meta: { contentType: string; expires: Date }): Promise<void>;
+  /** A `link` artifact: `name` serves the artifact `target` of the same run. */
+  putLink(name: string, target: string, meta: { contentType: string; expires: Date }): Promise<void>;
   putError(
     name: string,
     error: { reason: ArtifactErrorReason; message: string; expires: Date },
   ): Promise<ArtifactErrorRecord>;
+  /** Waits until everything put so far is stored; throws the first failure (a TaskError). */
+  settle(): Promise<void>;
   readonly records: readonly ArtifactRecord[];
   readonly errors: readonly ArtifactErrorRecord[];
 }

@@ -41,6 +41,8 @@ export interface Resource {
 
 export interface DockerClient {
   ping(): Promise<void>;
+  /** The engine's data root (`DockerRootDir`), where images, containers and volumes live. */
+  dataRoot(): Promise<string>;
   inspectImage(name: string): Promise<ImageInfo | undefined>;
   /** Pulls; `onProgress` gets one human line per layer status change. */
   pullImage(name: string, onProgress: (line: string) => void): Promise<void>;
@@ -102,6 +104,8 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
   return {
     ping: () => call('ping', async () => void (await docker.ping())),
 
+    dataRoot: () =>
+      call('info', async () => ((await docker.info()) as { DockerRootDir: string }).DockerRootDir),
     inspectImage: (name) =>
       call('inspect image', async () => {
         try {

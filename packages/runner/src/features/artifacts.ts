@@ -5,7 +5,7 @@
  * or wrong-typed path gives an error record, not a failed task; an upload error fails the task.
  */
 import { collectArtifact } from '../artifacts/collect.js';
-import { failure } from '../errors.js';
+import { failure, TaskError } from '../errors.js';
 import type { Feature, Outcome, TaskRun } from './feature.js';
 
 export const artifacts: Feature = {
@@ -34,8 +34,16 @@ async function collectAll(run: TaskRun, outcome: Outcome): Promise<void> {
       );
     } catch (err) {
       run.log.warn({ err, artifact: name }, 'artifact upload failed');
-      firstError ??= failure(`Error uploading "${name}" artifact. ${(err as Error).message}`, err);
+      // A sink's own TaskError (queue mode: resource-unavailable after retries) keeps its resolution.
+      firstError ??=
+        err instanceof TaskError
+          ? err
+          : failure(`Error uploading "${name}" artifact. ${(err as Error).message}`, err);
     }
   }
+  // Uploads may go on in the background (queue mode): the artifacts are stored when this returns.
+  await run.artifacts.settle().catch((err: unknown) => {
+    firstError ??= err as Error;
+  });
   if (firstError) throw firstError;
 }

@@ -2,8 +2,9 @@
  * @module features/live-log
  * First to start, last to finish: writes docker-worker's header; after the run's clean-up (so no
  * clean-up error can follow it) its footer, then closes the log and stores it as
- * `public/logs/live_backing.log` (named after payload.log when given). A cancelled run's log is
- * not stored (as docker-worker).
+ * `public/logs/live_backing.log` (named after payload.log when given). In queue mode the live log
+ * artifact is a `reference` to the worker's log server while the task runs, then a `link` to the
+ * stored log. A cancelled run's log is not stored (as docker-worker).
  */
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -13,10 +14,15 @@ import type { Feature, Outcome, TaskRun } from './feature.js';
 
 const DEFAULT_NAME = 'public/logs/live.log';
 
+const TEXT = 'text/plain; charset=utf-8';
+
+/** payload.log, else `public/logs/live.log`. */
+export const liveLogName = (logName: unknown): string =>
+  typeof logName === 'string' && logName.length > 0 ? logName : DEFAULT_NAME;
+
 /** `public/logs/live.log` → `public/logs/live_backing.log` (dir + name + `_backing` + ext). */
 export function backingLogName(logName: unknown): string {
-  const name = typeof logName === 'string' && logName.length > 0 ? logName : DEFAULT_NAME;
-  const { dir, name: base, ext } = posix.parse(name);
+  const { dir, name: base, ext } = posix.parse(liveLogName(logName));
   return posix.join(dir, `${base}_backing${ext}`);
 }
 
@@ -33,6 +39,20 @@ export const liveLog: Feature = {
     log.info(`Worker Type: ${config.workerType}`);
     log.info(`Task Queue ID: ${config.taskQueueId}`);
     log.info(`Hostname: ${hostname()}`);
+    if (run.liveLogUrl) {
+      // While the task runs, the live log artifact points at the worker's own log server.
+      await run.artifacts
+        .putReference(liveLogName(task.payload?.log), run.liveLogUrl, {
+          contentType: TEXT,
+          expires: task.expires,
+        })
+        .catch((err: unknown) => {
+          run.log.warn({ err: String(err) }, 'live log reference not created');
+          log.error(
+            `The live log could not be published (${(err as Error).message}); the log is stored at the end`,
+          );
+        });
+    }
     return { afterCleanup: (outcome) => finish(run, outcome) };
   },
 };
@@ -51,10 +71,20 @@ async function finish(run: TaskRun, outcome: Outcome): Promise<void> {
   await log.close();
   try {
     if (outcome.reasonResolved === 'canceled') return;
-    await run.artifacts.putFile(backingLogName(task.payload?.log), createReadStream(log.path), {
-      contentType: 'text/plain; charset=utf-8',
+    const backing = backingLogName(task.payload?.log);
+    await run.artifacts.putFile(backing, createReadStream(log.path), {
+      contentType: TEXT,
       expires: task.expires,
+      gzip: true,
     });
+    await run.artifacts.settle();
+    // The live log's reference becomes a link to the stored log.
+    if (run.liveLogUrl) {
+      await run.artifacts.putLink(liveLogName(task.payload?.log), backing, {
+        contentType: TEXT,
+        expires: task.expires,
+      });
+    }
   } finally {
     await rm(log.path, { force: true });
   }

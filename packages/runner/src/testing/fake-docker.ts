@@ -37,6 +37,9 @@ export class FakeDocker implements DockerClient {
   }
 
   async ping(): Promise<void> {}
+  async dataRoot(): Promise<string> {
+    return '/var/lib/docker';
+  }
   async inspectImage(name: string) {
     return this.images.has(name) ? { id: `sha256:${name}` } : undefined;
   }

@@ -1,0 +1,183 @@
+/**
+ * @module worker/claim
+ * One claimed run, from claim to report: the live log published on the worker's log server, the
+ * queue sink, the reclaim timer at `(takenUntil − now) / reclaimDivisor` (each new set of task
+ * credentials goes to the run: the proxy sidecar and the run's own queue calls), the lifecycle,
+ * and the report. A reclaim answered 409 is a cancellation: the run is aborted at once (the
+ * container is killed), nothing more is uploaded or reported. Other reclaim errors are retried
+ * until shortly before `takenUntil`; only then is the run aborted as internal-error.
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { WorkerConfig } from '../config.js';
+import type { DockerClient } from '../docker/docker-client.js';
+import { canceled, internalError, type TaskError } from '../errors.js';
+import type { Feature, Outcome } from '../features/feature.js';
+import { LiveLog } from '../live-log-stream.js';
+import { TaskRun } from '../run-context.js';
+import { runTask } from '../task-run.js';
+import { taskOfClaim } from './claimed-task.js';
+import type { LiveLogServer } from './live-log-server.js';
+import { createQueueSink } from './queue-sink.js';
+import { reportOutcome, type Report } from './resolve.js';
+import { statusOf, withRetries } from './retry.js';
+import type { Claim, TaskclusterClients, TaskCredentials } from './taskcluster.js';
+
+export interface ClaimDeps {
+  docker: DockerClient;
+  clients: TaskclusterClients;
+  clock: Clock;
+  log: Logger;
+  config: WorkerConfig;
+  features: readonly Feature[];
+  liveLogServer: LiveLogServer;
+}
+
+export interface ClaimResult {
+  taskId: string;
+  runId: number;
+  outcome: Outcome;
+  report: Report;
+}
+
+/** Reclaims stop this long before takenUntil (a late reclaim would find the claim expired). */
+const RECLAIM_MARGIN_MS = 5_000;
+
+export class ClaimedRun {
+  readonly taskId: string;
+  readonly runId: number;
+  readonly done: Promise<ClaimResult>;
+  private run: TaskRun | undefined;
+  private pendingAbort: TaskError | undefined;
+
+  constructor(claim: Claim, deps: ClaimDeps) {
+    this.taskId = claim.status.taskId;
+    this.runId = claim.runId;
+    this.done = this.execute(claim, deps).catch((err: unknown) => this.failed(claim, deps, err));
+  }
+
+  /** A worker fault outside the lifecycle (e.g. the work directory): resolve exception/internal-error. */
+  private async failed(claim: Claim, deps: ClaimDeps, err: unknown): Promise<ClaimResult> {
+    deps.log.error({ taskId: this.taskId, runId: this.runId, err }, 'run failed outside the lifecycle');
+    const error = internalError(`worker error: ${(err as Error).message ?? String(err)}`, err);
+    const outcome: Outcome = {
+      state: 'exception',
+      reasonResolved: 'internal-error',
+      exitCode: null,
+      durationMs: 0,
+      error,
+    };
+    const report = await reportOutcome(outcome, {
+      taskId: this.taskId,
+      runId: this.runId,
+      queue: () => deps.clients.queue(claim.credentials),
+      clock: deps.clock,
+      log: deps.log,
+      until: Date.parse(claim.takenUntil),
+    });
+    return { taskId: this.taskId, runId: this.runId, outcome, report };
+  }
+
+  /** Aborts the run (worker shutdown): it resolves with `reason`, logs uploaded. */
+  abort(reason: TaskError): void {
+    if (this.run) this.run.abort(reason);
+    else this.pendingAbort ??= reason;
+  }
+
+  private async execute(claim: Claim, deps: ClaimDeps): Promise<ClaimResult> {
+    const { clock, config, clients } = deps;
+    const task = taskOfClaim(claim);
+    const log = deps.log.child({ taskId: task.taskId, runId: task.runId });
+    let credentials: TaskCredentials = claim.credentials;
+    let takenUntil = Date.parse(claim.takenUntil);
+    const queue = () => clients.queue(credentials);
+    const liveLog = new LiveLog(join(config.workDir, `${task.taskId}-${task.runId}-live.log`), clock);
+    const published = deps.liveLogServer.publish(liveLog);
+    const sink = await createQueueSink({
+      taskId: task.taskId,
+      runId: task.runId,
+      queue,
+      clients,
+      storageType: config.artifacts.storageType,
+      concurrency: config.artifacts.uploadConcurrency,
+      workDir: config.workDir,
+      clock,
+      log,
+      until: () => takenUntil,
+    });
+    const run = new TaskRun(task, {
+      docker: deps.docker,
+      clock,
+      log: deps.log,
+      config,
+      artifacts: sink,
+      liveLog,
+      credentials,
+      rootUrl: config.rootUrl,
+      liveLogUrl: published.url,
+    });
+    this.run = run;
+    if (this.pendingAbort) run.abort(this.pendingAbort);
+
+    // Reclaims, each scheduled from the last takenUntil, until the run ends.
+    let ended = false;
+    let cancelTimer = (): void => undefined;
+    const schedule = (): void => {
+      const delay = Math.max(0, (takenUntil - clock.now()) / config.reclaimDivisor);
+      cancelTimer = clock.setTimer(delay, () => void reclaim());
+    };
+    const reclaim = async (): Promise<void> => {
+      try {
+        const next = await withRetries(() => queue().reclaimTask(task.taskId, String(task.runId)), {
+          clock,
+          until: takenUntil - RECLAIM_MARGIN_MS,
+          onRetry: (err, attempt, delayMs) =>
+            log.warn({ err: String(err), attempt, delayMs }, 'reclaim failed; retrying'),
+        });
+        if (ended) return;
+        takenUntil = Date.parse(next.takenUntil);
+        credentials = next.credentials;
+        log.info({ takenUntil: next.takenUntil, clientId: credentials.clientId }, 'reclaimed');
+        run.updateCredentials(credentials);
+        schedule();
+      } catch (err) {
+        if (ended) return;
+        if (statusOf(err) === 409) {
+          log.warn({ err: String(err) }, 'reclaim answered 409: the run was cancelled or resolved elsewhere');
+          run.abort(
+            canceled(
+              'Task was canceled by another entity. This can happen when a task is cancelled or its claim is taken over.',
+            ),
+          );
+        } else {
+          log.error({ err: String(err) }, 'could not reclaim the task before its claim expires');
+          run.abort(internalError(`the worker could not reclaim the task: ${(err as Error).message}`, err));
+        }
+      }
+    };
+    schedule();
+
+    log.info({ takenUntil: claim.takenUntil }, 'task started');
+    let outcome: Outcome;
+    try {
+      outcome = await runTask(run, deps.features);
+    } finally {
+      ended = true;
+      cancelTimer();
+      published.unpublish();
+      await liveLog.close();
+      await sink.close();
+    }
+    const report = await reportOutcome(outcome, {
+      taskId: task.taskId,
+      runId: task.runId,
+      queue,
+      clock,
+      log,
+      until: takenUntil,
+    });
+    log.info({ report, durationMs: outcome.durationMs, exitCode: outcome.exitCode }, 'task resolved');
+    return { taskId: task.taskId, runId: task.runId, outcome, report };
+  }
+}

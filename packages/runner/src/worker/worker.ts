@@ -1,0 +1,216 @@
+/**
+ * @module worker/worker
+ * Queue mode's claim loop: at most `capacity` runs at once; `claimWork` (a long poll) asks for
+ * the free slots only (≤ 32); a short sleep (`pollingIntervalMs`) only when the queue gave nothing;
+ * no claim while the engine's data root has less free space than the threshold (said once). At
+ * start it sweeps what a crashed predecessor left. `stop()` stops claiming at once; `shutdown()`
+ * lets running tasks finish for `graceSeconds`, then aborts the rest as worker-shutdown.
+ */
+import { statfs } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { WorkerConfig } from '../config.js';
+import type { DockerClient } from '../docker/docker-client.js';
+import { sweepLeftovers } from '../docker/labels.js';
+import { workerShutdown } from '../errors.js';
+import type { Credentials, Feature } from '../features/feature.js';
+import { ClaimedRun, type ClaimResult } from './claim.js';
+import type { LiveLogServer } from './live-log-server.js';
+import { reportOutcome } from './resolve.js';
+import type { Claim, TaskclusterClients } from './taskcluster.js';
+
+export interface WorkerDeps {
+  docker: DockerClient;
+  clients: TaskclusterClients;
+  /** The worker's own credentials (claimWork). */
+  credentials: Credentials;
+  clock: Clock;
+  log: Logger;
+  config: WorkerConfig;
+  features: readonly Feature[];
+  liveLogServer: LiveLogServer;
+  /** Free bytes of a file system (default: statfs). */
+  freeBytes?: (path: string) => Promise<number>;
+  /** Told whenever the numbers change (the CLI's status line). */
+  onStatus?: (status: WorkerStatus) => void;
+}
+
+export interface WorkerStatus {
+  running: number;
+  capacity: number;
+  done: number;
+  failed: number;
+}
+
+const MAX_CLAIM = 32;
+const ERROR_BACKOFF_MS = 5_000;
+
+export class Worker {
+  private readonly running = new Map<string, ClaimedRun>();
+  private readonly stopper = new AbortController();
+  private readonly results: ClaimResult[] = [];
+  private lowDiskSaid = false;
+  private counts = { done: 0, failed: 0 };
+
+  constructor(private readonly deps: WorkerDeps) {}
+
+  /** Runs until `stop()`/`shutdown()` (or, with `once`, until one task ran); resolves with the results. */
+  async run(opts: { once?: boolean } = {}): Promise<ClaimResult[]> {
+    const { deps } = this;
+    const { config, clock, log } = deps;
+    const swept = await sweepLeftovers(deps.docker, config.workerId);
+    if (swept > 0) log.info({ swept }, 'removed resources left by an earlier worker process');
+    const queue = deps.clients.queue(deps.credentials);
+    const signal = this.stopper.signal;
+    let idleSince = clock.now();
+    const capacity = opts.once ? 1 : config.capacity;
+    let claimed = 0;
+    while (!signal.aborted && !(opts.once && claimed > 0)) {
+      const free = capacity - this.running.size;
+      if (free <= 0) {
+        await this.untilOneEnds();
+        continue;
+      }
+      if (!(await this.enoughDisk())) {
+        await clock.sleep(config.pollingIntervalMs, signal).catch(() => undefined);
+        continue;
+      }
+      let claims: Claim[];
+      try {
+        ({ tasks: claims } = await queue.claimWork(config.taskQueueId, {
+          workerGroup: config.workerGroup,
+          workerId: config.workerId,
+          tasks: Math.min(free, MAX_CLAIM),
+        }));
+      } catch (err) {
+        log.warn({ err: String(err) }, 'claimWork failed; trying again');
+        await clock.sleep(ERROR_BACKOFF_MS, signal).catch(() => undefined);
+        continue;
+      }
+      if (signal.aborted) {
+        // Stopped while the long poll was out: hand back what it brought, for another worker.
+        await Promise.all(claims.map((c) => this.giveBack(c)));
+        break;
+      }
+      if (claims.length === 0) {
+        if (this.running.size === 0 && this.idleTooLong(idleSince)) {
+          log.info({ afterIdleSeconds: config.shutdown.afterIdleSeconds }, 'idle: shutting down');
+          break;
+        }
+        await clock.sleep(config.pollingIntervalMs, signal).catch(() => undefined);
+        continue;
+      }
+      for (const claim of claims) {
+        claimed++;
+        this.start(claim);
+      }
+      idleSince = clock.now();
+    }
+    while (this.running.size > 0) await this.untilOneEnds();
+    return [...this.results];
+  }
+
+  /** Stops claiming at once; running tasks go on. */
+  stop(): void {
+    this.stopper.abort();
+  }
+
+  /** Stops claiming; running tasks may finish for `graceSeconds`, then resolve exception/worker-shutdown. */
+  async shutdown(graceSeconds: number): Promise<void> {
+    this.stop();
+    if (this.running.size === 0) return;
+    const { clock, log } = this.deps;
+    log.warn({ running: this.running.size, graceSeconds }, 'shutting down');
+    if (graceSeconds > 0) {
+      const all = Promise.all([...this.running.values()].map((r) => r.done));
+      await Promise.race([all, clock.sleep(graceSeconds * 1000)]);
+    }
+    for (const run of this.running.values())
+      run.abort(workerShutdown('Task has been aborted prematurely. Reason: worker-shutdown'));
+  }
+
+  get status(): WorkerStatus {
+    return { running: this.running.size, capacity: this.deps.config.capacity, ...this.counts };
+  }
+
+  private start(claim: Claim): void {
+    const { deps } = this;
+    const run = new ClaimedRun(claim, deps);
+    const key = `${run.taskId}/${run.runId}`;
+    deps.log.info({ taskId: run.taskId, runId: run.runId }, 'claimed');
+    this.running.set(key, run);
+    this.report();
+    void run.done.then((result) => {
+      this.running.delete(key);
+      this.results.push(result);
+      if (result.outcome.state === 'completed') this.counts.done++;
+      else this.counts.failed++;
+      this.report();
+    });
+  }
+
+  private report(): void {
+    this.deps.onStatus?.(this.status);
+  }
+
+  private async untilOneEnds(): Promise<void> {
+    const ends = [...this.running.values()].map((r) => r.done.then(() => undefined));
+    if (ends.length > 0) await Promise.race(ends);
+  }
+
+  private idleTooLong(since: number): boolean {
+    const limit = this.deps.config.shutdown.afterIdleSeconds;
+    return limit > 0 && this.deps.clock.now() - since >= limit * 1000;
+  }
+
+  /** A claim taken while stopping: resolved worker-shutdown at once, so the queue retries it. */
+  private async giveBack(claim: Claim): Promise<void> {
+    const { deps } = this;
+    await reportOutcome(
+      {
+        state: 'exception',
+        reasonResolved: 'worker-shutdown',
+        exitCode: null,
+        durationMs: 0,
+      },
+      {
+        taskId: claim.status.taskId,
+        runId: claim.runId,
+        queue: () => deps.clients.queue(claim.credentials),
+        clock: deps.clock,
+        log: deps.log,
+        until: Date.parse(claim.takenUntil),
+      },
+    );
+  }
+
+  /** Whether the engine's data root has room; says so once when it has not (and once when it has again). */
+  private async enoughDisk(): Promise<boolean> {
+    const { deps } = this;
+    const threshold = deps.config.capacityManagement.diskspaceThreshold;
+    if (threshold <= 0) return true;
+    let free: number;
+    try {
+      const root = await deps.docker.dataRoot();
+      free = await (deps.freeBytes ?? statfsFree)(root);
+    } catch (err) {
+      deps.log.debug({ err: String(err) }, 'free disk space unknown; claiming anyway');
+      return true;
+    }
+    const enough = free >= threshold;
+    if (!enough && !this.lowDiskSaid)
+      deps.log.warn(
+        { free, threshold },
+        'not claiming: free space on the engine data root is below capacityManagement.diskspaceThreshold',
+      );
+    if (enough && this.lowDiskSaid)
+      deps.log.info({ free, threshold }, 'free disk space is back: claiming again');
+    this.lowDiskSaid = !enough;
+    return enough;
+  }
+}
+
+async function statfsFree(path: string): Promise<number> {
+  const s = await statfs(path);
+  return s.bavail * s.bsize;
+}
