@@ -15,6 +15,7 @@ import type { RetryOptions } from './forward.js';
 import { proxyHeaders, setHeaders } from './proxy-headers.js';
 import type { ProxyIdentity } from './proxy-headers.js';
 import { mapRequest } from './routing.js';
+import { VERSION } from './version.js';
 
 export interface ProxyDeps {
   rootUrl: string;
@@ -30,7 +31,7 @@ export interface ProxyDeps {
   identity?: ProxyIdentity;
 }
 
-export const DEFAULT_IDENTITY: ProxyIdentity = { version: '0.1.0', revision: 'unknown' };
+export const DEFAULT_IDENTITY: ProxyIdentity = { version: VERSION, revision: 'unknown' };
 
 /** Removes a bewit's value from a URL before it is logged. */
 function loggable(url: string): string {
@@ -59,6 +60,7 @@ export function createApp(deps: ProxyDeps): Express {
     const started = performance.now();
     const route = mapRequest(req.originalUrl, deps.rootUrl);
     if (route.kind === 'invalid') throw new HttpError(404, route.reason);
+    if (route.kind === 'refused') throw new HttpError(400, route.reason);
     const { target } = route;
     const creds = deps.credentials.current;
     const responseHeaders = {

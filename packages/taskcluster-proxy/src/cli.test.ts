@@ -291,6 +291,21 @@ describe('taskcluster-proxy CLI', () => {
       /unknown option '--bogus' \(see --help\)/,
     ],
     [
+      ['--root-url', 'http://x', 'queue:get-task:a\nb'],
+      { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'b' },
+      /^taskcluster-proxy: scope "queue:get-task:a\\nb" is not a valid scope: scopes are printable ASCII \(0x20-0x7e, no control characters\); check the scope arguments\n$/,
+    ],
+    [
+      ['--root-url', 'http://x', 'secrets:get:caf\u00e9'],
+      { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'b' },
+      /scope "secrets:get:café" is not a valid scope/,
+    ],
+    [
+      ['--root-url', 'http://x', 'auth:current-scopes'],
+      { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'b', LOG_LEVEL: 'loud' },
+      /^taskcluster-proxy: LOG_LEVEL="loud" is not a log level; use one of trace, debug, info, warn, error, fatal, silent\n$/,
+    ],
+    [
       ['--root-url', 'http://x', '--ip-address', '192.0.2.1'],
       { TASKCLUSTER_CLIENT_ID: 'a', TASKCLUSTER_ACCESS_TOKEN: 'secret-token-xyz' },
       /cannot listen on 192\.0\.2\.1:8080: no such local address/,
@@ -302,6 +317,31 @@ describe('taskcluster-proxy CLI', () => {
     expect(stderr).toMatch(/^taskcluster-proxy: /);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).not.toContain('secret-token-xyz');
+  });
+});
+
+describe('taskcluster-proxy --version and --help', () => {
+  it('prints the package version (exit 0), also in the proxy-version header', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    const proc = spawn(process.execPath, [CLI, '--version'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const code = await new Promise((resolve) => proc.once('exit', resolve));
+    expect({ code, out }).toEqual({ code: 0, out: `${version}\n` });
+    const { url } = await startCli(['auth:current-scopes'], baseEnv({ LOG_LEVEL: 'debug' }));
+    expect((await fetch(`${url}/__health`)).headers.get('x-taskcluster-proxy-version')).toBe(version);
+  });
+
+  it('--help lists the exit statuses and LOG_LEVEL (exit 0)', async () => {
+    const proc = spawn(process.execPath, [CLI, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    expect(await new Promise((resolve) => proc.once('exit', resolve))).toBe(0);
+    expect(out).toContain('Exit status: 0 ok, 1 runtime failure');
+    expect(out).toContain('LOG_LEVEL');
+    expect(out).toContain('-V, --version');
   });
 });
 

@@ -3,6 +3,7 @@
  * @module cli
  * `taskcluster-proxy [options] [scope...]`: signs requests to Taskcluster with the given
  * credentials, restricted to the given scopes (authorizedScopes). Logs pino JSON lines.
+ * Exit status: 0 ok (and --help, --version, SIGTERM), 1 a runtime failure, 64 a usage error.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
@@ -12,6 +13,9 @@ import type { CliOptions } from './config.js';
 import { CredentialStore } from './credentials.js';
 import { startTaskclusterProxy } from './server.js';
 import { fetchTaskScopes } from './task-scopes.js';
+import { VERSION } from './version.js';
+
+const EXIT = { ok: 0, failure: 1, usage: 64 } as const;
 
 function port(value: string): number {
   const n = Number(value);
@@ -34,13 +38,17 @@ Environment:
   TASKCLUSTER_PROXY_CREDENTIALS_SECRET (or _SECRET_FILE = a file holding it)
                               the Bearer secret PUT /credentials must present; unset = updates refused (403)
   TASKCLUSTER_PROXY_REVISION  value of the X-Taskcluster-Proxy-Revision header
+  LOG_LEVEL                   trace, debug, info (default), warn, error, fatal or silent
 
 Endpoints:
   GET /__health               200 once listening
   PUT /credentials            new {clientId, accessToken, certificate?}; needs Authorization: Bearer <secret>
   POST /bewit                 body = an absolute URL; 303 to it signed as a bewit valid for 1 h
   /<service>/<version>/<path>, /api/<service>/<version>/<path>, /<host.with.dots>/<path>
-                              forwarded, signed with authorizedScopes = the task scopes
+                              forwarded, signed with authorizedScopes = the task scopes; the host form
+                              only to the root URL's host and <service>.taskcluster.net (else 400)
+
+Exit status: 0 ok, 1 runtime failure (e.g. --task-id cannot be fetched), 64 usage error.
 
 Example:
   $ TASKCLUSTER_ROOT_URL=https://tc.example.com TASKCLUSTER_CLIENT_ID=worker TASKCLUSTER_ACCESS_TOKEN=... \\
@@ -59,27 +67,30 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): st
   return `cannot listen on ${host}:${port}: ${err.message}`;
 }
 
-const logger = pino({
-  base: { service: 'taskcluster-proxy' },
-  redact: {
-    paths: [
-      'accessToken',
-      '*.accessToken',
-      'authorization',
-      '*.authorization',
-      'secret',
-      '*.secret',
-      'certificate',
-      '*.certificate',
-    ],
-    censor: '[redacted]',
-  },
-});
+const createLogger = (level: string) =>
+  pino({
+    level,
+    base: { service: 'taskcluster-proxy' },
+    redact: {
+      paths: [
+        'accessToken',
+        '*.accessToken',
+        'authorization',
+        '*.authorization',
+        'secret',
+        '*.secret',
+        'certificate',
+        '*.certificate',
+      ],
+      censor: '[redacted]',
+    },
+  });
 
 const program = new Command('taskcluster-proxy')
   .description(
     'Signs Taskcluster API requests with the given credentials, restricted to the task scopes given as arguments.',
   )
+  .version(VERSION, '-V, --version', 'print the version and exit')
   .argument('[scope...]', 'the task scopes (authorizedScopes); none = only the anonymous role')
   .option('-p, --port <n>', 'port to listen on', port, 8080)
   .option('-i, --ip-address <address>', 'address to listen on', '0.0.0.0')
@@ -110,6 +121,7 @@ const program = new Command('taskcluster-proxy')
   })
   .action(async (scopes: string[], opts: CliOptions) => {
     const config = loadConfig(opts, scopes, process.env);
+    const logger = createLogger(config.logLevel);
     if (config.taskId !== undefined) {
       const taskScopes = await fetchTaskScopes(config.rootUrl, config.credentials, config.taskId);
       config.authorizedScopes = [...new Set([...(config.authorizedScopes ?? []), ...taskScopes])];
@@ -141,7 +153,7 @@ const program = new Command('taskcluster-proxy')
       },
       'listening',
     );
-    const stop = () => void running.close().finally(() => process.exit(0));
+    const stop = () => void running.close().finally(() => process.exit(EXIT.ok));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
@@ -149,9 +161,9 @@ const program = new Command('taskcluster-proxy')
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CommanderError) {
     // commander has printed its one line (or the help / version, which are not errors).
-    process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 64);
+    process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
   }
   const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
   process.stderr.write(`taskcluster-proxy: ${message}\n`);
-  process.exit(err instanceof ConfigError ? 64 : 1);
+  process.exit(err instanceof ConfigError ? EXIT.usage : EXIT.failure);
 });

@@ -4,6 +4,8 @@
  * line saying what is wrong and how to fix it (`ConfigError`).
  */
 import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { validScope } from 'taskcluster-lib-scopes';
 import { CredentialsError, parseCredentials } from './credentials.js';
 import type { Credentials } from './credentials.js';
 
@@ -33,6 +35,8 @@ export interface ProxyConfig {
   taskId: string | undefined;
   credentialsSecret: string | undefined;
   upstreamTimeoutMs: number;
+  /** pino level, from LOG_LEVEL (default info). */
+  logLevel: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -104,6 +108,11 @@ export function loadConfig(opts: CliOptions, scopes: string[], env: Env): ProxyC
     : opts.scopesFile
       ? readScopesFile(opts.scopesFile)
       : scopes;
+  const invalid = authorizedScopes?.find((s) => !validScope(s));
+  if (invalid !== undefined)
+    throw new ConfigError(
+      `scope ${JSON.stringify(invalid)} is not a valid scope: scopes are printable ASCII (0x20-0x7e, no control characters); check the ${opts.scopesFile ? `--scopes-file ${opts.scopesFile}` : 'scope arguments'}`,
+    );
   return {
     port: opts.port,
     host: opts.ipAddress,
@@ -113,5 +122,17 @@ export function loadConfig(opts: CliOptions, scopes: string[], env: Env): ProxyC
     taskId: opts.taskId,
     credentialsSecret: readSecret(env),
     upstreamTimeoutMs: Math.round(opts.upstreamTimeout * 1000),
+    logLevel: logLevel(env.LOG_LEVEL),
   };
+}
+
+/** LOG_LEVEL: one of pino's levels, or silent; unset or empty = info. */
+export function logLevel(value: string | undefined): string {
+  if (value === undefined || value === '') return 'info';
+  const levels = [...Object.keys(pino.levels.values), 'silent'];
+  if (!levels.includes(value))
+    throw new ConfigError(
+      `LOG_LEVEL=${JSON.stringify(value)} is not a log level; use one of ${levels.join(', ')}`,
+    );
+  return value;
 }

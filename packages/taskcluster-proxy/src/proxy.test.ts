@@ -1,10 +1,11 @@
 // The proxy in-process (port 0) against fake-taskcluster on loopback: scopes, credentials,
 // rotation, /credentials, /bewit, URL forms through to the upstream, redirects, retries, logs.
 import http from 'node:http';
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import taskcluster from 'taskcluster-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeTaskcluster } from '@docker-worker/fake-taskcluster';
 import type { FakeTaskcluster } from '@docker-worker/fake-taskcluster';
 import { CredentialStore, parseCredentials } from './credentials.js';
@@ -58,6 +59,7 @@ beforeEach(async () => {
   tc = await startFakeTaskcluster({ clients: [WORKER, NEXT] });
 });
 afterEach(async () => {
+  vi.restoreAllMocks();
   await proxy?.close();
   await tc.close();
 });
@@ -97,6 +99,44 @@ function raw(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Like `raw`, for a text answer (the proxy's own errors). */
+function rawText(path: string): Promise<{ status: number; text: string; headers: http.IncomingHttpHeaders }> {
+  const { hostname, port } = new URL(proxy.url);
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: hostname, port, path }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
+      })
+      .on('error', reject);
+  });
+}
+
+/**
+ * Records every outgoing TCP connection this process attempts to a host other than loopback, and
+ * fails it at once instead of connecting (no DNS lookup, no packet leaves the machine).
+ */
+function recordForeignConnections(): string[] {
+  const attempts: string[] = [];
+  const connect = net.Socket.prototype.connect;
+  vi.spyOn(net.Socket.prototype, 'connect').mockImplementation(function (
+    this: net.Socket,
+    ...args: unknown[]
+  ) {
+    const first = (Array.isArray(args[0]) ? args[0][0] : args[0]) as net.TcpNetConnectOpts | number;
+    const opts = typeof first === 'object' ? first : { port: first, host: args[1] as string | undefined };
+    const host = opts.host ?? 'localhost'; // (a Unix socket has no host; `path` is also the HTTP path)
+    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+      attempts.push(`${host}:${opts.port}`);
+      process.nextTick(() => this.destroy(new Error(`test: no connection to ${host}`)));
+      return this;
+    }
+    return connect.apply(this, args as Parameters<typeof connect>);
+  });
+  return attempts;
 }
 
 function putCredentials(body: string, authorization?: string) {
@@ -231,6 +271,44 @@ describe('forwarding', () => {
     expect(bad.status).toBe(404);
     expect(bad.body.text).toMatch(/^Unknown taskcluster service: "bad_name!".*\n$/);
     expect((await json('/api/queue')).body.text).toMatch(/^invalid \/api path/);
+  });
+
+  it('refuses (400, one line, no connection) a hostname form that is not Taskcluster', async () => {
+    const attempts = recordForeignConnections();
+    await startProxy();
+    const root = new URL(tc.rootUrl).hostname;
+    for (const [path, host] of [
+      ['/169.254.169.254/latest/meta-data/iam/security-credentials/', '169.254.169.254'],
+      ['/[fd00:ec2::254]/latest/meta-data/', '[fd00:ec2::254]'],
+      ['/[::1]/api/fake/v1/whoami', '[::1]'],
+      ['/evil.example.com/x', 'evil.example.com'],
+      [`/evil-${root}.example.com/x`, `evil-${root}.example.com`],
+      [`/${root}.evil.com/x`, `${root}.evil.com`],
+      [`/${root}@evil.com/x`, `${root}@evil.com`],
+      [`/user:pw@${root}/api/fake/v1/whoami`, `user:pw@${root}`],
+      [`/${root}:${tc.port}/api/fake/v1/whoami`, `${root}:${tc.port}`],
+    ]) {
+      const res = await rawText(path as string);
+      expect(res.status, path).toBe(400);
+      expect(res.text).toBe(
+        `host ${JSON.stringify(host)} is not allowed: the proxy forwards only to the root URL's host (${root}) and the Taskcluster services <service>.taskcluster.net; use /<service>/<version>/<path>\n`,
+      );
+      expect(res.headers['x-taskcluster-endpoint']).toBeUndefined();
+    }
+    expect(attempts).toEqual([]);
+    expect(tc.requests).toEqual([]);
+  });
+
+  it('forwards the root URL host form to the root URL, and a legacy service host to it over https', async () => {
+    const attempts = recordForeignConnections();
+    await startProxy({ authorizedScopes: TASK_SCOPES });
+    const root = new URL(tc.rootUrl).hostname;
+    const { status, body } = await raw(`/${root}/api/fake/v1/whoami`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ clientId: 'worker' });
+    const legacy = await rawText('/queue.taskcluster.net/v1/ping');
+    expect(legacy.status).toBe(500); // the recorder fails the connection
+    expect(attempts[0]).toBe('queue.taskcluster.net:443');
   });
 
   it('passes redirects back instead of following them', async () => {

@@ -49,12 +49,12 @@ describe('mapRequest, the PROTOCOLS.md §4.2 table', () => {
       'https://queue.taskcluster.net/v1/task/abc',
     ],
     [
-      '/myqueue.somewhere.com/v1/task/ts%2ff5?k=v%20m',
-      'https://myqueue.somewhere.com/v1/task/ts%2ff5?k=v%20m',
-      'https://myqueue.somewhere.com/v1/task/ts%2ff5?k=v%20m',
+      '/tc.example.com/api/queue/v1/task/ts%2ff5?k=v%20m',
+      'https://tc.example.com/api/queue/v1/task/ts%2ff5?k=v%20m',
+      'https://tc.example.com/api/queue/v1/task/ts%2ff5?k=v%20m',
     ],
   ])('%s', (raw, legacy, modern) => {
-    expect(href(raw, LEGACY)).toBe(legacy);
+    if (!raw.startsWith('/tc.example.com/')) expect(href(raw, LEGACY)).toBe(legacy);
     expect(href(raw, MODERN)).toBe(modern);
   });
 
@@ -63,7 +63,6 @@ describe('mapRequest, the PROTOCOLS.md §4.2 table', () => {
     '/bad_name!/x',
     '/-queue/v1/x',
     '/queue-/v1/x',
-    '/a..b/x',
     '/queue',
     '/queue/v_1/x',
     '/api',
@@ -86,6 +85,55 @@ describe('mapRequest, the PROTOCOLS.md §4.2 table', () => {
       kind: 'invalid',
       reason: expect.stringMatching(/^invalid \/api path/),
     });
+  });
+});
+
+describe('mapRequest, the hostname form reaches only Taskcluster', () => {
+  it.each([
+    ['/queue.taskcluster.net/v1/x', 'https://queue.taskcluster.net/v1/x'],
+    ['/Queue.TaskCluster.NET/v1/x', 'https://queue.taskcluster.net/v1/x'],
+    ['/tc.example.com/api/queue/v1/x', 'https://tc.example.com/api/queue/v1/x'],
+    ['/TC.Example.COM/x?y', 'https://tc.example.com/x?y'],
+  ])('forwards %s (root URL host or legacy service host) to %s', (raw, expected) => {
+    expect(href(raw, MODERN)).toBe(expected);
+  });
+
+  it('sends the root URL host form to the root URL origin (its scheme and port), not to https:443', () => {
+    expect(href('/127.0.0.1/api/queue/v1/x', 'http://127.0.0.1:4711')).toBe(
+      'http://127.0.0.1:4711/api/queue/v1/x',
+    );
+  });
+
+  it.each([
+    ['a foreign host', '/myqueue.somewhere.com/v1/task/x', 'myqueue.somewhere.com'],
+    ['a name with an empty label', '/a..b/x', 'a..b'],
+    ['an IPv4 literal (cloud metadata)', '/169.254.169.254/latest/meta-data/', '169.254.169.254'],
+    ['an IPv4 literal in hex', '/0xa9.0xfe.0xa9.0xfe/latest', '0xa9.0xfe.0xa9.0xfe'],
+    ['an IPv6 literal', '/[::1]/x', '[::1]'],
+    ['an IPv6 literal (mapped v4)', '/[::ffff:a9fe:a9fe]/latest', '[::ffff:a9fe:a9fe]'],
+    ['an IPv6 literal without brackets', '/fe80::1/x', 'fe80::1'],
+    ['a suffix of the root host', '/evil-tc.example.com/x', 'evil-tc.example.com'],
+    ['the root host as a prefix', '/tc.example.com.evil.com/x', 'tc.example.com.evil.com'],
+    ['the root host with a trailing dot', '/tc.example.com./x', 'tc.example.com.'],
+    ['the root host with a port', '/tc.example.com:8443/x', 'tc.example.com:8443'],
+    ['userinfo before the root host', '/user:pw@tc.example.com/x', 'user:pw@tc.example.com'],
+    ['the root host as userinfo', '/tc.example.com@evil.com/x', 'tc.example.com@evil.com'],
+    ['an encoded userinfo', '/tc.example.com%40evil.com/x', 'tc.example.com%40evil.com'],
+    ['an encoded slash', '/evil.com%2f.tc.example.com/x', 'evil.com%2f.tc.example.com'],
+    ['a deeper taskcluster.net name', '/evil.com.taskcluster.net/x', 'evil.com.taskcluster.net'],
+    ['a lookalike of taskcluster.net', '/queue.taskcluster.net.evil.com/x', 'queue.taskcluster.net.evil.com'],
+    ['taskcluster.net as a suffix', '/queue-taskcluster.net/x', 'queue-taskcluster.net'],
+  ])('refuses %s (%s) with one line naming the host and what is allowed', (_what, raw, host) => {
+    const r = mapRequest(raw, MODERN);
+    expect(r).toEqual({
+      kind: 'refused',
+      reason: `host ${JSON.stringify(host)} is not allowed: the proxy forwards only to the root URL's host (tc.example.com) and the Taskcluster services <service>.taskcluster.net; use /<service>/<version>/<path>`,
+    });
+  });
+
+  it('refuses the legacy root host itself unless it is the root URL host', () => {
+    expect(mapRequest('/taskcluster.net/x', MODERN).kind).toBe('refused');
+    expect(href('/taskcluster.net/x', LEGACY)).toBe('https://taskcluster.net/x');
   });
 });
 
@@ -124,6 +172,7 @@ describe('mapRequest, encoding and shape edge cases', () => {
       },
     });
     const h = mapRequest('/queue.taskcluster.net/v1/ping', MODERN);
+    expect(h.kind).toBe('proxy');
     expect(h.kind === 'proxy' && [h.target.host, h.target.port]).toEqual(['queue.taskcluster.net', 443]);
   });
 

@@ -2,9 +2,15 @@
  * @module routing
  * Maps a task's raw request-target to the Taskcluster URL it means (PROTOCOLS.md §4.2): the
  * root-URL form `/api/<service>/<version>/<path>`, the shortcut `/<service>/<version>/<path>`,
- * the hostname form `/<host.with.dots>/<path>` (always https) and the legacy root
- * `https://taskcluster.net`. Percent-encoding and the query pass through byte for byte.
+ * the hostname form `/<host.with.dots>/<path>` and the legacy root `https://taskcluster.net`.
+ * Percent-encoding and the query pass through byte for byte.
+ *
+ * The hostname form reaches only Taskcluster: the root URL's host (at the root URL's scheme and
+ * port) and the legacy service hosts `<service>.taskcluster.net` (https). Any other host, an IP
+ * literal or anything with userinfo or a port is refused (400): the proxy signs what it forwards
+ * with the task's credentials, so it must not be a signed forwarder to anywhere.
  */
+import { api } from 'taskcluster-lib-urls';
 
 export interface Target {
   protocol: 'http:' | 'https:';
@@ -20,12 +26,19 @@ export interface Target {
   href: string;
 }
 
-export type Route = { kind: 'proxy'; target: Target } | { kind: 'invalid'; reason: string };
+/** `invalid`: no such Taskcluster path (404); `refused`: a host the proxy does not forward to (400). */
+export type Route =
+  | { kind: 'proxy'; target: Target }
+  | { kind: 'invalid'; reason: string }
+  | { kind: 'refused'; reason: string };
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?';
 const DNS_NAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
 const SEGMENT = new RegExp(`^${LABEL}$`);
 const LEGACY_ROOT = 'https://taskcluster.net';
+const LEGACY_SERVICE_HOST = new RegExp(`^${LABEL}\\.taskcluster\\.net$`, 'i');
+/** A first segment that names a host (or tries to, with a port, userinfo or an IPv6 literal). */
+const HOST_LIKE = /[.:@[\]%]/;
 
 function splitTarget(rawTarget: string): { path: string; query?: string } {
   const q = rawTarget.indexOf('?');
@@ -52,7 +65,7 @@ export function targetFromParts(origin: string, path: string, query: string | un
   };
 }
 
-/** taskcluster-lib-urls' `api()` with the legacy branch the proxy used 2018–2020. */
+/** taskcluster-lib-urls' `api()`, plus the legacy branch the proxy used 2018–2020 (lib-urls 13 dropped it). */
 export function apiTarget(
   rootUrl: string,
   service: string,
@@ -60,16 +73,35 @@ export function apiTarget(
   path: string,
   query?: string,
 ): Target {
-  const root = rootUrl.replace(/\/+$/, '');
-  const rest = path.replace(/^\//, '');
-  if (root === LEGACY_ROOT)
-    return targetFromParts(`https://${service}.taskcluster.net`, `/${version}/${rest}`, query);
-  const url = new URL(root);
-  const prefix = url.pathname.replace(/\/+$/, '');
-  return targetFromParts(url.origin, `${prefix}/api/${service}/${version}/${rest}`, query);
+  if (rootUrl.replace(/\/+$/, '') === LEGACY_ROOT)
+    return targetFromParts(
+      `https://${service}.taskcluster.net`,
+      `/${version}/${path.replace(/^\/+/, '')}`,
+      query,
+    );
+  const { origin, pathname } = new URL(rootUrl);
+  // lib-urls joins strings; given the origin as written by URL, the rest is the raw path.
+  return targetFromParts(origin, api(origin + pathname, service, version, path).slice(origin.length), query);
 }
 
-/** Where a proxied request goes, or why it cannot go anywhere (answered with 404). */
+/**
+ * The hostname form `/<host>/<path>`: only the root URL's host (at the root URL's origin) and the
+ * legacy `<service>.taskcluster.net` hosts (https), compared exactly, case-insensitively.
+ */
+function hostTarget(host: string, path: string, query: string | undefined, rootUrl: string): Route {
+  const root = new URL(rootUrl);
+  const name = host.toLowerCase();
+  if (DNS_NAME.test(host) && name === root.hostname)
+    return { kind: 'proxy', target: targetFromParts(root.origin, path, query) };
+  if (LEGACY_SERVICE_HOST.test(host))
+    return { kind: 'proxy', target: targetFromParts(`https://${name}`, path, query) };
+  return {
+    kind: 'refused',
+    reason: `host ${JSON.stringify(host)} is not allowed: the proxy forwards only to the root URL's host (${root.hostname}) and the Taskcluster services <service>.taskcluster.net; use /<service>/<version>/<path>`,
+  };
+}
+
+/** Where a proxied request goes, or why it cannot go anywhere (answered with 404 or 400). */
 export function mapRequest(rawTarget: string, rootUrl: string): Route {
   if (!rawTarget.startsWith('/'))
     return {
@@ -88,14 +120,13 @@ export function mapRequest(rawTarget: string, rootUrl: string): Route {
     };
   }
   const [, service = '', ...rest] = path.split('/');
+  if (HOST_LIKE.test(service)) return hostTarget(service, `/${rest.join('/')}`, query, rootUrl);
   if (!DNS_NAME.test(service)) {
     return {
       kind: 'invalid',
       reason: `Unknown taskcluster service: ${JSON.stringify(service)} is not a valid taskcluster service (use /<service>/<version>/<path>)`,
     };
   }
-  if (service.includes('.'))
-    return { kind: 'proxy', target: targetFromParts(`https://${service}`, `/${rest.join('/')}`, query) };
   const [version, ...pathParts] = rest;
   if (version === undefined || !SEGMENT.test(version)) {
     return {

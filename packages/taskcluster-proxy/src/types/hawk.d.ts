@@ -1,6 +1,7 @@
 // The parts of hawk 9 this package uses (hawk ships no types): the client for signing, the server
 // and the header parser for the signing tests. (fake-taskcluster declares its own, with the payload
-// hash; @types/hawk would pull in the deprecated @types/request and @hapi/boom.)
+// hash; @types/hawk would pull in the deprecated @types/request and @hapi/boom. The test type-check,
+// tsconfig.test.json, includes that superset and leaves this file out: two `hawk` constants clash.)
 declare module 'hawk' {
   export interface HawkCredentials {
     id?: string;
