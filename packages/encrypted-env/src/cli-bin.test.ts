@@ -50,8 +50,13 @@ describe('encrypted-env executable', () => {
     expect(dec).toEqual({ code: 0, stdout: 'TOKEN=piped secret\n', stderr: '' });
   });
 
-  it('--help exits 0; errors are one line with exit 1 or 64', () => {
+  it('--help and --version exit 0; errors are one line with exit 1 or 64', () => {
     expect(cli(['--help'])).toMatchObject({ code: 0, stderr: '' });
+    expect(cli(['--help']).stdout).toContain(
+      'Exit status: 0 ok, 1 failure (one line on stderr), 64 usage error.',
+    );
+    const { version } = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string };
+    expect(cli(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
     expect(cli(['encrypt', '--help']).stdout).toContain('--value-file <file>');
     const missing = cli(['decrypt', '--key', join(dir, 'nope.asc'), '--task-id', 'T1', 'AAAA']);
     expect(missing).toMatchObject({ code: 1, stdout: '' });

@@ -331,6 +331,16 @@ describe('decrypt', () => {
   });
 });
 
+describe('--version', () => {
+  it('prints the package version, exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    for (const flag of ['--version', '-V'])
+      expect(await run([flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+});
+
 describe('--help', () => {
   it.each([[[]], [['keygen']], [['encrypt']], [['decrypt']]])(
     '%j --help is complete, with examples',

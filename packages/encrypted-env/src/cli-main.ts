@@ -9,6 +9,7 @@ import type { CliIo } from './cli-io.js';
 import { decryptCommand } from './commands/decrypt.js';
 import { encryptCommand } from './commands/encrypt.js';
 import { keygenCommand } from './commands/keygen.js';
+import { VERSION } from './version.js';
 
 export const EXIT_USAGE = 64;
 
@@ -17,14 +18,15 @@ export function buildProgram(io: CliIo): Command {
     .description(
       "OpenPGP-encrypted environment variables for docker-worker tasks (payload.encryptedEnv). Task authors encrypt a variable for one task to the worker's public key; the worker decrypts it.",
     )
-    .version('0.1.0')
+    .version(VERSION, '-V, --version', 'print the version and exit')
     .option('--debug', 'print stack traces of errors')
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  $ encrypted-env keygen --out ./keys\n' +
         '  $ encrypted-env encrypt --key keys/worker-public.asc --task-id "$TASK_ID" --name TOKEN --value-file token.txt\n' +
-        '  $ encrypted-env decrypt --key keys/worker-private.asc --task-id "$TASK_ID" "$MESSAGE"',
+        '  $ encrypted-env decrypt --key keys/worker-private.asc --task-id "$TASK_ID" "$MESSAGE"\n' +
+        '\nExit status: 0 ok, 1 failure (one line on stderr), 64 usage error.',
     );
   keygenCommand(program, io);
   encryptCommand(program, io);

@@ -3,7 +3,6 @@
  * `encrypted-env keygen --out DIR`: a new worker key pair as worker-private.asc (0600) + worker-public.asc.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { generateWorkerKeys } from '../keys.js';
@@ -11,6 +10,7 @@ import type { KeyType } from '../keys.js';
 import { CliError, UsageError } from '../cli-args.js';
 import { readOptionFile } from '../cli-io.js';
 import type { CliIo } from '../cli-io.js';
+import { fsProblem, prepareOutputDir, writeKeyFile } from '../key-files.js';
 
 interface KeygenOptions {
   out: string;
@@ -60,29 +60,22 @@ export function keygenCommand(program: Command, io: CliIo): void {
         throw new UsageError(
           `--passphrase-file ${opts.passphraseFile ?? ''} has an empty first line; put the passphrase on it, or leave out --passphrase-file for an unprotected key`,
         );
+      await prepareOutputDir(opts.out); // before the key is made (RSA 4096 takes seconds)
       const keys = await generateWorkerKeys({
         type: opts.type as KeyType,
         userId: opts.userId,
         ...(passphrase === undefined ? {} : { passphrase }),
       });
-      try {
-        await mkdir(opts.out, { recursive: true });
-        await writeFile(privatePath, keys.privateKey, { mode: 0o600 });
-        await chmod(privatePath, 0o600); // also when --force replaced a file with wider permissions
-        await writeFile(publicPath, keys.publicKey, { mode: 0o644 });
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        const why =
-          code === 'EEXIST' || code === 'ENOTDIR'
-            ? 'a file is in the way, not a directory'
-            : code === 'EACCES' || code === 'EPERM'
-              ? 'permission denied'
-              : code === 'EROFS'
-                ? 'read-only file system'
-                : (code ?? String(err));
-        throw new CliError(
-          `cannot write the keys to ${opts.out}: ${why}; choose a writable directory as --out`,
-        );
+      const replace = opts.force === true;
+      for (const [path, text, mode] of [
+        [privatePath, keys.privateKey, 0o600],
+        [publicPath, keys.publicKey, 0o644],
+      ] as const) {
+        await writeKeyFile(path, text, mode, replace).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST')
+            throw new CliError(`${path} exists; pass --force to replace it, or choose another --out`);
+          throw new CliError(`cannot write ${path}: ${fsProblem(err)}; choose a writable directory as --out`);
+        });
       }
       io.stdout(`${privatePath}\n${publicPath}\n`);
     });
