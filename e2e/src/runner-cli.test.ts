@@ -126,9 +126,9 @@ describe('docker-worker run', () => {
       'Try adding docker-worker:capability:privileged',
     ],
     [
-      'an indexed image (needs the queue)',
+      'an indexed image (not supported yet)',
       task({ image: { type: 'indexed-image', namespace: 'a.b', path: 'public/image.tar' } }),
-      'needs the Taskcluster queue',
+      'is not supported by this worker yet',
     ],
     [
       'encryptedEnv on a worker without a key',

@@ -14,7 +14,7 @@ export function imageName(ref: ImageRef): string {
   if (ref.type === 'docker-image') return ref.name;
   const what = ref.type === 'indexed-image' ? `index namespace ${ref.namespace}` : `task ${ref.taskId}`;
   throw malformedPayload(
-    `payload.image of type "${ref.type}" (${what}, ${ref.path}) needs the Taskcluster queue, which this worker (local mode) does not use; give an image name or {"type": "docker-image", "name": ...} instead`,
+    `payload.image of type "${ref.type}" (${what}, ${ref.path}) is not supported by this worker yet; give an image name or {"type": "docker-image", "name": ...} instead`,
   );
 }
 

@@ -33,9 +33,9 @@ describe('image', () => {
     expect(imageName('a:1')).toBe('a:1');
     expect(imageName({ type: 'docker-image', name: 'b:2' })).toBe('b:2');
   });
-  it('says indexed and task images need the queue', () => {
+  it('says indexed and task images are not supported yet', () => {
     expect(() => imageName({ type: 'indexed-image', namespace: 'n', path: 'p' })).toThrow(
-      /needs the Taskcluster queue/,
+      /is not supported by this worker yet/,
     );
   });
   it('fails the task with the engine reason when a pull fails', async () => {
