@@ -4,6 +4,7 @@
  * `fake-taskcluster --port N --host H --clients-file clients.json`: starts the stand-in and
  * prints its root URL on stdout. Stops on SIGINT/SIGTERM.
  */
+import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ClientsFileError, readClientsFile } from './clients-file.js';
 import { startFakeTaskcluster } from './server.js';
@@ -22,7 +23,10 @@ function port(value: string): number {
   return n;
 }
 
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
 const program = new Command('fake-taskcluster')
+  .version(version, '-V, --version', 'print the version')
   .description(
     'A faithful local Taskcluster stand-in: auth (Hawk, bewits, temporary credentials, authorizedScopes), queue, object, index.',
   )

@@ -2,7 +2,7 @@
  * @module ids
  * The identifier patterns the real services validate URL parameters and bodies with, and slugids.
  */
-import { randomBytes } from 'node:crypto';
+import { nice } from 'slugid';
 
 /** A v4-UUID slugid (queue `SLUGID_PATTERN`). */
 export const SLUGID = /^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$/;
@@ -17,11 +17,5 @@ export const PROJECT_ID = /^([a-zA-Z0-9._/-]*)$/;
 /** Index namespaces (index service `namespaceFormat`). */
 export const NAMESPACE = /^([a-zA-Z0-9_!~*'()%-]+\.)*[a-zA-Z0-9_!~*'()%-]+$/;
 
-/** A random "nice" slugid (v4 UUID, first bit clear, base64url without padding). */
-export function slugid(): string {
-  const bytes = randomBytes(16);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  bytes[0] = (bytes[0] ?? 0) & 0x7f;
-  return bytes.toString('base64url');
-}
+/** A random "nice" slugid (the `slugid` package, as the real services). */
+export const slugid = (): string => nice();
