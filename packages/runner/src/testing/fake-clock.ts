@@ -52,9 +52,13 @@ export class FakeClock implements Clock {
     return this.timers.size;
   }
 
-  /** Moves time forward, firing due timers in order; awaits a tick after each so promise chains run. */
+  /**
+   * Moves time forward, firing due timers in order; awaits a tick first (so work started just
+   * before sets its timers) and after each (so promise chains run).
+   */
   async advance(ms: number): Promise<void> {
     const until = this.time + ms;
+    await new Promise((r) => setImmediate(r));
     for (;;) {
       const next = [...this.timers].filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0];
       if (!next) break;

@@ -26,6 +26,10 @@ export class FakeDocker implements DockerClient {
   script: { output: string; exitCode?: number; stopOutput?: string } = { output: '', exitCode: 0 };
   /** Every graceful stop asked for, in order. */
   readonly stops: { id: string; graceSeconds: number }[] = [];
+  /** Every container killed (SIGKILL asked for), in order. */
+  readonly kills: string[] = [];
+  /** Every container started, in order. */
+  readonly started: string[] = [];
   /** The address inspectContainer reports (tests point it at a loopback server). */
   ip = '127.0.0.1';
   private next = 0;
@@ -34,6 +38,22 @@ export class FakeDocker implements DockerClient {
   /** Resolves with the id of the next container that starts (no polling in tests). */
   nextStart(): Promise<string> {
     return new Promise((resolve) => this.startWaiters.push(resolve));
+  }
+
+  /** Resolves with the ids of the first `count` containers started, once that many have started. */
+  async untilStarted(count: number): Promise<string[]> {
+    while (this.started.length < count) await this.nextStart();
+    return this.started.slice(0, count);
+  }
+
+  /** Ends a running container as if its command exited with `code`. */
+  exit(id: string, code: number): void {
+    this.get(id).exit(code);
+  }
+
+  /** Ids of the containers still running. */
+  get running(): string[] {
+    return [...this.containers].filter(([, c]) => c.running).map(([id]) => id);
   }
 
   async ping(): Promise<void> {}
@@ -80,6 +100,7 @@ export class FakeDocker implements DockerClient {
     c.running = true;
     c.output.write(this.script.output);
     if (this.script.exitCode !== undefined) c.exit(this.script.exitCode);
+    this.started.push(id);
     const waiters = this.startWaiters;
     this.startWaiters = [];
     for (const fn of waiters) fn(id);
@@ -105,6 +126,7 @@ export class FakeDocker implements DockerClient {
     await c.exited;
   }
   async killContainer(id: string): Promise<void> {
+    this.kills.push(id);
     this.get(id).exit(137);
   }
   async getArchive(_id: string, _path: string): Promise<Readable> {

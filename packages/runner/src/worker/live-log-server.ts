@@ -139,8 +139,8 @@ async function follow(
       const { bytesRead } = await file.read(buffer, 0, buffer.length, pos);
       if (bytesRead === 0) break;
       pos += bytesRead;
-      if (!res.write(buffer.subarray(0, bytesRead)))
-        await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      // A reader gone during the read would never emit 'close' again: don't wait for it.
+      if (!res.write(buffer.subarray(0, bytesRead)) && !gone) await drained(res);
     }
     if (gone || (end !== undefined && pos > end) || (log.complete && pos >= log.bytesWritten)) return;
     await new Promise<void>((resolve) => {
@@ -154,6 +154,20 @@ async function follow(
       }
     });
   }
+}
+
+/**
+ * Resolves on 'drain' or 'close', removing both listeners. (`Promise.race` of two `once()` left a
+ * 'close' and an 'error' listener behind on every drain: thousands on a long log.)
+ */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.once('drain', done).once('close', done);
+  });
 }
 
 function parseRange(header: string | undefined): { start: number; end?: number } | 'invalid' | undefined {
