@@ -232,13 +232,17 @@ describe('docker-worker run', () => {
     const { execFile } = await import('node:child_process');
     const { fileURLToPath } = await import('node:url');
     const { CLI } = await import('./runner-harness.js');
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('TASKCLUSTER_')),
+    );
     const cli = (...args: string[]) =>
-      new Promise<{ status: number | null; stderr: string }>((resolve) => {
-        const child = execFile(process.execPath, [CLI, ...args], (_err, _stdout, stderr) =>
-          resolve({ status: child.exitCode, stderr }),
+      new Promise<{ status: number | null; stderr: string; stdout: string }>((resolve) => {
+        const child = execFile(process.execPath, [CLI, ...args], { env }, (_err, stdout, stderr) =>
+          resolve({ status: child.exitCode, stderr, stdout }),
         );
       });
-    const [missing, badDir, badFlag, start] = await Promise.all([
+    const workerConfig = fileURLToPath(new URL('../../examples/worker-local.yml', import.meta.url));
+    const [missing, badDir, badFlag, start, startNoCredentials, version] = await Promise.all([
       cli('run', '/nonexistent/task.yml'),
       cli(
         'run',
@@ -248,6 +252,8 @@ describe('docker-worker run', () => {
       ),
       cli('run', '/dev/null', '--run-id', 'x'),
       cli('start'),
+      cli('start', '--config', workerConfig),
+      cli('--version'),
     ]);
     expect(missing.status).toBe(64);
     expect(missing.stderr.trim().split('\n')).toEqual([
@@ -262,7 +268,14 @@ describe('docker-worker run', () => {
       /^docker-worker: option .*--run-id.* must be an integer from 0 to 49; see docker-worker --help\n$/,
     );
     expect(start.status).toBe(64);
-    expect(start.stderr).toContain('queue mode is not implemented yet');
+    expect(start.stderr).toBe(
+      "docker-worker: required option '--config <FILE>' not specified; see docker-worker --help\n",
+    );
+    expect(startNoCredentials.status).toBe(64);
+    expect(startNoCredentials.stderr).toBe(
+      'docker-worker: queue mode needs a root URL: set TASKCLUSTER_ROOT_URL or rootUrl in the config\n',
+    );
+    expect(version).toMatchObject({ status: 0, stdout: '0.1.0\n' });
   });
 
   it('resolves worker-shutdown on SIGTERM and cleans up', async () => {
