@@ -18,3 +18,5 @@ export type {
   QueueMethod,
   RecordedReport,
 } from './memory-queue.js';
+export { fakeWorker, stubLiveLogServer } from './fake-worker.js';
+export type { FakeWorker, StubLiveLogServer } from './fake-worker.js';

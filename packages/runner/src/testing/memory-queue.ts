@@ -40,8 +40,8 @@ export interface QueueAnswers {
 }
 export type QueueMethod = keyof QueueAnswers;
 
-/** A scripted answer: a value, an error to throw, or a function giving either (may wait). */
-export type Answer<T> = T | Error | (() => T | Promise<T>);
+/** A scripted answer: a value, an error to throw, or a function of the call giving either (may wait). */
+export type Answer<T> = T | Error | ((call: QueueCall) => T | Promise<T>);
 
 export interface QueueCall {
   method: QueueMethod;
@@ -260,7 +260,7 @@ export class MemoryQueue {
     this.events.emit('call');
     try {
       if (scripted instanceof Error) throw scripted;
-      if (typeof scripted === 'function') return await (scripted as () => T | Promise<T>)();
+      if (typeof scripted === 'function') return await (scripted as (c: QueueCall) => T | Promise<T>)(call);
       if (scripted !== undefined) return scripted;
       return await fallback();
     } catch (err) {

@@ -122,6 +122,9 @@ export class ClaimedRun {
 
     // Reclaims, each scheduled from the last takenUntil, until the run ends.
     let ended = false;
+    // Ends a reclaim's retries when the run ends: else they went on (timers and reclaimTask calls)
+    // until shortly before takenUntil, keeping even a `--once` worker alive for minutes.
+    const reclaims = new AbortController();
     let cancelTimer = (): void => undefined;
     const schedule = (): void => {
       const delay = Math.max(0, (takenUntil - clock.now()) / config.reclaimDivisor);
@@ -132,6 +135,7 @@ export class ClaimedRun {
         const next = await withRetries(() => queue().reclaimTask(task.taskId, String(task.runId)), {
           clock,
           until: takenUntil - RECLAIM_MARGIN_MS,
+          signal: reclaims.signal,
           onRetry: (err, attempt, delayMs) =>
             log.warn({ err: String(err), attempt, delayMs }, 'reclaim failed; retrying'),
         });
@@ -165,6 +169,7 @@ export class ClaimedRun {
     } finally {
       ended = true;
       cancelTimer();
+      reclaims.abort();
       published.unpublish();
       await liveLog.close();
       await sink.close();

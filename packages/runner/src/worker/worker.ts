@@ -51,6 +51,8 @@ export class Worker {
   private readonly results: ClaimResult[] = [];
   private lowDiskSaid = false;
   private counts = { done: 0, failed: 0 };
+  /** Since when nothing has run: the last claim, or the end of the last run. */
+  private idleSince = 0;
 
   constructor(private readonly deps: WorkerDeps) {}
 
@@ -62,7 +64,7 @@ export class Worker {
     if (swept > 0) log.info({ swept }, 'removed resources left by an earlier worker process');
     const queue = deps.clients.queue(deps.credentials);
     const signal = this.stopper.signal;
-    let idleSince = clock.now();
+    this.idleSince = clock.now();
     const capacity = opts.once ? 1 : config.capacity;
     let claimed = 0;
     while (!signal.aborted && !(opts.once && claimed > 0)) {
@@ -93,7 +95,7 @@ export class Worker {
         break;
       }
       if (claims.length === 0) {
-        if (this.running.size === 0 && this.idleTooLong(idleSince)) {
+        if (this.running.size === 0 && this.idleTooLong()) {
           log.info({ afterIdleSeconds: config.shutdown.afterIdleSeconds }, 'idle: shutting down');
           break;
         }
@@ -104,7 +106,7 @@ export class Worker {
         claimed++;
         this.start(claim);
       }
-      idleSince = clock.now();
+      this.idleSince = clock.now();
     }
     while (this.running.size > 0) await this.untilOneEnds();
     return [...this.results];
@@ -123,7 +125,12 @@ export class Worker {
     log.warn({ running: this.running.size, graceSeconds }, 'shutting down');
     if (graceSeconds > 0) {
       const all = Promise.all([...this.running.values()].map((r) => r.done));
-      await Promise.race([all, clock.sleep(graceSeconds * 1000)]);
+      // The grace sleep is cancelled when the tasks end first: a pending timer kept the process
+      // alive for the rest of the grace after its last task.
+      const grace = new AbortController();
+      const sleep = clock.sleep(graceSeconds * 1000, grace.signal).catch(() => undefined);
+      await Promise.race([all, sleep]);
+      grace.abort();
     }
     for (const run of this.running.values())
       run.abort(workerShutdown('Task has been aborted prematurely. Reason: worker-shutdown'));
@@ -142,6 +149,9 @@ export class Worker {
     this.report();
     void run.done.then((result) => {
       this.running.delete(key);
+      // Idle time counts from the end of the last run (not from its claim: a worker whose long
+      // task just ended is not idle yet).
+      this.idleSince = deps.clock.now();
       this.results.push(result);
       if (result.outcome.state === 'completed') this.counts.done++;
       else this.counts.failed++;
@@ -158,9 +168,9 @@ export class Worker {
     if (ends.length > 0) await Promise.race(ends);
   }
 
-  private idleTooLong(since: number): boolean {
+  private idleTooLong(): boolean {
     const limit = this.deps.config.shutdown.afterIdleSeconds;
-    return limit > 0 && this.deps.clock.now() - since >= limit * 1000;
+    return limit > 0 && this.deps.clock.now() - this.idleSince >= limit * 1000;
   }
 
   /** A claim taken while stopping: resolved worker-shutdown at once, so the queue retries it. */
