@@ -73,6 +73,7 @@ const args = [
   '/tmp/docker-worker-image-build.lock',
   'docker',
   'build',
+  '--force-rm', // a failed step leaves no intermediate container behind
   '-f',
   join(dir, 'Dockerfile'),
 ];

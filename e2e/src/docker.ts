@@ -117,7 +117,7 @@ export function buildImage(opts: {
   stdin?: string;
   cwd?: string;
 }): void {
-  const args = ['/tmp/docker-worker-image-build.lock', 'docker', 'build', '-q'];
+  const args = ['/tmp/docker-worker-image-build.lock', 'docker', 'build', '-q', '--force-rm'];
   for (const [k, v] of Object.entries(opts.labels ?? {})) args.push('--label', `${k}=${v}`);
   if (opts.dockerfile) args.push('-f', opts.dockerfile);
   args.push('-t', opts.tag, opts.stdin !== undefined ? '-' : (opts.context ?? '.'));
