@@ -207,6 +207,15 @@ describe('ClaimedRun reports', () => {
     expect(f.logs.some((l) => l.msg.includes('resolved elsewhere'))).toBe(true);
   });
 
+  it('a work directory that cannot be used resolves exception/internal-error, without a crash', async () => {
+    const f = fakeWorker({ config: { workDir: '/nonexistent/docker-worker-test' } });
+    const result = await new ClaimedRun(f.memory.addClaim(), f.deps).done;
+    expect(result.report).toBe('exception/internal-error');
+    expect(result.outcome.error?.message).toContain('ENOENT');
+    expect(f.liveLogServer.published).toEqual([]);
+    expect(f.docker.started).toEqual([]);
+  });
+
   it('abort() before the run starts resolves it with that reason', async () => {
     const f = fakeWorker();
     f.docker.script = { output: 'working\n' };

@@ -92,8 +92,8 @@ export class ClaimedRun {
     let credentials: TaskCredentials = claim.credentials;
     let takenUntil = Date.parse(claim.takenUntil);
     const queue = () => clients.queue(credentials);
-    const liveLog = new LiveLog(join(config.workDir, `${task.taskId}-${task.runId}-live.log`), clock);
-    const published = deps.liveLogServer.publish(liveLog);
+    // The sink first: its spool directory proves the work directory usable. (The live log's file
+    // stream has no 'error' listener: opening it in a missing directory crashed the worker.)
     const sink = await createQueueSink({
       taskId: task.taskId,
       runId: task.runId,
@@ -106,6 +106,8 @@ export class ClaimedRun {
       log,
       until: () => takenUntil,
     });
+    const liveLog = new LiveLog(join(config.workDir, `${task.taskId}-${task.runId}-live.log`), clock);
+    const published = deps.liveLogServer.publish(liveLog);
     const run = new TaskRun(task, {
       docker: deps.docker,
       clock,
