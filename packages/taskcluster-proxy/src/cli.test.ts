@@ -237,6 +237,17 @@ describe('taskcluster-proxy CLI', () => {
     expect(await scopesVia(url)).toEqual(['assume:anonymous', 'auth:current-scopes', 'secrets:get:a']);
   });
 
+  it('takes the access token from TASKCLUSTER_ACCESS_TOKEN_FILE, so it need not be in the environment', async () => {
+    const file = join(dir, 'token');
+    writeFileSync(file, `${WORKER.accessToken}\n`);
+    const env = baseEnv({ TASKCLUSTER_ACCESS_TOKEN_FILE: file });
+    delete env.TASKCLUSTER_ACCESS_TOKEN;
+    const { url } = await startCli(['auth:current-scopes'], env);
+    expect((await (await fetch(`${url}/fake/v1/whoami`)).json()) as object).toMatchObject({
+      clientId: WORKER.clientId,
+    });
+  });
+
   it('takes the /credentials secret from TASKCLUSTER_PROXY_CREDENTIALS_SECRET_FILE and never logs it', async () => {
     const file = join(dir, 'secret');
     writeFileSync(file, `${SECRET}\n`);

@@ -55,20 +55,22 @@ function readScopesFile(file: string): string[] {
   return parsed;
 }
 
-function readSecret(env: Env): string | undefined {
-  if (env.TASKCLUSTER_PROXY_CREDENTIALS_SECRET) return env.TASKCLUSTER_PROXY_CREDENTIALS_SECRET;
-  const file = env.TASKCLUSTER_PROXY_CREDENTIALS_SECRET_FILE;
+/** `NAME`, else the content of the file named by `NAME_FILE` (one trailing newline dropped). */
+function fromEnvOrFile(env: Env, name: string, what: string): string | undefined {
+  if (env[name]) return env[name];
+  const file = env[`${name}_FILE`];
   if (!file) return undefined;
   try {
-    const secret = readFileSync(file, 'utf8').trim();
-    if (secret === '') throw new Error('the file is empty');
-    return secret;
+    const value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    if (value.trim() === '') throw new Error('the file is empty');
+    return value;
   } catch (err) {
-    throw new ConfigError(
-      `TASKCLUSTER_PROXY_CREDENTIALS_SECRET_FILE=${file}: cannot read the secret (${(err as Error).message})`,
-    );
+    throw new ConfigError(`${name}_FILE=${file}: cannot read ${what} (${(err as Error).message})`);
   }
 }
+
+const readSecret = (env: Env): string | undefined =>
+  fromEnvOrFile(env, 'TASKCLUSTER_PROXY_CREDENTIALS_SECRET', 'the secret');
 
 export function loadConfig(opts: CliOptions, scopes: string[], env: Env): ProxyConfig {
   const rootUrl = opts.rootUrl ?? env.TASKCLUSTER_ROOT_URL;
@@ -82,7 +84,8 @@ export function loadConfig(opts: CliOptions, scopes: string[], env: Env): ProxyC
     );
   }
   const clientId = opts.clientId ?? env.TASKCLUSTER_CLIENT_ID;
-  const accessToken = opts.accessToken ?? env.TASKCLUSTER_ACCESS_TOKEN;
+  // Secrets may come as files (`_FILE`), so that they are not in the container's environment.
+  const accessToken = opts.accessToken ?? fromEnvOrFile(env, 'TASKCLUSTER_ACCESS_TOKEN', 'the access token');
   if (!clientId || !accessToken)
     throw new ConfigError(
       'no credentials: pass --client-id and --access-token or set TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN',
@@ -92,7 +95,7 @@ export function loadConfig(opts: CliOptions, scopes: string[], env: Env): ProxyC
     credentials = parseCredentials({
       clientId,
       accessToken,
-      certificate: opts.certificate ?? env.TASKCLUSTER_CERTIFICATE,
+      certificate: opts.certificate ?? fromEnvOrFile(env, 'TASKCLUSTER_CERTIFICATE', 'the certificate'),
     });
   } catch (err) {
     if (err instanceof CredentialsError)
