@@ -61,7 +61,7 @@ async function setup(sim: Omit<SimulatedCloudOptions, 'now'> = {}, clock: FastCl
     cloud: client,
     log,
     clock,
-    credentials: { clientId: 'worker', accessToken: 'worker-token' },
+    credentials: { clientId: 'worker', accessToken: 'worker-token', authorizedScopes: [] },
     deviceTimeoutSec: 600,
     proxyHost: '10.1.2.9',
   });

@@ -2,7 +2,8 @@
 /**
  * @module cli
  * `testdroid-proxy`: reads options and environment, builds the cloud client and the device
- * manager, and listens (port 80 by default). Errors a user can cause print one line and exit 64.
+ * manager, and listens (port 80 by default). The task's scopes come as arguments after `--`:
+ * build URLs are signed restricted to them (authorizedScopes), never with the worker's own scopes. Errors a user can cause print one line and exit 64.
  * Exit status: 0 stopped (SIGTERM/SIGINT), 1 runtime failure (cannot listen), 64 usage error.
  */
 import { createServer } from 'node:http';
@@ -18,6 +19,10 @@ const EXIT = { ok: 0, failure: 1, usage: 64 } as const;
 
 const program = new Command('testdroid-proxy')
   .description('Requests and releases phones from the Testdroid device cloud for a task (http://testdroid)')
+  .argument(
+    '[scope...]',
+    "the task's scopes, after --: every signed build URL is restricted to them (none = anonymous only)",
+  )
   .option('--cloud-url <url>', 'Testdroid cloud base URL (env TESTDROID_CLOUD_URL)')
   .option('--username <name>', 'Testdroid user (env TESTDROID_USERNAME)')
   .option('--password <password>', 'Testdroid password; prefer env TESTDROID_PASSWORD')
@@ -49,7 +54,8 @@ const program = new Command('testdroid-proxy')
     `
 Example (secrets from the environment, not flags, which show in ps):
   TESTDROID_PASSWORD=... TASKCLUSTER_ACCESS_TOKEN=... testdroid-proxy --cloud-url https://cloud.testdroid.com/ \\
-    --username ci@example.com --taskcluster-client-id worker/ci --device-timeout 3600
+    --username ci@example.com --taskcluster-client-id worker/ci --device-timeout 3600 \\
+    -- queue:get-artifact:private/build/*
 A bad or missing value prints one line and exits 64. API: see the testdroid-proxy README.
 Exit status: 0 stopped (SIGTERM), 1 runtime failure (e.g. cannot listen), 64 usage error.`,
   )
@@ -69,7 +75,11 @@ try {
 
 let config;
 try {
-  config = resolveConfig(program.opts<RawOptions>(), process.env);
+  config = resolveConfig(
+    program.opts<RawOptions>(),
+    process.env,
+    (program.processedArgs[0] ?? []) as string[],
+  );
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   process.stderr.write(`testdroid-proxy: ${err.message}\n`);
@@ -111,6 +121,7 @@ server.listen(config.port, config.host, () => {
       port: config.port,
       cloudUrl: new URL(config.cloudUrl).origin,
       deviceTimeoutSec: config.deviceTimeoutSec,
+      authorizedScopes: config.taskcluster.authorizedScopes,
     },
     'listening',
   );

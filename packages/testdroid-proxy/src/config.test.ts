@@ -16,7 +16,7 @@ describe('resolveConfig', () => {
       cloudUrl: 'https://cloud.example/',
       username: 'u',
       password: 'pw-secret',
-      taskcluster: { clientId: 'worker', accessToken: 'tok' },
+      taskcluster: { clientId: 'worker', accessToken: 'tok', authorizedScopes: [] },
       deviceTimeoutSec: 3600,
       port: 80,
       host: '0.0.0.0',
@@ -58,5 +58,24 @@ describe('resolveConfig', () => {
     [{ TESTDROID_PROXY_POLL_MS: '1s' }, '--proxy-poll-ms must be an integer from 1 to 3600000, got "1s"'],
   ])('refuses %j in one line', (over, message) => {
     expect(() => resolveConfig({}, { ...env, ...over })).toThrow(message);
+  });
+
+  it('takes the task scopes as the authorizedScopes of every signature; none means anonymous only', () => {
+    const scopes = ['queue:get-artifact:private/build/*', 'secrets:get:x'];
+    expect(resolveConfig({}, env, scopes).taskcluster.authorizedScopes).toEqual(scopes);
+    expect(resolveConfig({}, env).taskcluster.authorizedScopes).toEqual([]);
+  });
+
+  it('refuses an invalid task scope at start, without quoting it', () => {
+    const bad = 'queue:get-artifact:x\nsecret-looking-value';
+    let message = '';
+    try {
+      resolveConfig({}, env, ['queue:ok', bad]);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe(
+      'task scope 2 (after --) is not a valid scope: scopes are printable ASCII, without control characters or newlines',
+    );
   });
 });

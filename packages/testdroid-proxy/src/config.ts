@@ -3,13 +3,15 @@
  * The proxy's settings from command-line options and environment variables (options win),
  * checked into a plain typed object. Each problem is one line saying what to pass.
  */
+import { validScope } from 'taskcluster-lib-scopes';
 import { DEFAULT_ACQUIRE_OPTIONS } from './device/options.js';
 
 export interface ProxyConfig {
   cloudUrl: string;
   username: string;
   password: string;
-  taskcluster: { clientId: string; accessToken: string; certificate?: string };
+  /** Signing credentials; `authorizedScopes` = the task's scopes (the CLI's arguments after `--`). */
+  taskcluster: { clientId: string; accessToken: string; certificate?: string; authorizedScopes: string[] };
   deviceTimeoutSec: number;
   port: number;
   host: string;
@@ -62,9 +64,14 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/**
+ * @param scopes the task's scopes: every bewit is restricted to them (`authorizedScopes`); none
+ * leaves only the anonymous role. Never the worker's own scopes: the task chooses the URL signed.
+ */
 export function resolveConfig(
   options: RawOptions,
   env: Readonly<Record<string, string | undefined>>,
+  scopes: readonly string[] = [],
 ): ProxyConfig {
   const get = (key: keyof RawOptions): string | undefined => {
     const v = options[key] ?? env[ENV[key]];
@@ -107,6 +114,13 @@ export function resolveConfig(
     }
   }
 
+  scopes.forEach((scope, i) => {
+    if (!validScope(scope))
+      throw new ConfigError(
+        `task scope ${i + 1} (after --) is not a valid scope: scopes are printable ASCII, without control characters or newlines`,
+      );
+  });
+
   const logLevel = get('logLevel') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel))
     throw new ConfigError(`${flag('logLevel')} must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
@@ -123,6 +137,7 @@ export function resolveConfig(
       clientId: required('taskclusterClientId'),
       accessToken: required('taskclusterAccessToken'),
       ...(certificate !== undefined ? { certificate } : {}),
+      authorizedScopes: [...scopes],
     },
     deviceTimeoutSec: integer('deviceTimeout', required('deviceTimeout'), 1, 7 * 24 * 3600),
     port: integer('port', get('port') ?? '80', 0, 65535),

@@ -8,7 +8,7 @@ export { CloudError } from './cloud/cloud-error.js';
 export { findDevices, labelPairs, LABEL_GROUPS } from './cloud/find-devices.js';
 export type * from './cloud/types.js';
 export { acquireDevice, type AcquireDeps } from './device/acquire.js';
-export { signUrl, type TaskclusterCredentials } from './device/bewit.js';
+export { signUrl, type SigningCredentials, type TaskclusterCredentials } from './device/bewit.js';
 export { systemClock, type Clock } from './device/clock.js';
 export { DeviceManager, type DeviceState, type ReleaseResult } from './device/device-manager.js';
 export { DEFAULT_ACQUIRE_OPTIONS, type AcquireOptions } from './device/options.js';

@@ -19,6 +19,7 @@ const testdroid = {
 };
 const credentials = { clientId: 'worker/w1', accessToken: 'worker-token', certificate: '{"version":1}' };
 const requested = {
+  scopes: ['queue:get-artifact:private/build/*', 'secrets:get:project/flame'],
   payload: { features: { testdroidProxy: true }, capabilities: { devices: { phone } }, maxRunTime: 900 },
 };
 
@@ -65,7 +66,7 @@ describe('testdroidProxy', () => {
     expect(testdroidProxy.isEnabled(fakeRun().run.config)).toBe(false);
   });
 
-  it('starts the sidecar as testdroid with the cloud, credentials and maxRunTime, and gives the task DEVICE_CAPABILITIES', async () => {
+  it('starts the sidecar as testdroid with the cloud, credentials restricted to the task scopes and maxRunTime, and gives the task DEVICE_CAPABILITIES', async () => {
     const { feature, started } = recording();
     const { run } = fakeRun({ config: { testdroid }, credentials, ...requested });
     const { contribution } = await startFeature(feature, run);
@@ -90,8 +91,17 @@ describe('testdroidProxy', () => {
           TASKCLUSTER_CERTIFICATE: '{"version":1}',
           DEVICE_TIMEOUT: '900',
         },
+        // after --: the authorizedScopes of every signed build URL
+        cmd: ['--', 'queue:get-artifact:private/build/*', 'secrets:get:project/flame'],
       },
     ]);
+  });
+
+  it('gives a task without scopes an empty list after --: its bewits hold only the anonymous role', async () => {
+    const { feature, started } = recording();
+    const { run } = fakeRun({ config: { testdroid }, credentials, ...requested, scopes: [] });
+    await startFeature(feature, run);
+    expect(started[0]?.cmd).toEqual(['--']);
   });
 
   it.each([

@@ -7,8 +7,9 @@
  * `POST /device/release` (idempotent) before removing it, so no phone stays locked.
  *
  * Worker config (`testdroid`): `cloudUrl`, `username`, `password` (the feature is enabled only
- * with both), `image`. The build URL is signed with the run's Taskcluster credentials; the device
- * session lasts `payload.maxRunTime` seconds. A loopback cloud URL (a simulator on the host)
+ * with both), `image`. The build URL is chosen by the task, so the sidecar signs it with the run's
+ * Taskcluster credentials restricted to the task's scopes (passed after `--`, as authorizedScopes),
+ * never with everything the credentials hold; the device session lasts `payload.maxRunTime` seconds. A loopback cloud URL (a simulator on the host)
  * becomes the task network's gateway address.
  */
 import { startSidecar, type Sidecar } from '../docker/sidecar.js';
@@ -79,6 +80,8 @@ export function createTestdroidProxy(
           image: testdroid.image,
           alias: 'testdroid',
           env,
+          // the task's scopes: every bewit the proxy makes is restricted to them (authorizedScopes)
+          cmd: ['--', ...run.task.scopes],
           readyPort: 80,
           readyPath: '/',
           timeoutMs: sidecarTimeoutMs,

@@ -12,7 +12,12 @@ import { acquireDevice, type AcquireDeps } from './acquire.js';
 import type { DeviceRequest } from './request.js';
 
 const BUILD = 'https://queue.example:443/api/queue/v1/task/T1/artifacts/private/build/b2g.zip';
-const CREDS = { clientId: 'worker/flame-pool', accessToken: 'worker-access-token-0123456789' };
+const TASK_SCOPES = ['queue:get-artifact:private/build/*'];
+const CREDS = {
+  clientId: 'worker/flame-pool',
+  accessToken: 'worker-access-token-0123456789',
+  authorizedScopes: TASK_SCOPES,
+};
 const request: DeviceRequest = { type: 'flame', sims: '1', memory: '319', build: BUILD };
 
 const clouds: SimulatedCloud[] = [];
@@ -103,7 +108,7 @@ describe('acquireDevice', () => {
     expect(cloud.activeSessions().map((s) => s.deviceId)).toEqual([21]);
   });
 
-  it('signs the build URL with a bewit that Hawk accepts for the worker credentials, valid for the session', async () => {
+  it('signs the build URL with a bewit that Hawk accepts for the worker credentials restricted to the task scopes, valid for the session', async () => {
     const { cloud, clock, deps } = await setup({
       devices: [flame({ id: 21, build: 'https://old/build.zip' })],
       flash: { waitingMs: 0 },
@@ -112,14 +117,17 @@ describe('acquireDevice', () => {
     await acquireDevice({ ...deps, deviceTimeoutSec: 7200 }, request);
     const signed = cloud.runs[0]?.parameters.find((p) => p.key === 'FLAME_ZIP_URL')?.value ?? '';
     const url = new URL(signed);
-    const auth = await hawk.uri.authenticate(
-      { method: 'GET', url: url.pathname + url.search, headers: { host: 'queue.example:443' } },
-      (id) => (id === CREDS.clientId ? { id, key: CREDS.accessToken, algorithm: 'sha256' } : undefined),
+    const auth = await hawk.server.authenticateBewit(
+      { method: 'GET', url: url.pathname + url.search, host: 'queue.example', port: 443 },
+      async (id: string) =>
+        id === CREDS.clientId ? { id, key: CREDS.accessToken, algorithm: 'sha256' as const } : null,
       { localtimeOffsetMsec: clock.now() - Date.now() },
     );
     expect(auth.credentials.id).toBe(CREDS.clientId);
     expect(Number(auth.attributes.exp)).toBe(Math.floor(startedAt / 1000) + 7200);
-    expect(auth.attributes.ext).toBe('');
+    expect(JSON.parse(Buffer.from(auth.attributes.ext, 'base64').toString('utf8'))).toEqual({
+      authorizedScopes: TASK_SCOPES,
+    });
   });
 
   it('fails clearly when the flash run ends FAILED on both attempts, holding no session', async () => {

@@ -10,7 +10,7 @@ import type { CloudClient } from '../cloud/client.js';
 import { findDevices } from '../cloud/find-devices.js';
 import type { DeviceSession } from '../cloud/types.js';
 import { messageOf } from '../errors.js';
-import { signUrl, type TaskclusterCredentials } from './bewit.js';
+import { signUrl, type SigningCredentials } from './bewit.js';
 import { systemClock, type Clock } from './clock.js';
 import { flashDevice } from './flash.js';
 import type { FlowContext } from './flow-context.js';
@@ -21,8 +21,11 @@ import { startSession, waitForProxy } from './session.js';
 export interface AcquireDeps {
   cloud: CloudClient;
   log: Logger;
-  /** The worker's Taskcluster credentials, used to sign the build URL for flashing. */
-  credentials: TaskclusterCredentials;
+  /**
+   * The worker's Taskcluster credentials, used to sign the build URL for flashing, and the task's
+   * scopes, to which every signature is restricted (the task chooses the URL).
+   */
+  credentials: SigningCredentials;
   /** Session timeout in seconds: the task's maxRunTime. */
   deviceTimeoutSec: number;
   /** Host the task reaches the adb/marionette proxies on (upstream: 10.1.2.9). */

@@ -28,7 +28,7 @@ async function setup(proxyDelayPolls = 0) {
     cloud: client,
     log: pino({ level: 'silent' }),
     clock,
-    credentials: { clientId: 'w', accessToken: 't' },
+    credentials: { clientId: 'w', accessToken: 't', authorizedScopes: [] },
     deviceTimeoutSec: 60,
     proxyHost: '10.1.2.9',
   });

@@ -1,29 +1,21 @@
-// The small part of hawk 9 this package uses (hawk ships no types).
+// The small part of hawk 9 this package uses (hawk ships no types). The test program uses
+// fake-taskcluster's declarations instead (a superset with the same shapes), see tsconfig.test.json.
 declare module 'hawk' {
   export interface HawkCredentials {
-    id: string;
+    id?: string;
     key: string;
-    algorithm: 'sha256' | 'sha1';
+    algorithm: 'sha1' | 'sha256';
   }
-  export interface BewitRequest {
-    method: string;
-    url: string;
-    headers: Record<string, string>;
+  export interface HawkBewitOptions {
+    credentials: HawkCredentials & { id: string };
+    ttlSec: number;
+    ext?: string;
+    localtimeOffsetMsec?: number;
   }
-  export const uri: {
-    getBewit(
-      uri: string,
-      options: { credentials: HawkCredentials; ttlSec: number; ext?: string; localtimeOffsetMsec?: number },
-    ): string;
-    authenticate(
-      req: BewitRequest,
-      credentialsFunc: (id: string) => HawkCredentials | undefined | Promise<HawkCredentials | undefined>,
-      options?: { localtimeOffsetMsec?: number },
-    ): Promise<{
-      credentials: HawkCredentials;
-      attributes: { id: string; exp: string; mac: string; ext: string };
-    }>;
+  const hawk: {
+    client: {
+      getBewit(uri: string, options: HawkBewitOptions): string;
+    };
   };
-  const hawk: { uri: typeof uri };
   export default hawk;
 }
