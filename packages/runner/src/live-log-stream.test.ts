@@ -46,4 +46,113 @@ describe('LiveLog', () => {
     await log.close();
     expect(readFileSync(path, 'utf8')).toBe('[taskcluster] one\n[taskcluster] two\n');
   });
+
+  it('redacts a secret split at every byte offset between two chunks', async () => {
+    const secret = 'pässwörd-€-🔑';
+    const text = Buffer.from(`key ${secret} end\n`);
+    for (let i = 0; i <= text.length; i++) {
+      const { log, path } = newLog();
+      log.addSecret(secret);
+      await log.output(text.subarray(0, i));
+      await log.output(text.subarray(i));
+      await log.close();
+      expect(readFileSync(path, 'utf8')).toBe('key [secret] end\n');
+    }
+  });
+
+  it('redacts a multi-line PEM-like secret fed line by line', async () => {
+    const pem =
+      '-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END KEY-----';
+    const { log, path, seen } = newLog();
+    log.addSecret(pem);
+    await log.output('before\n');
+    expect(seen.join('')).toBe('before\n'); // a line no secret can span goes out at once
+    for (const line of `${pem}\nafter\n`.split(/(?<=\n)/)) await log.output(line);
+    await log.close();
+    expect(readFileSync(path, 'utf8')).toBe('before\n[secret]\nafter\n');
+  });
+
+  it('keeps UTF-8 characters split across chunks around a secret intact', async () => {
+    const { log, path } = newLog();
+    log.addSecret('tök€n');
+    const bytes = Buffer.from('ä€😀tök€n😀€ä\n');
+    for (let i = 0; i < bytes.length; i++) await log.output(bytes.subarray(i, i + 1));
+    await log.close();
+    expect(readFileSync(path)).toEqual(Buffer.from('ä€😀[secret]😀€ä\n'));
+  });
+
+  it('redacts base64, base64url and URL-encoded forms', async () => {
+    const secret = 'p@ss/w?rd>>~';
+    const { log, path } = newLog();
+    log.addSecret(secret);
+    const b64 = Buffer.from(secret).toString('base64');
+    const url = Buffer.from(secret).toString('base64url');
+    await log.output(`auth ${b64.slice(0, 5)}`);
+    await log.output(`${b64.slice(5)} ${url}\nq=${encodeURIComponent(secret)}&x\n`);
+    await log.output(`bare ${b64.replace(/=+$/, '')}.\n`);
+    await log.close();
+    expect(readFileSync(path, 'utf8')).toBe('auth [secret] [secret]\nq=[secret]&x\nbare [secret].\n');
+  });
+
+  it('redacts two interleaved sources, each with its own prefix and pieces', async () => {
+    const secret = 'multi\nline-secret';
+    const { log, path } = newLog();
+    log.addSecret(secret);
+    const b64 = Buffer.from(secret).toString('base64');
+    await log.output('task: multi\n');
+    await log.output(`got ${b64.slice(0, 7)}`, 'proxy', '[proxy] ');
+    await log.output('line-sec');
+    await log.output(`${b64.slice(7)} ok\n`, 'proxy', '[proxy] ');
+    await log.output('ret done\n');
+    await log.flush();
+    await log.flush('proxy', '[proxy] ');
+    await log.close();
+    expect(readFileSync(path, 'utf8')).toBe('[proxy] got [secret] ok\ntask: [secret] done\n');
+  });
+
+  it('redacts a secret that straddles the 64 KiB forced flush of an endless line', async () => {
+    const { log, path } = newLog();
+    log.addSecret('hunter2');
+    await log.output('x'.repeat(64 * 1024 - 3));
+    await log.output('hunt');
+    await log.output('er2');
+    await log.output('y'.repeat(64 * 1024));
+    await log.output('hunter2\n');
+    await log.close();
+    const text = readFileSync(path, 'utf8');
+    expect(text).not.toMatch(/hunt|er2/);
+    expect(text.replaceAll('[secret]', 'S')).toBe(`${'x'.repeat(64 * 1024 - 3)}S${'y'.repeat(64 * 1024)}S\n`);
+  });
+
+  it('applies a secret added later to later output, also in base64', async () => {
+    const { log, path } = newLog();
+    await log.output('early tok-9876\n');
+    await log.output('pending tok-');
+    log.addSecret('tok-9876');
+    await log.output('9876\n');
+    const b64 = Buffer.from('tok-9876').toString('base64');
+    await log.output(`b64 ${b64.slice(0, 3)}`);
+    await log.output(`${b64.slice(3)}\n`);
+    await log.close();
+    expect(readFileSync(path, 'utf8')).toBe('early tok-9876\npending [secret]\nb64 [secret]\n');
+  });
+
+  it('ignores secrets shorter than 4 characters, which would destroy the log', async () => {
+    const { log, path } = newLog();
+    expect(log.addSecret('')).toBe(false);
+    expect(log.addSecret('a')).toBe(false);
+    expect(log.addSecret('abc')).toBe(false);
+    await log.output('a cat abc\n');
+    await log.close();
+    expect(readFileSync(path, 'utf8')).toBe('a cat abc\n');
+  });
+
+  it('flushes what a sidecar held back, redacted and prefixed, on close', async () => {
+    const { log, path } = newLog();
+    log.addSecret('hunter2');
+    await log.output('last words hunt', 'proxy', '[proxy] ');
+    await log.output('er2', 'proxy', '[proxy] ');
+    await log.close();
+    expect(readFileSync(path, 'utf8')).toBe('[proxy] last words [secret]\n');
+  });
 });

@@ -3,10 +3,16 @@
  * The task author's log: container output, sidecar output (`[alias] ` prefixed) and the worker's
  * `[taskcluster <time>]` lines, with secrets replaced by `[secret]`. Written to a backing file on
  * disk (never held whole in memory) and, in local mode, to a sink such as stdout.
+ *
+ * Each output source has its own UTF-8 decoder (a character split across chunks stays whole) and
+ * its own streaming {@link Redactor} (a secret split across chunks or lines is still caught), and
+ * goes out a whole line at a time, except that a line longer than 64 KiB is let out in pieces.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { EventEmitter, once } from 'node:events';
+import { StringDecoder } from 'node:string_decoder';
 import type { Clock } from './clock.js';
+import { Redactor, SecretSet, redact } from './redactor.js';
 
 /** Where the live log also goes (stdout in local mode). `once('drain')` lets slow readers apply back-pressure. */
 export interface LiveLogSink {
@@ -17,10 +23,19 @@ export interface LiveLogSink {
 /** Longest line kept before it is flushed without its end-of-line. */
 const MAX_PARTIAL = 64 * 1024;
 
+/** One output source (the container, or a sidecar by alias). */
+interface Source {
+  readonly decoder: StringDecoder;
+  readonly redactor: Redactor;
+  /** Redacted text of the current line, not yet written. */
+  line: string;
+  prefix: string;
+}
+
 export class LiveLog {
   private readonly file: WriteStream;
-  private readonly secrets = new Set<string>();
-  private readonly partials = new Map<string, string>();
+  private readonly secrets = new SecretSet();
+  private readonly sources = new Map<string, Source>();
   private closed = false;
   private written = 0;
   private ended = false;
@@ -50,46 +65,66 @@ export class LiveLog {
     return () => this.changes.off('change', fn);
   }
 
-  /** Every later occurrence of `value` in the log is written as `[secret]`. */
-  addSecret(value: string): void {
-    if (value.length > 0) this.secrets.add(value);
+  /**
+   * Every later occurrence of `value` in the log is written as `[secret]`: as is, in base64 and
+   * base64url (padded or not) and URL-encoded, also split across chunks or lines. Output already
+   * given but not yet written (the current line of each source) is checked again too. Values
+   * shorter than 4 characters are refused (false): redacting "a" would destroy the log.
+   */
+  addSecret(value: string): boolean {
+    const before = this.secrets.size;
+    if (!this.secrets.add(value)) return false;
+    if (this.secrets.size === before) return true;
+    for (const src of this.sources.values()) {
+      src.redactor.requeue(src.line);
+      src.line = '';
+    }
+    return true;
   }
 
   /** `[taskcluster 2016-05-02 10:11:12.345Z] message` */
   info(message: string): void {
-    this.emit(`[taskcluster ${this.timestamp()}] ${message}\n`);
+    this.emit(this.redact(`[taskcluster ${this.timestamp()}] ${message}\n`));
   }
 
   /** `\n[taskcluster:error] message` (the leading newline is docker-worker's). */
   error(message: string): void {
-    this.emit(`\n[taskcluster:error] ${message}\n`);
+    this.emit(this.redact(`\n[taskcluster:error] ${message}\n`));
   }
 
-  /** Container output: redacted line by line so a secret split across chunks is still caught. */
+  /** Output of one source (the container by default), written a line at a time, redacted. */
   async output(chunk: Buffer | string, source = '', prefix = ''): Promise<void> {
-    const text = (this.partials.get(source) ?? '') + chunk.toString();
-    const end = text.lastIndexOf('\n');
-    let ready = end >= 0 ? text.slice(0, end + 1) : '';
-    let rest = end >= 0 ? text.slice(end + 1) : text;
-    if (rest.length > MAX_PARTIAL) {
-      ready += rest;
-      rest = '';
+    const src = this.source(source, prefix);
+    const text = typeof chunk === 'string' ? chunk : src.decoder.write(chunk);
+    const safe = src.redactor.push(text);
+    const end = safe.lastIndexOf('\n');
+    let ready = '';
+    if (end >= 0) {
+      ready = src.line + safe.slice(0, end + 1);
+      src.line = safe.slice(end + 1);
+    } else {
+      src.line += safe;
     }
-    this.partials.set(source, rest);
-    if (ready) await this.emitLines(ready, prefix);
+    if (src.line.length > MAX_PARTIAL) {
+      ready += src.line;
+      src.line = '';
+    }
+    if (ready) await this.emitLines(ready, src.prefix);
   }
 
-  /** Writes what is left of a source's last line. */
-  async flush(source = '', prefix = ''): Promise<void> {
-    const rest = this.partials.get(source);
-    this.partials.delete(source);
-    if (rest) await this.emitLines(`${rest}\n`, prefix);
+  /** Writes what is left of a source's last line (and what it held back), redacted. */
+  async flush(source = '', prefix?: string): Promise<void> {
+    const src = this.sources.get(source);
+    if (!src) return;
+    this.sources.delete(source);
+    const rest = src.line + src.redactor.push(src.decoder.end()) + src.redactor.end();
+    if (rest) await this.emitLines(`${rest}\n`, prefix ?? src.prefix);
   }
 
   /** Flushes every source and closes the backing file. */
   async close(): Promise<void> {
     if (this.closed) return;
-    for (const source of [...this.partials.keys()]) await this.flush(source);
+    for (const source of [...this.sources.keys()]) await this.flush(source);
     this.closed = true;
     this.file.end();
     await once(this.file, 'close');
@@ -97,11 +132,19 @@ export class LiveLog {
     this.changes.emit('change');
   }
 
+  /** `text` with every secret (in every form) replaced by `[secret]`. */
   redact(text: string): string {
-    let out = text;
-    for (const s of [...this.secrets].sort((a, b) => b.length - a.length))
-      out = out.split(s).join('[secret]');
-    return out;
+    return redact(text, this.secrets);
+  }
+
+  private source(name: string, prefix: string): Source {
+    let src = this.sources.get(name);
+    if (!src) {
+      src = { decoder: new StringDecoder('utf8'), redactor: new Redactor(this.secrets), line: '', prefix };
+      this.sources.set(name, src);
+    }
+    src.prefix = prefix;
+    return src;
   }
 
   private async emitLines(text: string, prefix: string): Promise<void> {
@@ -110,10 +153,9 @@ export class LiveLog {
     if (waits.length > 0) await Promise.all(waits);
   }
 
-  /** Writes to the file and the sink; returns what to await when either is full. */
-  private emit(text: string): Promise<void>[] {
+  /** Writes (already redacted) text to the file and the sink; returns what to await when either is full. */
+  private emit(safe: string): Promise<void>[] {
     if (this.closed) return [];
-    const safe = this.redact(text);
     const waits: Promise<void>[] = [];
     const sink = this.sink;
     if (sink && !sink.write(safe) && sink.once)
