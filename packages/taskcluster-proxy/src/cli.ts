@@ -36,7 +36,7 @@ Environment:
   TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID, TASKCLUSTER_ACCESS_TOKEN, TASKCLUSTER_CERTIFICATE
                               defaults of --root-url, --client-id, --access-token, --certificate
   TASKCLUSTER_PROXY_CREDENTIALS_SECRET (or _SECRET_FILE = a file holding it); TASKCLUSTER_ACCESS_TOKEN_FILE and
-  TASKCLUSTER_CERTIFICATE_FILE likewise (secrets as files keep them out of `docker inspect`)
+  TASKCLUSTER_CERTIFICATE_FILE likewise (files keep secrets out of docker inspect)
                               the Bearer secret PUT /credentials must present; unset = updates refused (403)
   TASKCLUSTER_PROXY_REVISION  value of the X-Taskcluster-Proxy-Revision header
   LOG_LEVEL                   trace, debug, info (default), warn, error, fatal or silent
