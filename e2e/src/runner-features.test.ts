@@ -166,6 +166,16 @@ describe('taskclusterProxy', () => {
         }),
       });
       const ip = Object.values(sidecar!.NetworkSettings.Networks)[0]!.IPAddress;
+      // Neither the sidecar nor the task shows the access token to `docker inspect`.
+      const [task] = await docker.listContainers({
+        filters: JSON.stringify({
+          label: [`org.docker-worker.task-id=${a.taskId}`, 'org.docker-worker.role=task'],
+        }),
+      });
+      for (const c of [sidecar!, task!]) {
+        const inspected = JSON.stringify(await docker.getContainer(c.Id).inspect());
+        expect(inspected).not.toContain(client.accessToken);
+      }
       const probe = `Promise.all(['http://taskcluster/__health', 'http://${ip}/__health'].map(u => fetch(u, { signal: AbortSignal.timeout(3000) }).then(r => u + ' ' + r.status, e => u + ' ' + (e.cause?.code ?? e.name)))).then(l => console.log('PROBE ' + l.join(' | ')))`;
       const b = await session.run({
         payload: { image: 'node:20-bookworm-slim', maxRunTime: 60, command: node(probe) },
@@ -228,5 +238,53 @@ describe('runLocalTask with the real engine and a FakeClock', () => {
     const log = readFileSync(join(session.dir, 'lib-artifacts/public/logs/live_backing.log'), 'utf8');
     expect(log).toContain('Task timeout after 3600 seconds. Force killing container.');
     expect(await session.leftovers(task.taskId)).toEqual({ containers: 0, networks: 0 });
+  });
+});
+
+describe('the task container is boxed in', () => {
+  it('gets no-new-privileges and a pids limit (a fork bomb stops there)', async () => {
+    const boxed = new RunnerSession(`${session.workerId}-box`, { taskContainer: { pidsLimit: 40 } });
+    try {
+      // The fork bomb runs in a subshell (dash exits when it cannot fork); the count is written and
+      // read with shell builtins only, since nothing can fork once the limit is reached.
+      const script = [
+        'grep NoNewPrivs /proc/self/status',
+        '(i=0; while [ $i -lt 100 ]; do sleep 30 & i=$((i+1)); echo $i > /tmp/n; done) 2>/dev/null',
+        'read n < /tmp/n',
+        'echo "STARTED $n"',
+      ].join('; ');
+      const r = await boxed.run({
+        payload: {
+          image: 'debian:bookworm-slim',
+          maxRunTime: 60,
+          command: ['/bin/sh', '-c', `${script}; exit 0`],
+        },
+      });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/NoNewPrivs:\s+1\n/);
+      const procs = Number(/STARTED (\d+)/.exec(r.stdout)?.[1]);
+      expect(procs).toBeGreaterThan(10);
+      expect(procs).toBeLessThanOrEqual(40);
+    } finally {
+      await boxed.removeAll();
+    }
+  });
+
+  it('with a memory limit, says in the live log when the kernel killed the task for memory', async () => {
+    const limited = new RunnerSession(`${session.workerId}-mem`, {
+      taskContainer: { memoryBytes: 64 * 1024 * 1024 },
+    });
+    try {
+      const hog = 'const a = []; for (;;) a.push(Buffer.alloc(8 * 1024 * 1024, 1));';
+      const r = await limited.run({
+        payload: { image: 'node:20-bookworm-slim', maxRunTime: 60, command: node(hog) },
+      });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain(
+        `[taskcluster:error] The kernel killed the task for using more than the ${64 * 1024 * 1024} bytes of memory this worker allows (worker config taskContainer.memoryBytes)`,
+      );
+    } finally {
+      await limited.removeAll();
+    }
   });
 });

@@ -14,7 +14,14 @@ import type { TaskRun } from './run-context.js';
 export async function runContainer(run: TaskRun, spec: SpecBuilder, result: ContainerResult): Promise<void> {
   const { docker, liveLog, signal } = run;
   const network = await run.network();
-  const built = spec.build({ labels: run.labels('task'), network: network.name });
+  const box = run.config.taskContainer;
+  const built = spec.build({
+    labels: run.labels('task'),
+    network: network.name,
+    securityOpt: box.noNewPrivileges ? ['no-new-privileges'] : [],
+    pidsLimit: box.pidsLimit,
+    memoryBytes: box.memoryBytes,
+  });
   let id: string;
   try {
     id = await docker.createContainer(built);
@@ -39,6 +46,11 @@ export async function runContainer(run: TaskRun, spec: SpecBuilder, result: Cont
     const exitCode = await docker.waitContainer(id);
     await copied;
     await liveLog.flush();
+    if (box.memoryBytes > 0 && (await docker.inspectContainer(id, network.name)).oomKilled) {
+      liveLog.error(
+        `The kernel killed the task for using more than the ${box.memoryBytes} bytes of memory this worker allows (worker config taskContainer.memoryBytes)`,
+      );
+    }
     liveLog.info('=== Task Finished ===');
     signal.throwIfAborted();
     result.exitCode = exitCode;

@@ -34,7 +34,12 @@ export class SpecBuilder {
   }
 
   /** The final spec. The task container never gets the Docker socket and joins only its own network. */
-  build(base: { labels: Record<string, string>; network: string; name?: string }): ContainerSpec {
+  build(
+    base: { labels: Record<string, string>; network: string; name?: string } & Pick<
+      ContainerSpec,
+      'securityOpt' | 'pidsLimit' | 'memoryBytes'
+    >,
+  ): ContainerSpec {
     if (!this.image) throw internalError('no feature resolved an image for the task container');
     for (const bind of this.binds) {
       if (/docker\.sock/.test(bind.split(':')[0] ?? ''))

@@ -10,7 +10,7 @@
  * Overlapping occurrences (of one secret's forms, or of two secrets) become one `[secret]`: every
  * character that belongs to any occurrence is hidden, which is what "longest first" is for.
  *
- * Cost: per piece, one native `indexOf` per form over the new text plus what was held back, and a
+ * Cost: per piece, one native `indexOf` per searched form over the new text plus what was held back, and a
  * scan of at most (form length − 1) characters per form to find what to hold back. So
  * O(n · forms), with no re-scan of text already let through.
  *
@@ -51,27 +51,49 @@ export function secretForms(secret: string): string[] {
   return [...new Set(forms)];
 }
 
+/**
+ * A form that is searched for. Forms it is a prefix of (a padded base64 of its unpadded one) are
+ * not searched on their own: they can only occur where it does, so they are checked there.
+ */
+interface Root {
+  readonly text: string;
+  readonly longer: readonly string[];
+}
+
 /** The secrets of one log, shared by all its sources; it only grows. */
 export class SecretSet {
   private readonly known = new Set<string>();
-  private list: Form[] = [];
+  private all: Form[] = [];
+  private searched: Root[] = [];
 
   /** Adds `secret` in all its forms; false (and nothing added) when it is too short. */
   add(secret: string): boolean {
     if (secret.length < MIN_SECRET_LENGTH) return false;
     if (this.known.has(secret)) return true;
     this.known.add(secret);
-    const have = new Set(this.list.map((f) => f.text));
-    const added = secretForms(secret)
-      .filter((t) => !have.has(t))
-      .map((text) => ({ text, border: borders(text) }));
-    // longest first: ties in a cluster do not matter, but the longest forms decide the hold-back
-    this.list = [...this.list, ...added].sort((a, b) => b.text.length - a.text.length);
+    const texts = [...new Set([...this.all.map((f) => f.text), ...secretForms(secret)])].sort(
+      (a, b) => a.length - b.length,
+    );
+    const have = new Map(this.all.map((f) => [f.text, f]));
+    this.all = texts.map((text) => have.get(text) ?? { text, border: borders(text) });
+    const roots = new Map<string, string[]>();
+    for (const text of texts) {
+      const root = [...roots.keys()].find((r) => text.startsWith(r));
+      if (root === undefined) roots.set(text, []);
+      else roots.get(root)?.push(text);
+    }
+    this.searched = [...roots].map(([text, longer]) => ({ text, longer }));
     return true;
   }
 
+  /** Every form of every secret. */
   get forms(): readonly Form[] {
-    return this.list;
+    return this.all;
+  }
+
+  /** The forms to search for; each brings the longer forms it starts. */
+  get roots(): readonly Root[] {
+    return this.searched;
   }
 
   get size(): number {
@@ -113,16 +135,16 @@ export class Redactor {
   }
 
   private scan(s: string, final: boolean): string {
-    const forms = this.secrets.forms;
-    const safe = final ? s.length : safeEnd(s, forms);
-    const next = forms.map((f) => s.indexOf(f.text));
+    const roots = this.secrets.roots;
+    const safe = final ? s.length : safeEnd(s, this.secrets.forms);
+    const next = roots.map((f) => s.indexOf(f.text));
     let out = '';
     let pos = 0;
     for (;;) {
       let start = -1;
       for (const n of next) if (n >= 0 && (start < 0 || n < start)) start = n;
       if (start < 0 || start >= safe) break;
-      const end = clusterEnd(s, forms, next, start);
+      const end = clusterEnd(s, roots, next, start);
       if (end > safe && s.length - start <= MAX_HELD) {
         // a secret not yet complete may overlap this one: decide when more text is in
         this.held = s.slice(start);
@@ -175,15 +197,16 @@ function suffixIsPrefix(s: string, form: Form): number {
  * Extends the occurrence(s) at `start` by every occurrence that overlaps them, advancing each
  * form's next occurrence (`next`) past the cluster. Returns the cluster's end.
  */
-function clusterEnd(s: string, forms: readonly Form[], next: number[], start: number): number {
+function clusterEnd(s: string, roots: readonly Root[], next: number[], start: number): number {
   let end = start + 1; // take in every occurrence at `start`
   let grew = true;
   while (grew) {
     grew = false;
-    forms.forEach((f, i) => {
+    roots.forEach((f, i) => {
       let n = next[i] ?? -1;
       while (n >= 0 && n < end) {
         end = Math.max(end, n + f.text.length);
+        for (const l of f.longer) if (s.startsWith(l, n)) end = Math.max(end, n + l.length);
         n = s.indexOf(f.text, n + 1);
         grew = true;
       }

@@ -5,6 +5,7 @@
  */
 import Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
+import { pack } from 'tar-stream';
 
 export interface ContainerSpec {
   name?: string;
@@ -19,7 +20,22 @@ export interface ContainerSpec {
   capAdd?: string[];
   privileged?: boolean;
   extraHosts?: string[];
+  capDrop?: string[];
+  /** `no-new-privileges` and the like (`HostConfig.SecurityOpt`). */
+  securityOpt?: string[];
+  /** Most processes the container may have (fork bombs stop there); 0 or absent = no limit. */
+  pidsLimit?: number;
+  /** Memory limit in bytes; 0 or absent = none. */
+  memoryBytes?: number;
+  /**
+   * Files (name → content) the container finds in `SECRETS_DIR`, an anonymous volume removed with
+   * the container: secrets that must not be in its environment, where `docker inspect` shows them.
+   */
+  secretFiles?: Record<string, string>;
 }
+
+/** Where a container finds its `secretFiles`. */
+export const SECRETS_DIR = '/run/docker-worker-secrets';
 
 export interface ImageInfo {
   id: string;
@@ -59,7 +75,10 @@ export interface DockerClient {
    */
   attachOutput(id: string): Promise<Readable>;
   /** The container's address on `network`, and whether it still runs. */
-  inspectContainer(id: string, network: string): Promise<{ ip?: string; running: boolean; exitCode: number }>;
+  inspectContainer(
+    id: string,
+    network: string,
+  ): Promise<{ ip?: string; running: boolean; exitCode: number; oomKilled: boolean }>;
   /** Graceful stop: SIGTERM, then SIGKILL after `graceSeconds`. Already stopped (304) or gone (404) is fine. */
   stopContainer(id: string, graceSeconds: number): Promise<void>;
   killContainer(id: string): Promise<void>;
@@ -148,7 +167,7 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
 
     createContainer: (spec) =>
       call('create container', async () => {
-        const c = await docker.createContainer({
+        const c: Docker.Container = await docker.createContainer({
           name: spec.name,
           Image: spec.image,
           Cmd: spec.cmd,
@@ -162,6 +181,13 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
             Binds: spec.binds,
             Privileged: spec.privileged ?? false,
             CapAdd: spec.capAdd,
+            CapDrop: spec.capDrop,
+            SecurityOpt: spec.securityOpt,
+            ...(spec.pidsLimit ? { PidsLimit: spec.pidsLimit } : {}),
+            ...(spec.memoryBytes ? { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes } : {}),
+            ...(spec.secretFiles
+              ? { Mounts: [{ Type: 'volume' as const, Source: '', Target: SECRETS_DIR }] }
+              : {}),
             ExtraHosts: spec.extraHosts,
             Devices: (spec.devices ?? []).map((d) => {
               const [host = d, inside = host] = d.split(':');
@@ -170,6 +196,14 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
           },
           NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: spec.aliases ?? [] } } },
         });
+        if (spec.secretFiles) {
+          try {
+            await c.putArchive(await secretsTar(spec.secretFiles), { path: SECRETS_DIR });
+          } catch (err) {
+            await c.remove({ force: true, v: true }).catch(() => undefined);
+            throw err;
+          }
+        }
         return c.id;
       }),
 
@@ -197,7 +231,12 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
       call('inspect container', async () => {
         const info = await docker.getContainer(id).inspect();
         const ip = info.NetworkSettings.Networks[network]?.IPAddress || undefined;
-        return { ip, running: info.State.Running, exitCode: info.State.ExitCode };
+        return {
+          ip,
+          running: info.State.Running,
+          exitCode: info.State.ExitCode,
+          oomKilled: info.State.OOMKilled === true,
+        };
       }),
 
     stopContainer: (id, graceSeconds) =>
@@ -255,4 +294,14 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
         });
       }),
   };
+}
+
+/** A tar of `files` (mode 0400), to put into a created container's secrets volume. */
+async function secretsTar(files: Record<string, string>): Promise<Buffer> {
+  const tar = pack();
+  for (const [name, content] of Object.entries(files)) tar.entry({ name, mode: 0o400 }, content);
+  tar.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of tar) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

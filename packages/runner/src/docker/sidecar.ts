@@ -22,6 +22,10 @@ export interface SidecarOptions {
   env?: Record<string, string>;
   cmd?: string[];
   capAdd?: string[];
+  /** Capabilities the sidecar does without (e.g. ALL, with capAdd for what it needs). */
+  capDrop?: string[];
+  /** Secrets as files in SECRETS_DIR (not in its environment, where `docker inspect` shows them). */
+  secretFiles?: Record<string, string>;
   devices?: string[];
   binds?: string[];
   extraHosts?: string[];
@@ -74,6 +78,9 @@ export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<
     binds: opts.binds,
     devices: opts.devices,
     capAdd: opts.capAdd,
+    capDrop: opts.capDrop,
+    securityOpt: ['no-new-privileges'],
+    ...(opts.secretFiles ? { secretFiles: opts.secretFiles } : {}),
     extraHosts: opts.extraHosts,
   });
   const output = await docker.attachOutput(containerId);

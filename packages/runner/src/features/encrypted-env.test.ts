@@ -65,3 +65,46 @@ describe('encryptedEnv', () => {
     await expect(encryptedEnv.start(run)).rejects.toThrow(/keys\.encryptedEnvPrivateKey/);
   });
 });
+
+describe('encryptedEnv with a passphrase-protected key (keys.passphraseFile)', () => {
+  let protectedKeys: { privateKey: string; publicKey: string };
+  beforeAll(async () => {
+    // surrounding spaces are part of a passphrase: the CLI and gpg keep them
+    protectedKeys = await generateWorkerKeys({ passphrase: ' open sesame ' });
+  });
+
+  async function withPassphraseFile(text: string) {
+    const now = Date.UTC(2026, 0, 1);
+    const taskId = 'encTask000000000000000';
+    const msg = await encryptEnvVar({
+      publicKey: protectedKeys.publicKey,
+      taskId,
+      name: 'TOKEN',
+      value: 'tok-123',
+      startTime: now - 1000,
+      endTime: now + 60_000,
+    });
+    const { run, dir } = fakeRun({ taskId, payload: { env: {}, encryptedEnv: [msg] } });
+    run.config.keys.encryptedEnvPrivateKey = join(dir, 'key.asc');
+    writeFileSync(run.config.keys.encryptedEnvPrivateKey, protectedKeys.privateKey);
+    run.config.keys.passphraseFile = join(dir, 'passphrase');
+    writeFileSync(run.config.keys.passphraseFile, text);
+    return { run, passphraseFile: run.config.keys.passphraseFile };
+  }
+
+  it.each([' open sesame \n', ' open sesame \r\n', ' open sesame '])(
+    'reads the passphrase as the CLI does: the first line without its line ending (%j)',
+    async (text) => {
+      const { run } = await withPassphraseFile(text);
+      expect((await startFeature(encryptedEnv, run)).contribution).toEqual({ taskEnv: { TOKEN: 'tok-123' } });
+    },
+  );
+
+  it('refuses an empty passphrase file as a worker problem (internal-error), naming the config key', async () => {
+    const { run, passphraseFile } = await withPassphraseFile('\n');
+    await expect(startFeature(encryptedEnv, run)).rejects.toMatchObject({
+      resolution: 'internal-error',
+      message: `the passphrase file ${passphraseFile} has an empty first line; put the passphrase on it (worker config keys.passphraseFile)`,
+    });
+  });
+});

@@ -2,7 +2,9 @@
  * @module features/encrypted-env
  * payload.encryptedEnv through @docker-worker/encrypted-env with the worker's private key (config
  * keys.encryptedEnvPrivateKey, a file). Any broken rule → malformed-payload with the incident id and
- * no secret. Every decrypted value is redacted from the live log as `[secret]`.
+ * no secret. Every decrypted value is redacted from the live log as `[secret]`. A protected key's
+ * passphrase (keys.passphraseFile) is read exactly as `encrypted-env --passphrase-file` and gpg read
+ * it (`readPassphraseFile`: the first line without its line ending; empty is refused).
  */
 import { readFile } from 'node:fs/promises';
 import { internalError, malformedPayload } from '../errors.js';
@@ -31,12 +33,16 @@ export const encryptedEnv: Feature = {
       );
     }
     const privateKey = await readKeyFile(keys.encryptedEnvPrivateKey, 'private key');
+    // Loaded on first use: OpenPGP is the heaviest import of the runner.
+    const { decryptEnvVars, EncryptedEnvError, PassphraseFileError, readPassphraseFile } =
+      await import('@docker-worker/encrypted-env');
     const passphrase = keys.passphraseFile
-      ? (await readKeyFile(keys.passphraseFile, 'passphrase file')).trim()
+      ? await readPassphraseFile(keys.passphraseFile).catch((err: unknown) => {
+          if (!(err instanceof PassphraseFileError)) throw err;
+          throw internalError(`${err.message} (worker config keys.passphraseFile)`);
+        })
       : undefined;
     const plain = run.task.payload.env ?? {};
-    // Loaded on first use: OpenPGP is the heaviest import of the runner.
-    const { decryptEnvVars, EncryptedEnvError } = await import('@docker-worker/encrypted-env');
     let merged: Record<string, string>;
     try {
       merged = await decryptEnvVars({

@@ -129,12 +129,20 @@ describe('taskclusterProxy', () => {
       await expect(taskclusterProxy.start(run)).rejects.toMatchObject({ resolution: 'failed' });
       const [sidecar] = [...docker.containers.values()];
       expect(sidecar?.spec.cmd).toEqual(['--', ...scopes]);
-      expect(sidecar?.spec.env).toMatchObject({
+      expect(sidecar?.spec.env).toEqual({
         TASKCLUSTER_ROOT_URL: 'https://tc.example.com',
         TASKCLUSTER_CLIENT_ID: 'c',
-        TASKCLUSTER_ACCESS_TOKEN: 'token-value',
+        TASKCLUSTER_ACCESS_TOKEN_FILE: '/run/docker-worker-secrets/access-token',
+        TASKCLUSTER_PROXY_CREDENTIALS_SECRET_FILE: '/run/docker-worker-secrets/credentials-secret',
       });
-      expect(sidecar?.spec.env.TASKCLUSTER_PROXY_CREDENTIALS_SECRET).toMatch(/^[0-9a-f]{64}$/);
+      // The secrets are files in the sidecar, never in its environment (docker inspect shows that).
+      expect(sidecar?.spec.secretFiles?.['access-token']).toBe('token-value');
+      expect(sidecar?.spec.secretFiles?.['credentials-secret']).toMatch(/^[0-9a-f]{64}$/);
+      expect(sidecar?.spec).toMatchObject({
+        capDrop: ['ALL'],
+        capAdd: ['NET_BIND_SERVICE'],
+        securityOpt: ['no-new-privileges'],
+      });
     }
   });
 });

@@ -12,6 +12,7 @@
  * sidecar through its authenticated `PUT /credentials`; the handle waits for the last one on stop.
  */
 import { randomBytes } from 'node:crypto';
+import { SECRETS_DIR } from '../docker/docker-client.js';
 import { startSidecar, type Sidecar } from '../docker/sidecar.js';
 import { resourceUnavailable } from '../errors.js';
 import { urlForContainers } from '../run-network.js';
@@ -33,19 +34,31 @@ export const taskclusterProxy: Feature = {
     }
     const secret = randomBytes(32).toString('hex');
     const network = await run.network();
+    // Secrets go as files, never into the sidecar's environment (which `docker inspect` shows).
+    const secretFiles: Record<string, string> = {
+      'access-token': creds.accessToken,
+      'credentials-secret': secret,
+    };
     const env: Record<string, string> = {
       TASKCLUSTER_ROOT_URL: urlForContainers(run.rootUrl, network.gateway),
       TASKCLUSTER_CLIENT_ID: creds.clientId,
-      TASKCLUSTER_ACCESS_TOKEN: creds.accessToken,
-      TASKCLUSTER_PROXY_CREDENTIALS_SECRET: secret,
+      TASKCLUSTER_ACCESS_TOKEN_FILE: `${SECRETS_DIR}/access-token`,
+      TASKCLUSTER_PROXY_CREDENTIALS_SECRET_FILE: `${SECRETS_DIR}/credentials-secret`,
     };
-    if (creds.certificate) env.TASKCLUSTER_CERTIFICATE = creds.certificate;
+    if (creds.certificate) {
+      secretFiles.certificate = creds.certificate;
+      env.TASKCLUSTER_CERTIFICATE_FILE = `${SECRETS_DIR}/certificate`;
+    }
     const sidecar = await startSidecar(run, {
       image: run.config.images.taskclusterProxy,
       alias: 'taskcluster',
       env,
       // `--` ends the options: a scope may begin with '-' and must never be read as a flag.
       cmd: ['--', ...run.task.scopes],
+      secretFiles,
+      // It needs nothing but its port 80.
+      capDrop: ['ALL'],
+      capAdd: ['NET_BIND_SERVICE'],
       readyPort: 80,
       readyPath: '/__health',
       timeoutMs: run.config.sidecarTimeoutMs,

@@ -115,7 +115,12 @@ export class FakeDocker implements DockerClient {
   }
   async inspectContainer(id: string) {
     const c = this.get(id);
-    return { ip: this.ip, running: c.running, exitCode: c.running ? 0 : (this.script.exitCode ?? 137) };
+    return {
+      ip: this.ip,
+      running: c.running,
+      exitCode: c.running ? 0 : (this.script.exitCode ?? 137),
+      oomKilled: false,
+    };
   }
   async stopContainer(id: string, graceSeconds: number): Promise<void> {
     this.stops.push({ id, graceSeconds });
