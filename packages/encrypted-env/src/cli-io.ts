@@ -4,7 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { CliError } from './cli-args.js';
+import { CliError, UsageError } from './cli-args.js';
+import { PassphraseFileError, readPassphraseFile } from './passphrase-file.js';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -32,15 +33,35 @@ export async function readOptionFile(path: string, option: string, what: string)
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : (code ?? 'unreadable');
-    throw new CliError(`cannot read ${option} ${path}: ${why}; give the path of ${what}`);
+    throw new CliError(
+      `cannot read ${option} ${path}: ${readProblem((err as NodeJS.ErrnoException).code)}; give the path of ${what}`,
+    );
+  }
+}
+
+function readProblem(code: string | undefined): string {
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  return code ?? 'unreadable';
+}
+
+/**
+ * `--passphrase-file`, read as the worker reads `keys.passphraseFile` ({@link readPassphraseFile}:
+ * the first line without its line ending); an empty passphrase is a usage error.
+ */
+export async function readPassphraseOption(path: string): Promise<string> {
+  try {
+    return await readPassphraseFile(path);
+  } catch (err) {
+    if (!(err instanceof PassphraseFileError)) throw err;
+    if (err.reason === 'empty') {
+      throw new UsageError(
+        `--passphrase-file ${path} has an empty first line; put the passphrase on it, or leave out --passphrase-file for an unprotected key`,
+      );
+    }
+    throw new CliError(
+      `cannot read --passphrase-file ${path}: ${readProblem(err.reason)}; give the path of a file holding the passphrase`,
+    );
   }
 }

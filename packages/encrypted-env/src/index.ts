@@ -12,3 +12,4 @@ export type { EncryptedEnvRule } from './errors.js';
 export { readPrivateKey, readPublicKey, unlockPrivateKey, generateWorkerKeys } from './keys.js';
 export type { PrivateKey, PublicKey, KeyType, GenerateWorkerKeysOptions } from './keys.js';
 export { isValidEnvName } from './env-name.js';
+export { readPassphraseFile, passphraseOf, PassphraseFileError } from './passphrase-file.js';

@@ -9,9 +9,8 @@ import type { EncryptedEnvIncident } from '../decrypt.js';
 import { EncryptedEnvError } from '../errors.js';
 import { readPrivateKey } from '../keys.js';
 import { CliError, parseTime, UsageError } from '../cli-args.js';
-import { readOptionFile } from '../cli-io.js';
+import { readOptionFile, readPassphraseOption } from '../cli-io.js';
 import type { CliIo } from '../cli-io.js';
-import { firstLine } from './keygen.js';
 
 interface DecryptOptions {
   key: string;
@@ -51,11 +50,7 @@ export function decryptCommand(program: Command, io: CliIo): void {
         "the worker's private key (worker-private.asc)",
       );
       const passphrase =
-        opts.passphraseFile === undefined
-          ? undefined
-          : firstLine(
-              await readOptionFile(opts.passphraseFile, '--passphrase-file', 'a file holding the passphrase'),
-            );
+        opts.passphraseFile === undefined ? undefined : await readPassphraseOption(opts.passphraseFile);
       const privateKey = await readPrivateKey(armored, passphrase === undefined ? {} : { passphrase }).catch(
         (err: Error) => {
           throw new CliError(`--key ${opts.key}: ${err.message}`);

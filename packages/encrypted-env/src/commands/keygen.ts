@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { generateWorkerKeys } from '../keys.js';
 import type { KeyType } from '../keys.js';
 import { CliError, UsageError } from '../cli-args.js';
-import { readOptionFile } from '../cli-io.js';
+import { readPassphraseOption } from '../cli-io.js';
 import type { CliIo } from '../cli-io.js';
 import { fsProblem, prepareOutputDir, writeKeyFile } from '../key-files.js';
 
@@ -49,17 +49,9 @@ export function keygenCommand(program: Command, io: CliIo): void {
         if (existsSync(path) && !opts.force)
           throw new CliError(`${path} exists; pass --force to replace it, or choose another --out`);
       }
+      // An empty passphrase (refused there) would silently leave the private key unprotected.
       const passphrase =
-        opts.passphraseFile === undefined
-          ? undefined
-          : firstLine(
-              await readOptionFile(opts.passphraseFile, '--passphrase-file', 'a file holding the passphrase'),
-            );
-      // An empty passphrase would silently leave the private key unprotected.
-      if (passphrase === '')
-        throw new UsageError(
-          `--passphrase-file ${opts.passphraseFile ?? ''} has an empty first line; put the passphrase on it, or leave out --passphrase-file for an unprotected key`,
-        );
+        opts.passphraseFile === undefined ? undefined : await readPassphraseOption(opts.passphraseFile);
       await prepareOutputDir(opts.out); // before the key is made (RSA 4096 takes seconds)
       const keys = await generateWorkerKeys({
         type: opts.type as KeyType,
@@ -79,9 +71,4 @@ export function keygenCommand(program: Command, io: CliIo): void {
       }
       io.stdout(`${privatePath}\n${publicPath}\n`);
     });
-}
-
-/** A passphrase file holds one line; its line ending is not part of the passphrase. */
-export function firstLine(text: string): string {
-  return text.split(/\r?\n/)[0] ?? '';
 }
