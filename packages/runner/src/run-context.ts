@@ -26,7 +26,12 @@ export interface RunDeps {
   rootUrl?: string;
   /** Queue mode: where the worker's live log server serves this run's log. */
   liveLogUrl?: string;
+  /** More values to redact from the live log (e.g. the worker's own access token in queue mode). */
+  secrets?: string[];
 }
+
+const credentialSecrets = (c: Credentials | undefined): string[] =>
+  c ? [c.accessToken, ...(c.certificate ? [c.certificate] : [])] : [];
 
 export class TaskRun {
   readonly docker: DockerClient;
@@ -57,6 +62,15 @@ export class TaskRun {
     } = deps);
     this.current = deps.credentials;
     if (deps.liveLogUrl) this.liveLogUrl = deps.liveLogUrl;
+    // Every secret the worker knows is redacted from the task's log, whoever prints it.
+    for (const secret of [
+      ...credentialSecrets(deps.credentials),
+      ...(deps.secrets ?? []),
+      deps.config.taskcluster.accessToken,
+      deps.config.taskcluster.certificate,
+      deps.config.testdroid.password,
+    ])
+      if (secret) this.liveLog.addSecret(secret);
     this.rootUrl = deps.rootUrl ?? deps.config.rootUrl;
     this.log = deps.log.child({ taskId: task.taskId, runId: task.runId });
     this.startedAt = deps.clock.now();
@@ -106,6 +120,7 @@ export class TaskRun {
   /** Queue mode: new credentials after a reclaim. */
   updateCredentials(credentials: Credentials): void {
     this.current = credentials;
+    for (const secret of credentialSecrets(credentials)) this.liveLog.addSecret(secret);
     for (const fn of this.credentialListeners) fn(credentials);
   }
 

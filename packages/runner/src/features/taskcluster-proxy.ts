@@ -33,6 +33,7 @@ export const taskclusterProxy: Feature = {
       );
     }
     const secret = randomBytes(32).toString('hex');
+    run.liveLog.addSecret(secret);
     const network = await run.network();
     // Secrets go as files, never into the sidecar's environment (which `docker inspect` shows).
     const secretFiles: Record<string, string> = {

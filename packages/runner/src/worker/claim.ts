@@ -32,6 +32,8 @@ export interface ClaimDeps {
   config: WorkerConfig;
   features: readonly Feature[];
   liveLogServer: LiveLogServer;
+  /** Redacted from every task log (the worker's own access token and certificate). */
+  secrets?: string[];
 }
 
 export interface ClaimResult {
@@ -118,6 +120,7 @@ export class ClaimedRun {
       credentials,
       rootUrl: config.rootUrl,
       liveLogUrl: published.url,
+      secrets: deps.secrets ?? [],
     });
     this.run = run;
     if (this.pendingAbort) run.abort(this.pendingAbort);

@@ -142,7 +142,11 @@ export class Worker {
 
   private start(claim: Claim): void {
     const { deps } = this;
-    const run = new ClaimedRun(claim, deps);
+    const { accessToken, certificate } = deps.credentials;
+    const run = new ClaimedRun(claim, {
+      ...deps,
+      secrets: [accessToken, ...(certificate ? [certificate] : [])],
+    });
     const key = `${run.taskId}/${run.runId}`;
     deps.log.info({ taskId: run.taskId, runId: run.runId }, 'claimed');
     this.running.set(key, run);
