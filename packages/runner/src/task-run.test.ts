@@ -147,3 +147,29 @@ describe('runTask data flow', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('runTask abort races', () => {
+  it('an abort that lands while the container is being started still kills it once it runs', async () => {
+    const docker = new FakeDocker();
+    docker.script = { output: '' }; // runs until killed
+    const start = docker.startContainer.bind(docker);
+    let release = (): void => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered = (): void => undefined;
+    const inStart = new Promise<void>((r) => (entered = r));
+    docker.startContainer = async (id) => {
+      entered();
+      await gate; // the engine is slow to start it
+      await start(id);
+    };
+    const { run } = fakeRun({ docker });
+    const done = runTask(run, builtinFeatures);
+    await inStart;
+    const { workerShutdown } = await import('./errors.js');
+    run.abort(workerShutdown('Task has been aborted prematurely. Reason: worker-shutdown'));
+    release();
+    expect(await done).toMatchObject({ state: 'exception', reasonResolved: 'worker-shutdown' });
+    expect(docker.kills.length).toBeGreaterThanOrEqual(1);
+    expect(docker.resources.size).toBe(0);
+  });
+});

@@ -130,9 +130,12 @@ export class FakeDocker implements DockerClient {
     c.exit(143);
     await c.exited;
   }
+  /** As the engine: killing a container that is not running (yet) does nothing (409, taken as gone). */
   async killContainer(id: string): Promise<void> {
+    const c = this.get(id);
+    if (!c.running) return;
     this.kills.push(id);
-    this.get(id).exit(137);
+    c.exit(137);
   }
   async getArchive(_id: string, _path: string): Promise<Readable> {
     return Readable.from([]);
