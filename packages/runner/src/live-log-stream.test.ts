@@ -152,7 +152,33 @@ describe('LiveLog', () => {
     log.addSecret('hunter2');
     await log.output('last words hunt', 'proxy', '[proxy] ');
     await log.output('er2', 'proxy', '[proxy] ');
+    log.addSecret('the end\nof it');
+    await log.output('at the end\n'); // held back: it could be the start of that secret
     await log.close();
-    expect(readFileSync(path, 'utf8')).toBe('[proxy] last words [secret]\n');
+    expect(readFileSync(path, 'utf8')).toBe('[proxy] last words [secret]\nat the end\n');
+  });
+
+  it('gives the whole-text redaction for UTF-8 text in random byte chunks', async () => {
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 48271) % 2147483647;
+      return seed % n;
+    };
+    const secrets = ['ü€ü€', 'x\n€x', 'x€x€x'];
+    const alphabet = ['x', 'ü', '€', '\n', '😀'];
+    for (let round = 0; round < 50; round++) {
+      const { log, path } = newLog();
+      for (const secret of secrets) log.addSecret(secret);
+      const text = Array.from({ length: 80 }, () => alphabet[rand(alphabet.length)]).join('');
+      const bytes = Buffer.from(text);
+      for (let i = 0; i < bytes.length;) {
+        const n = 1 + rand(6);
+        await log.output(bytes.subarray(i, i + n), 'side', '[side] ');
+        i += n;
+      }
+      await log.close();
+      const want = log.redact(text.endsWith('\n') ? text : `${text}\n`).replace(/^(?=.)/gm, '[side] ');
+      expect(readFileSync(path)).toEqual(Buffer.from(want));
+    }
   });
 });

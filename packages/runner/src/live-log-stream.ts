@@ -118,7 +118,7 @@ export class LiveLog {
     if (!src) return;
     this.sources.delete(source);
     const rest = src.line + src.redactor.push(src.decoder.end()) + src.redactor.end();
-    if (rest) await this.emitLines(`${rest}\n`, prefix ?? src.prefix);
+    if (rest) await this.emitLines(rest.endsWith('\n') ? rest : `${rest}\n`, prefix ?? src.prefix);
   }
 
   /** Flushes every source and closes the backing file. */

@@ -136,9 +136,9 @@ describe('Redactor', () => {
       seed = (seed * 48271) % 2147483647;
       return seed % n;
     };
-    const secrets = ['abab', 'ab\nba', 'bbaab', 'a\nab\nab'];
+    const secrets = ['abab', 'ab\nba', 'bbaab', 'a\nab\nab', 'aabbaabbaab', 'b\n\nb'];
     const set = setOf(...secrets);
-    for (let round = 0; round < 300; round++) {
+    for (let round = 0; round < 1000; round++) {
       const text = Array.from({ length: 60 }, () => 'ab\n'.charAt(rand(3))).join('');
       const pieces: string[] = [];
       for (let i = 0; i < text.length;) {

@@ -182,10 +182,11 @@ function safeEnd(s: string, forms: readonly Form[]): number {
 /** Length of the longest suffix of `s` that is a proper prefix of `form` (KMP over its tail). */
 function suffixIsPrefix(s: string, form: Form): number {
   const { text, border } = form;
-  const from = s.indexOf(text.charAt(0), Math.max(0, s.length - text.length + 1));
-  if (from < 0) return 0;
+  // a suffix of 4 or more characters starts with the form's first 4: let `indexOf` find where
+  const head = text.slice(0, MIN_SECRET_LENGTH);
+  const hit = s.indexOf(head, Math.max(0, s.length - text.length + 1));
   let k = 0;
-  for (let i = from; i < s.length; i++) {
+  for (let i = hit >= 0 ? hit : Math.max(0, s.length - head.length + 1); i < s.length; i++) {
     const c = s.charCodeAt(i);
     while (k > 0 && text.charCodeAt(k) !== c) k = border[k - 1] ?? 0;
     if (text.charCodeAt(k) === c) k += 1;
