@@ -90,6 +90,31 @@ describe('TestdroidClient', () => {
     expect(sleeps).toHaveLength(3);
   });
 
+  it('does not retry a POST that creates something: a 5xx is thrown at once as unsure, naming the call', async () => {
+    const { cloud, client, sleeps } = await setup();
+    cloud.failNext({ method: 'POST', path: 'api/v2/runs', status: 500, applied: true });
+    const err = await client.createRun(7001).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CloudError);
+    expect(err).toMatchObject({ status: 500, unsure: true });
+    expect((err as Error).message).toBe(
+      'Testdroid cloud answered POST runs with 500 Internal Server Error: Simulated failure (not retried: POST runs is not safe to repeat, and the cloud may have done it)',
+    );
+    expect(sleeps).toEqual([]);
+    expect(cloud.callsTo('POST', 'api/v2/runs').map((c) => c.status)).toEqual([500]);
+    expect(cloud.runs).toHaveLength(1); // the cloud did create it: one run, not two
+  });
+
+  it('retries the POSTs that are safe to repeat (release, abort) and the login', async () => {
+    const { cloud, client } = await setup();
+    cloud.failNext({ method: 'POST', path: 'oauth/token', status: 503 });
+    const session = await client.startDeviceSession(1, 60);
+    cloud.failNext({ method: 'POST', path: /release$/, status: 503 });
+    await client.releaseDeviceSession(session.id);
+    expect(cloud.callsTo('POST', 'oauth/token').map((c) => c.status)).toEqual([503, 200]);
+    expect(cloud.callsTo('POST', /release$/).map((c) => c.status)).toEqual([503, 204]);
+    expect(cloud.activeSessions()).toHaveLength(0);
+  });
+
   it('does not retry 4xx answers', async () => {
     const { cloud, client, sleeps } = await setup();
     const err = await client.getDeviceProperties(999).catch((e: unknown) => e);

@@ -76,7 +76,11 @@ export class TestdroidClient {
   }
 
   async releaseDeviceSession(sessionId: number): Promise<void> {
-    await this.http.api<unknown>('POST', `me/device-sessions/${sessionId}/release`, { form: {} });
+    // safe to repeat: a released session stays released
+    await this.http.api<unknown>('POST', `me/device-sessions/${sessionId}/release`, {
+      form: {},
+      idempotent: true,
+    });
   }
 
   /** The proxies of one type for a session (a bare array; empty until the cloud has set them up). */
@@ -128,7 +132,8 @@ export class TestdroidClient {
   }
 
   async abortRun(runId: number): Promise<void> {
-    await this.http.api<unknown>('POST', `runs/${runId}/abort`, { form: {} });
+    // safe to repeat: an aborted run stays aborted
+    await this.http.api<unknown>('POST', `runs/${runId}/abort`, { form: {}, idempotent: true });
   }
 
   async getDeviceRuns(runId: number): Promise<DeviceRun[]> {

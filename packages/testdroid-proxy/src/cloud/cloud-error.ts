@@ -8,10 +8,16 @@ export class CloudError extends Error {
     /** HTTP status, or undefined when the cloud could not be reached. */
     readonly status: number | undefined,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { unsure?: boolean },
   ) {
     super(message, options);
+    this.unsure = options?.unsure === true;
   }
+  /**
+   * True when a call that is not safe to repeat (a POST that creates or starts something) failed
+   * with a 5xx or no answer: the cloud may have done it. It was not retried; look before repeating.
+   */
+  readonly unsure: boolean;
 }
 
 /** Short, single-line detail out of an error body (`message`, `error_description`, `error`). */

@@ -3,6 +3,12 @@
  * The transport under the Testdroid client: Bearer tokens from the OAuth password grant (refreshed
  * when less than a minute is left), form-encoded POST bodies, bounded retries with exponential
  * backoff on 5xx and network errors, and a clear {@link CloudError} for every failure.
+ *
+ * Only calls that are safe to repeat are retried: GET, HEAD, PUT, DELETE, the OAuth grant, and
+ * calls marked `idempotent` (releasing a session, aborting a run). A POST that creates or starts
+ * something (a device session, a run) may have been done by the cloud even when it answers 5xx or
+ * the answer is lost; repeating it could lock a second phone. Such a failure is thrown at once as a
+ * `CloudError` with `unsure: true`, for the caller to look before it repeats anything.
  */
 import { CloudError, detailOf, scrub } from './cloud-error.js';
 import type { TokenResponse } from './types.js';
@@ -30,7 +36,11 @@ export type Form = Record<string, string | number> | [string, string][];
 interface RequestOptions {
   query?: Query;
   form?: Form;
+  /** Safe to repeat although the method is POST (the end state is the same). */
+  idempotent?: boolean;
 }
+
+const SAFE_TO_REPEAT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
 
 interface Token {
   access: string;
@@ -67,15 +77,17 @@ export class CloudHttp {
   /** Calls `<cloudUrl>api/v2/<path>` with a Bearer token; a 401 gets one fresh token and one retry. */
   async api<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const url = this.url(`api/v2/${path}`, options.query);
+    const retry = SAFE_TO_REPEAT.has(method) || options.idempotent === true;
     let access = await this.accessToken();
-    let res = await this.send(method, url, path, access, options.form);
+    // a 401 is answered before anything is done, so that one repeat is safe for every call
+    let res = await this.send(method, url, path, access, options.form, retry);
     if (res.status === 401) {
       await res.body?.cancel();
       if (this.token) this.token.expiresAt = 0; // refresh (or log in again), then one retry
       access = await this.accessToken();
-      res = await this.send(method, url, path, access, options.form);
+      res = await this.send(method, url, path, access, options.form, retry);
     }
-    return this.parse<T>(res, method, path);
+    return this.parse<T>(res, method, path, retry);
   }
 
   private async accessToken(): Promise<string> {
@@ -100,7 +112,8 @@ export class CloudHttp {
 
   private async grant(fields: [string, string][]): Promise<string> {
     const form: [string, string][] = [['client_id', 'testdroid-cloud-api'], ...fields];
-    const res = await this.send('POST', this.url('oauth/token'), 'oauth/token', undefined, form);
+    // a second token is harmless: the grant is safe to repeat
+    const res = await this.send('POST', this.url('oauth/token'), 'oauth/token', undefined, form, true);
     if (res.status === 400 || res.status === 401) {
       const detail = this.clean(detailOf(await res.text()));
       throw new CloudError(
@@ -134,8 +147,9 @@ export class CloudHttp {
     method: string,
     url: string,
     path: string,
-    bearer?: string,
-    form?: Form,
+    bearer: string | undefined,
+    form: Form | undefined,
+    retry: boolean,
   ): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.opts.userAgent };
     if (bearer) headers.authorization = `Bearer ${bearer}`;
@@ -144,8 +158,9 @@ export class CloudHttp {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(form as Record<string, string>).toString();
     }
+    const attempts = retry ? this.opts.retries : 0;
     for (let attempt = 0; ; attempt++) {
-      const last = attempt >= this.opts.retries;
+      const last = attempt >= attempts;
       try {
         const res = await this.opts.fetch(url, {
           method,
@@ -159,8 +174,8 @@ export class CloudHttp {
         if (last) {
           throw new CloudError(
             undefined,
-            `Testdroid cloud at ${this.origin()} is unreachable (${method} ${path}, ${attempt + 1} attempts): ${this.clean(causeOf(err))}`,
-            { cause: err },
+            `Testdroid cloud at ${this.origin()} is unreachable (${method} ${path}, ${attempt + 1} attempt${attempt === 0 ? '' : 's'}): ${this.clean(causeOf(err))}${retry ? '' : notRepeated(method, path)}`,
+            { cause: err, unsure: !retry },
           );
         }
       }
@@ -168,13 +183,15 @@ export class CloudHttp {
     }
   }
 
-  private async parse<T>(res: Response, method: string, path: string): Promise<T> {
+  private async parse<T>(res: Response, method: string, path: string, retried = true): Promise<T> {
     const text = await res.text();
     if (!res.ok) {
       const detail = this.clean(detailOf(text));
+      const unsure = !retried && res.status >= 500;
       throw new CloudError(
         res.status,
-        `Testdroid cloud answered ${method} ${path} with ${res.status} ${res.statusText}${detail ? `: ${detail}` : ''}`,
+        `Testdroid cloud answered ${method} ${path} with ${res.status} ${res.statusText}${detail ? `: ${detail}` : ''}${unsure ? notRepeated(method, path) : ''}`,
+        { unsure },
       );
     }
     if (text.trim() === '') return undefined as T;
@@ -195,6 +212,10 @@ export class CloudHttp {
   private clean(text: string): string {
     return scrub(text, [this.opts.password, this.token?.access, this.token?.refresh]);
   }
+}
+
+function notRepeated(method: string, path: string): string {
+  return ` (not retried: ${method} ${path} is not safe to repeat, and the cloud may have done it)`;
 }
 
 function causeOf(err: unknown): string {

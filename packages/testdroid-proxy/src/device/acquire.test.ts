@@ -201,4 +201,109 @@ describe('acquireDevice', () => {
     expect(cloud.sessions).toHaveLength(1);
     expect(cloud.activeSessions()).toHaveLength(0);
   });
+
+  describe('a POST answered 500 (not safe to repeat)', () => {
+    it('a session start answered 500 before anything was done: the device is still free, so it is tried again; one session', async () => {
+      const { cloud, deps } = await setup({ devices: [flame({ id: 12 })] });
+      cloud.failNext({ method: 'POST', path: 'api/v2/me/device-sessions', status: 500 });
+      const got = await acquireDevice(deps, request);
+      expect(got.device.id).toBe(12);
+      expect(cloud.callsTo('POST', 'api/v2/me/device-sessions').map((c) => c.status)).toEqual([500, 201]);
+      expect(cloud.sessions).toHaveLength(1);
+    });
+
+    it('a session start answered 500 after the cloud started it: that device is locked, so it is not tried again', async () => {
+      const { cloud, deps } = await setup({ devices: [flame({ id: 12 }), flame({ id: 13 })] });
+      cloud.failNext({ method: 'POST', path: 'api/v2/me/device-sessions', status: 500, applied: true });
+      const warnings: unknown[] = [];
+      const got = await acquireDevice({ ...deps, log: recordingLog(warnings) }, request);
+      const tries = cloud.callsTo('POST', 'api/v2/me/device-sessions');
+      // one try on the first device (its session started, its answer lost), then the other device
+      expect(tries.map((c) => [c.body.deviceModelId, c.status])).toEqual([
+        ['13', 500],
+        ['12', 201],
+      ]);
+      expect(got.device.id).toBe(12);
+      expect(warnings).toContainEqual(
+        expect.objectContaining({
+          deviceId: 13,
+          msg: 'device locked after an unanswered session start; not tried again',
+        }),
+      );
+    });
+
+    it('with no other device, the error says a session may be left on the locked one', async () => {
+      const { cloud, deps } = await setup({ devices: [flame({ id: 12 })] });
+      cloud.failNext({ method: 'POST', path: 'api/v2/me/device-sessions', status: 500, applied: true });
+      const err = (await acquireDevice({ ...deps, options: { attempts: 1 } }, request).catch(
+        (e: unknown) => e,
+      )) as Error;
+      expect(err.message).toBe(
+        'Could not flash device after 1 attempts. Found 1 device(s) for flashing with desired capabilities but none were online and unlocked. Capabilities: {"type":"flame","sims":"1"} Note: device flame 12 (id 12) may hold a session the cloud started without answering (Testdroid cloud answered POST me/device-sessions with 500 Internal Server Error: Simulated failure (not retried: POST me/device-sessions is not safe to repeat, and the cloud may have done it)); it is locked now, was not tried again, and the cloud ends that session after 5400 s.',
+      );
+      expect(cloud.callsTo('POST', 'api/v2/me/device-sessions')).toHaveLength(1);
+      expect(cloud.sessions).toHaveLength(1);
+    });
+
+    it('starting the flash run answered 500 after the cloud started it: the run is looked at, not started again; one run', async () => {
+      const { cloud, deps } = await setup({
+        devices: [flame({ id: 21, build: 'https://old/build.zip' })],
+        flash: { waitingMs: 0 },
+      });
+      cloud.failNext({ method: 'POST', path: /^api\/v2\/runs\/\d+\/start$/, status: 500, applied: true });
+      const got = await acquireDevice(deps, request);
+      expect(got.device.id).toBe(21);
+      expect(cloud.runs).toHaveLength(1);
+      expect(cloud.callsTo('POST', /^api\/v2\/runs\/\d+\/start$/).map((c) => c.status)).toEqual([500]);
+    });
+
+    it('starting the flash run answered 500 before anything was done: the run is still CREATED, so it is started once more', async () => {
+      const { cloud, deps } = await setup({
+        devices: [flame({ id: 21, build: 'https://old/build.zip' })],
+        flash: { waitingMs: 0 },
+      });
+      cloud.failNext({ method: 'POST', path: /^api\/v2\/runs\/\d+\/start$/, status: 500 });
+      await acquireDevice(deps, request);
+      expect(cloud.runs).toHaveLength(1);
+      expect(cloud.callsTo('POST', /^api\/v2\/runs\/\d+\/start$/).map((c) => c.status)).toEqual([500, 200]);
+    });
+
+    it('a flash parameter answered 500 after it was added is not added twice', async () => {
+      const { cloud, deps } = await setup({
+        devices: [flame({ id: 21, build: 'https://old/build.zip' })],
+        flash: { waitingMs: 0 },
+      });
+      cloud.failNext({ method: 'POST', path: /config\/parameters$/, status: 500, applied: true });
+      await acquireDevice(deps, request);
+      expect(cloud.runs[0]?.parameters.map((p) => p.key)).toEqual([
+        'FLAME_ZIP_URL',
+        'MEM_TOTAL',
+        'BUILD_LABEL',
+      ]);
+    });
+
+    it('creating the flash run answered 500: not repeated at once; the attempt fails clearly and the next one flashes', async () => {
+      const { cloud, deps } = await setup({
+        devices: [flame({ id: 21, build: 'https://old/build.zip' })],
+        flash: { waitingMs: 0 },
+      });
+      cloud.failNext({ method: 'POST', path: 'api/v2/runs', status: 500, applied: true });
+      const warnings: unknown[] = [];
+      const got = await acquireDevice({ ...deps, log: recordingLog(warnings) }, request);
+      expect(got.device.id).toBe(21);
+      expect(warnings).toContainEqual(
+        expect.objectContaining({
+          attempt: 1,
+          err: 'Could not create a run of the flash project: Testdroid cloud answered POST runs with 500 Internal Server Error: Simulated failure (not retried: POST runs is not safe to repeat, and the cloud may have done it); an unstarted run may be left in "flash-fxos-new-url" (it flashes nothing)',
+        }),
+      );
+      // the one the cloud made but never answered is left unstarted; exactly one run was started
+      expect(cloud.runs.map((r) => r.state)).toEqual(['CREATED', 'FINISHED']);
+    });
+  });
 });
+
+/** A pino logger whose warn/error entries land in `into`. */
+function recordingLog(into: unknown[]) {
+  return pino({ level: 'warn' }, { write: (line: string) => void into.push(JSON.parse(line) as unknown) });
+}

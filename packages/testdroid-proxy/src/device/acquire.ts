@@ -53,12 +53,16 @@ export async function acquireDevice(
   const signedBuild = signUrl(request.build, deps.credentials, ttl, clock.now());
 
   let session: DeviceSession | undefined;
+  const unsure: string[] = [];
+  /** Notes on sessions the cloud may have started without answering, for the final error. */
+  const notes = (): string => (unsure.length > 0 ? ` Note: ${unsure.join('; ')}.` : '');
   for (let attempt = 1; attempt <= options.attempts && !session; attempt++) {
     const last = attempt === options.attempts;
     const candidates = (await findDevices(ctx.cloud, { ...request })).filter(
       (d) => d.online === true && d.locked === false,
     );
     const direct = await startSession(ctx, candidates, deps.deviceTimeoutSec);
+    unsure.push(...(direct.unsure ?? []));
     session = direct.session;
     if (session) break;
 
@@ -68,19 +72,21 @@ export async function acquireDevice(
     } catch (err) {
       signal?.throwIfAborted();
       if (last)
-        throw new Error(`Could not flash device after ${options.attempts} attempts. ${messageOf(err)}`, {
-          cause: err,
-        });
+        throw new Error(
+          `Could not flash device after ${options.attempts} attempts. ${messageOf(err)}${notes()}`,
+          { cause: err },
+        );
       ctx.log.warn({ attempt, err: messageOf(err) }, 'flashing failed; trying again');
       await clock.sleep(options.attemptDelayMs, signal);
       continue;
     }
     const after = await startSession(ctx, [flashed], deps.deviceTimeoutSec);
+    unsure.push(...(after.unsure ?? []));
     session = after.session;
     if (session) break;
     if (last) {
       throw new Error(
-        `Could not create device session after ${options.attempts} flashing attempts. ${after.error ?? ''}`.trim(),
+        `Could not create device session after ${options.attempts} flashing attempts. ${after.error ?? ''}${notes()}`.trim(),
       );
     }
     await clock.sleep(options.attemptDelayMs, signal);

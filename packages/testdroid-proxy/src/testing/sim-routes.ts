@@ -165,6 +165,7 @@ export function simRoutes(state: SimState, opts: SimRouteOptions): SimRouter {
   r.on('POST', 'runs/:rid/start', (req) => {
     const x = run(req);
     if (!x) return noRun;
+    if (x.startedAt !== undefined) return fail(400, `Run ${x.id} is already started`);
     const ids = req.body
       .getAll('usedDeviceIds[]')
       .map(Number)

@@ -60,6 +60,8 @@ export interface FailureRule {
   path: string | RegExp;
   status?: number;
   times?: number;
+  /** The call takes effect, and only then is answered `status`: an answer lost after the work. */
+  applied?: boolean;
 }
 
 export class SimulatedCloud implements AsyncDisposable {
@@ -161,8 +163,20 @@ export class SimulatedCloud implements AsyncDisposable {
     );
     if (this.down || rule) {
       if (rule) rule.left--;
+      if (rule?.applied) this.handle(method, path, query, body, headers, router);
       return fail(rule?.status ?? 503, 'Simulated failure');
     }
+    return this.handle(method, path, query, body, headers, router);
+  }
+
+  private handle(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: URLSearchParams,
+    headers: IncomingMessage['headers'],
+    router: SimRouter,
+  ): SimReply {
     if (method === 'POST' && path === 'oauth/token') return this.token(body);
     if (!path.startsWith('api/v2/')) return fail(404, 'Not found');
     const bearer = /^Bearer (.+)$/.exec(String(headers.authorization ?? ''))?.[1];
