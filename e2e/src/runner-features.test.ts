@@ -287,4 +287,39 @@ describe('the task container is boxed in', () => {
       await limited.removeAll();
     }
   });
+
+  it("cannot open a connection to this host's ports through the gateway (sidecars can)", async () => {
+    const { createServer } = await import('node:net');
+    const server = createServer((socket) => socket.end('hello from the host\n')).listen(0, '0.0.0.0');
+    await new Promise((r) => server.once('listening', r));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const probe = `
+      const l = require('fs').readFileSync('/proc/net/route', 'utf8').split('\\n').find((x) => x.split('\\t')[1] === '00000000');
+      const h = l.split('\\t')[2];
+      const gw = [3, 2, 1, 0].map((i) => parseInt(h.substr(i * 2, 2), 16)).join('.');
+      const s = require('net').connect(${port}, gw);
+      s.setTimeout(3000, () => { console.log('HOST timeout'); process.exit(0); });
+      s.on('data', (d) => { console.log('HOST ' + JSON.stringify(String(d))); process.exit(0); });
+      s.on('error', (e) => { console.log('HOST ' + e.code); process.exit(0); });`;
+    const open = new RunnerSession(`${session.workerId}-open`, { taskContainer: { blockHostAccess: false } });
+    try {
+      const fenced = await session.run({
+        payload: { image: 'node:20-bookworm-slim', maxRunTime: 60, command: node(probe) },
+      });
+      expect(fenced.stdout).toMatch(/^HOST (ECONNREFUSED|EHOSTUNREACH|timeout)$/m);
+      // The control: with blockHostAccess false the same probe reaches the host.
+      const reached = await open.run({
+        payload: { image: 'node:20-bookworm-slim', maxRunTime: 60, command: node(probe) },
+      });
+      expect(reached.stdout).toContain('HOST "hello from the host\\n"');
+      // Every rule the runs added is gone with them.
+      const { execFileSync } = await import('node:child_process');
+      expect(execFileSync('iptables', ['-S', 'INPUT'], { encoding: 'utf8' })).not.toContain(
+        `docker-worker:tc-${session.workerId}`,
+      );
+    } finally {
+      server.close();
+      await open.removeAll();
+    }
+  });
 });

@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { systemClock } from './clock.js';
 import { loadConfig } from './config.js';
 import { createDockerClient } from './docker/docker-client.js';
+import { hostFirewallFor } from './docker/host-firewall.js';
 import { UsageError, workerShutdown } from './errors.js';
 import { checkWritableFile, prepareDirectory } from './local/output-paths.js';
 import { runLocalTask, type LocalRunResult } from './local/run-local.js';
@@ -94,7 +95,11 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
     current?.abort(workerShutdown('Task has been aborted prematurely. Reason: worker-shutdown'));
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  const fenced = await hostFirewallFor(config);
+  const firewall = fenced.firewall;
+  if (!firewall) log.warn({ reason: fenced.reason }, "the task container can reach this host's ports");
   const result = await runLocalTask({
+    ...(firewall ? { firewall } : {}),
     task,
     config,
     docker,

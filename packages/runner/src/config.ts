@@ -33,7 +33,12 @@ export interface WorkerConfig {
   /** Seconds a sidecar gets after SIGTERM before SIGKILL when it is stopped. */
   sidecarStopGraceSeconds: number;
   cleanupTimeoutMs: number;
-  taskContainer: { noNewPrivileges: boolean; pidsLimit: number; memoryBytes: number };
+  taskContainer: {
+    noNewPrivileges: boolean;
+    pidsLimit: number;
+    memoryBytes: number;
+    blockHostAccess: boolean;
+  };
   images: { taskclusterProxy: string };
   capabilities: { privileged: boolean; devices: string[] };
   keys: { encryptedEnvPrivateKey?: string; passphraseFile?: string };

@@ -9,6 +9,7 @@ import type { ArtifactSink } from './artifacts/sink.js';
 import type { Clock } from './clock.js';
 import type { WorkerConfig } from './config.js';
 import type { DockerClient, NetworkInfo } from './docker/docker-client.js';
+import type { FirewallHandle, HostFirewall } from './docker/host-firewall.js';
 import { processOwner, removeRun, runLabels, type Role, type RunIdentity } from './docker/labels.js';
 import { internalError, type TaskError } from './errors.js';
 import type { Credentials } from './features/feature.js';
@@ -26,6 +27,8 @@ export interface RunDeps {
   rootUrl?: string;
   /** Queue mode: where the worker's live log server serves this run's log. */
   liveLogUrl?: string;
+  /** Keeps the task container from this host's ports (absent: no such rules). */
+  firewall?: HostFirewall;
   /** More values to redact from the live log (e.g. the worker's own access token in queue mode). */
   secrets?: string[];
 }
@@ -48,6 +51,8 @@ export class TaskRun {
   private readonly credentialListeners = new Set<(c: Credentials) => void>();
   private current: Credentials | undefined;
   private net: Promise<NetworkInfo> | undefined;
+  private readonly firewall: HostFirewall | undefined;
+  private fence: Promise<FirewallHandle | undefined> | undefined;
 
   constructor(
     readonly task: TaskDefinition,
@@ -61,6 +66,7 @@ export class TaskRun {
       liveLog: this.liveLog,
     } = deps);
     this.current = deps.credentials;
+    this.firewall = deps.firewall;
     if (deps.liveLogUrl) this.liveLogUrl = deps.liveLogUrl;
     // Every secret the worker knows is redacted from the task's log, whoever prints it.
     for (const secret of [
@@ -108,8 +114,20 @@ export class TaskRun {
    * task container: a task that fails before either never touches the engine.
    */
   network(): Promise<NetworkInfo> {
-    this.net ??= this.docker.createNetwork(this.networkName, this.labels('network'));
+    this.net ??= this.docker.createNetwork(this.networkName, this.labels('network')).then(async (net) => {
+      // Before any container joins it: new connections from it to this host are refused.
+      if (this.firewall && net.bridge) {
+        this.fence = this.firewall.isolate(net.bridge, net.name);
+        await this.fence;
+      }
+      return net;
+    });
     return this.net;
+  }
+
+  /** Lets a sidecar at `ip` reach this host (a fake Taskcluster or a simulator on the gateway). */
+  async allowHostAccess(ip: string): Promise<void> {
+    await (await this.fence)?.allow(ip);
   }
 
   onCredentials(fn: (credentials: Credentials) => void): () => void {
@@ -134,6 +152,7 @@ export class TaskRun {
       await this.net?.catch(() => undefined); // a failed creation may still have left nothing
       const removed = await removeRun(this.docker, this.identity);
       this.log.debug({ removed }, 'run resources removed');
+      await (await this.fence?.catch(() => undefined))?.remove();
     })();
     let cancel = (): void => undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -46,6 +46,8 @@ export interface NetworkInfo {
   id: string;
   name: string;
   gateway?: string;
+  /** The host's interface of the network (`br-<id prefix>`), for host firewall rules. */
+  bridge?: string;
 }
 
 export type ResourceKind = 'container' | 'network' | 'volume';
@@ -159,7 +161,8 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
       call('create network', async () => {
         const net = await docker.createNetwork({ Name: name, Labels: labels, CheckDuplicate: true });
         const info = await net.inspect();
-        return { id: net.id, name, gateway: info.IPAM?.Config?.[0]?.Gateway };
+        const bridge = info.Options?.['com.docker.network.bridge.name'] ?? `br-${net.id.slice(0, 12)}`;
+        return { id: net.id, name, gateway: info.IPAM?.Config?.[0]?.Gateway, bridge };
       }),
 
     createVolume: (name, labels) =>

@@ -148,9 +148,14 @@ async function waitUntilReady(
   opts: SidecarOptions,
 ): Promise<string> {
   const deadline = run.clock.now() + opts.timeoutMs;
+  let allowed = false;
   for (;;) {
     const state = await run.docker.inspectContainer(id, network);
     if (!state.running) throw new NotReady(`exited with status ${state.exitCode} before it was ready`);
+    if (state.ip && !allowed) {
+      allowed = true;
+      await run.allowHostAccess(state.ip); // a sidecar may reach this host (the task may not)
+    }
     if (state.ip && (await probe(state.ip, opts))) return state.ip;
     if (run.clock.now() >= deadline)
       throw new NotReady(

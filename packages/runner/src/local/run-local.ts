@@ -11,6 +11,7 @@ import type { ArtifactErrorRecord, ArtifactRecord } from '../artifacts/sink.js';
 import type { Clock } from '../clock.js';
 import type { WorkerConfig } from '../config.js';
 import type { DockerClient } from '../docker/docker-client.js';
+import type { HostFirewall } from '../docker/host-firewall.js';
 import { sweepLeftovers } from '../docker/labels.js';
 import { payloadErrors } from '../features/payload.js';
 import { builtinFeatures } from '../features/index.js';
@@ -31,6 +32,8 @@ export interface LocalRunOptions {
   credentials?: Credentials;
   rootUrl?: string;
   features?: readonly Feature[];
+  /** Keeps the task from this host's ports (see docker/host-firewall.ts). */
+  firewall?: HostFirewall;
   /** Receives the run as soon as it exists (e.g. to abort it on SIGTERM). */
   onRun?: (run: TaskRun) => void;
 }
@@ -49,6 +52,9 @@ export async function runLocalTask(opts: LocalRunOptions): Promise<LocalRunResul
   if (payloadErrors(task).length === 0) {
     const swept = await sweepLeftovers(docker, config.workerId);
     if (swept > 0) log.info({ swept }, 'removed resources left by earlier runs');
+    await opts.firewall
+      ?.sweep()
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'firewall sweep failed'));
   }
   await mkdir(config.workDir, { recursive: true });
   const liveLog = new LiveLog(
@@ -66,6 +72,7 @@ export async function runLocalTask(opts: LocalRunOptions): Promise<LocalRunResul
     liveLog,
     credentials: opts.credentials,
     rootUrl: opts.rootUrl ?? config.rootUrl,
+    ...(opts.firewall ? { firewall: opts.firewall } : {}),
   });
   opts.onRun?.(run);
   const outcome = await runTask(run, opts.features ?? builtinFeatures);

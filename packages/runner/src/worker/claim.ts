@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { WorkerConfig } from '../config.js';
 import type { DockerClient } from '../docker/docker-client.js';
+import type { HostFirewall } from '../docker/host-firewall.js';
 import { canceled, internalError, type TaskError } from '../errors.js';
 import type { Feature, Outcome } from '../features/feature.js';
 import { LiveLog } from '../live-log-stream.js';
@@ -32,6 +33,7 @@ export interface ClaimDeps {
   config: WorkerConfig;
   features: readonly Feature[];
   liveLogServer: LiveLogServer;
+  firewall?: HostFirewall;
   /** Redacted from every task log (the worker's own access token and certificate). */
   secrets?: string[];
 }
@@ -121,6 +123,7 @@ export class ClaimedRun {
       rootUrl: config.rootUrl,
       liveLogUrl: published.url,
       secrets: deps.secrets ?? [],
+      ...(deps.firewall ? { firewall: deps.firewall } : {}),
     });
     this.run = run;
     if (this.pendingAbort) run.abort(this.pendingAbort);

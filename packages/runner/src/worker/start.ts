@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { systemClock } from '../clock.js';
 import type { WorkerConfig } from '../config.js';
 import { createDockerClient } from '../docker/docker-client.js';
+import { hostFirewallFor } from '../docker/host-firewall.js';
 import { UsageError } from '../errors.js';
 import type { Credentials } from '../features/feature.js';
 import { builtinFeatures } from '../features/index.js';
@@ -92,9 +93,13 @@ export async function startWorker(opts: {
     await liveLogServer.close();
     throw err;
   }
+  const { firewall, reason } = await hostFirewallFor(config);
+  if (!firewall)
+    log.warn({ reason }, "task containers can reach this host's ports (the live log server among them)");
   const worker = new Worker({
     docker,
     clients,
+    ...(firewall ? { firewall } : {}),
     credentials,
     clock: systemClock,
     log,

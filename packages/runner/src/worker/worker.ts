@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { WorkerConfig } from '../config.js';
 import type { DockerClient } from '../docker/docker-client.js';
+import type { HostFirewall } from '../docker/host-firewall.js';
 import { sweepLeftovers } from '../docker/labels.js';
 import { workerShutdown } from '../errors.js';
 import type { Credentials, Feature } from '../features/feature.js';
@@ -29,6 +30,8 @@ export interface WorkerDeps {
   config: WorkerConfig;
   features: readonly Feature[];
   liveLogServer: LiveLogServer;
+  /** Keeps tasks from this host's ports (see docker/host-firewall.ts). */
+  firewall?: HostFirewall;
   /** Free bytes of a file system (default: statfs). */
   freeBytes?: (path: string) => Promise<number>;
   /** Told whenever the numbers change (the CLI's status line). */
@@ -62,6 +65,10 @@ export class Worker {
     const { config, clock, log } = deps;
     const swept = await sweepLeftovers(deps.docker, config.workerId);
     if (swept > 0) log.info({ swept }, 'removed resources left by an earlier worker process');
+    // Their networks are gone now: so can their firewall rules be.
+    await deps.firewall
+      ?.sweep()
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'firewall sweep failed'));
     const queue = deps.clients.queue(deps.credentials);
     const signal = this.stopper.signal;
     this.idleSince = clock.now();

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { iptablesFirewall } from './host-firewall.js';
+
+/** A fake `iptables` keeping INPUT rules as `iptables -S` prints them. */
+function fakeIptables() {
+  const rules: string[] = [];
+  const quote = (a: string): string => (a.includes(':') ? `"${a}"` : a);
+  const run = async (args: string[]): Promise<string> => {
+    const [op, , ...rest] = args;
+    const rule = `-A INPUT ${rest.map(quote).join(' ')}`;
+    if (op === '-S') return ['-P INPUT ACCEPT', ...rules].join('\n');
+    if (op === '-I') rules.unshift(rule);
+    if (op === '-D') {
+      const i = rules.indexOf(rule);
+      if (i < 0) throw new Error(`iptables: Bad rule: ${rule}`);
+      rules.splice(i, 1);
+    }
+    return '';
+  };
+  return { rules, run };
+}
+
+describe('iptablesFirewall', () => {
+  it('refuses new connections from the bridge, lets replies and allowed sidecars through, removes it all', async () => {
+    const ipt = fakeIptables();
+    const fw = iptablesFirewall(ipt.run, () => true);
+    const handle = await fw.isolate('br-abc', 'tc-task-0');
+    await handle.allow('172.20.0.2');
+    const other = await fw.isolate('br-def', 'tc-task-01');
+    expect(ipt.rules).toHaveLength(5);
+    const mine = ipt.rules.filter((r) => r.includes('"docker-worker:tc-task-0"'));
+    expect(mine).toEqual([
+      '-A INPUT -i br-abc -s 172.20.0.2 -m comment --comment "docker-worker:tc-task-0" -j ACCEPT',
+      '-A INPUT -i br-abc -m conntrack --ctstate ESTABLISHED,RELATED -m comment --comment "docker-worker:tc-task-0" -j ACCEPT',
+      '-A INPUT -i br-abc -m comment --comment "docker-worker:tc-task-0" -j REJECT',
+    ]);
+    await handle.remove();
+    expect(ipt.rules.every((r) => r.includes('tc-task-01'))).toBe(true); // a prefix is not a match
+    await other.remove();
+    expect(ipt.rules).toEqual([]);
+  });
+
+  it('sweeps only the rules whose bridge is gone', async () => {
+    const ipt = fakeIptables();
+    const live = new Set(['br-live']);
+    const fw = iptablesFirewall(ipt.run, (b) => live.has(b));
+    await fw.isolate('br-live', 'tc-a-0');
+    await fw.isolate('br-gone', 'tc-b-0');
+    expect(await fw.sweep()).toBe(2);
+    expect(ipt.rules.every((r) => r.includes('br-live'))).toBe(true);
+  });
+});
