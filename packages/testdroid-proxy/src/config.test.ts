@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolveConfig } from './config.js';
 
 const env = {
@@ -11,6 +14,29 @@ const env = {
 };
 
 describe('resolveConfig', () => {
+  it('reads the password, access token and certificate from <VAR>_FILE, so they need not be in the environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'testdroid-config-'));
+    const file = (name: string, content: string): string => {
+      writeFileSync(join(dir, name), content, { mode: 0o600 });
+      return join(dir, name);
+    };
+    const { TESTDROID_PASSWORD: _p, TASKCLUSTER_ACCESS_TOKEN: _t, ...rest } = env;
+    const c = resolveConfig(
+      {},
+      {
+        ...rest,
+        TESTDROID_PASSWORD_FILE: file('pw', 'pw-from-file\n'),
+        TASKCLUSTER_ACCESS_TOKEN_FILE: file('tok', 'tok-from-file'),
+        TASKCLUSTER_CERTIFICATE_FILE: file('cert', '{"version":1}\n'),
+      },
+    );
+    expect(c.password).toBe('pw-from-file');
+    expect(c.taskcluster).toMatchObject({ accessToken: 'tok-from-file', certificate: '{"version":1}' });
+    expect(() => resolveConfig({}, { ...rest, TESTDROID_PASSWORD_FILE: join(dir, 'absent') })).toThrow(
+      `TESTDROID_PASSWORD_FILE=${join(dir, 'absent')}: cannot read it (ENOENT)`,
+    );
+  });
+
   it('reads the environment, adds the final / to the cloud URL and applies defaults', () => {
     expect(resolveConfig({}, env)).toEqual({
       cloudUrl: 'https://cloud.example/',

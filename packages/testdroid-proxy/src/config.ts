@@ -3,6 +3,7 @@
  * The proxy's settings from command-line options and environment variables (options win),
  * checked into a plain typed object. Each problem is one line saying what to pass.
  */
+import { readFileSync } from 'node:fs';
 import { validScope } from 'taskcluster-lib-scopes';
 import { DEFAULT_ACQUIRE_OPTIONS } from './device/options.js';
 
@@ -60,6 +61,13 @@ export const ENV: Readonly<Record<keyof RawOptions, string>> = {
   proxyPollMs: 'TESTDROID_PROXY_POLL_MS',
 };
 
+/** The options that may also be read from a file named by `<VAR>_FILE`. */
+const SECRET_KEYS: ReadonlySet<keyof RawOptions> = new Set([
+  'password',
+  'taskclusterAccessToken',
+  'taskclusterCertificate',
+]);
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -74,8 +82,20 @@ export function resolveConfig(
   scopes: readonly string[] = [],
 ): ProxyConfig {
   const get = (key: keyof RawOptions): string | undefined => {
-    const v = options[key] ?? env[ENV[key]];
+    const v = options[key] ?? env[ENV[key]] ?? fromFile(key);
     return v === undefined || v === '' ? undefined : v;
+  };
+  /** Secrets may come as files (`<VAR>_FILE`), so that they are not in the container's environment. */
+  const fromFile = (key: keyof RawOptions): string | undefined => {
+    const file = SECRET_KEYS.has(key) ? env[`${ENV[key]}_FILE`] : undefined;
+    if (!file) return undefined;
+    try {
+      return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ConfigError(
+        `${ENV[key]}_FILE=${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
   };
   const flag = (key: keyof RawOptions): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   const required = (key: keyof RawOptions): string => {

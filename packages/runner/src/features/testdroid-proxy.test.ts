@@ -85,12 +85,20 @@ describe('testdroidProxy', () => {
           // loopback cloud (a simulator on the host) → the task network's gateway
           TESTDROID_CLOUD_URL: 'http://172.30.0.1:4567/',
           TESTDROID_USERNAME: 'ci@example.com',
-          TESTDROID_PASSWORD: 'testdroid-secret',
+          TESTDROID_PASSWORD_FILE: '/run/docker-worker-secrets/testdroid-password',
           TASKCLUSTER_CLIENT_ID: 'worker/w1',
-          TASKCLUSTER_ACCESS_TOKEN: 'worker-token',
-          TASKCLUSTER_CERTIFICATE: '{"version":1}',
+          TASKCLUSTER_ACCESS_TOKEN_FILE: '/run/docker-worker-secrets/access-token',
+          TASKCLUSTER_CERTIFICATE_FILE: '/run/docker-worker-secrets/certificate',
           DEVICE_TIMEOUT: '900',
         },
+        // the secrets are files in the sidecar, never in its environment (docker inspect shows that)
+        secretFiles: {
+          'testdroid-password': 'testdroid-secret',
+          'access-token': 'worker-token',
+          certificate: '{"version":1}',
+        },
+        capDrop: ['ALL'],
+        capAdd: ['NET_BIND_SERVICE'],
         // after --: the authorizedScopes of every signed build URL
         cmd: ['--', 'queue:get-artifact:private/build/*', 'secrets:get:project/flame'],
       },

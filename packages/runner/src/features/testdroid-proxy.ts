@@ -12,6 +12,7 @@
  * never with everything the credentials hold; the device session lasts `payload.maxRunTime` seconds. A loopback cloud URL (a simulator on the host)
  * becomes the task network's gateway address.
  */
+import { SECRETS_DIR } from '../docker/docker-client.js';
 import { startSidecar, type Sidecar } from '../docker/sidecar.js';
 import { malformedPayload, resourceUnavailable, TaskError } from '../errors.js';
 import { urlForContainers } from '../run-network.js';
@@ -64,15 +65,23 @@ export function createTestdroidProxy(
       }
       const { testdroid, sidecarTimeoutMs } = run.config;
       const network = await run.network();
+      // Secrets go as files, never into the sidecar's environment (which `docker inspect` shows).
+      const secretFiles: Record<string, string> = {
+        'testdroid-password': testdroid.password ?? '',
+        'access-token': creds.accessToken,
+      };
       const env: Record<string, string> = {
         TESTDROID_CLOUD_URL: `${urlForContainers(testdroid.cloudUrl, network.gateway)}/`,
         TESTDROID_USERNAME: testdroid.username ?? '',
-        TESTDROID_PASSWORD: testdroid.password ?? '',
+        TESTDROID_PASSWORD_FILE: `${SECRETS_DIR}/testdroid-password`,
         TASKCLUSTER_CLIENT_ID: creds.clientId,
-        TASKCLUSTER_ACCESS_TOKEN: creds.accessToken,
+        TASKCLUSTER_ACCESS_TOKEN_FILE: `${SECRETS_DIR}/access-token`,
         DEVICE_TIMEOUT: String(run.task.payload.maxRunTime),
       };
-      if (creds.certificate) env.TASKCLUSTER_CERTIFICATE = creds.certificate;
+      if (creds.certificate) {
+        secretFiles.certificate = creds.certificate;
+        env.TASKCLUSTER_CERTIFICATE_FILE = `${SECRETS_DIR}/certificate`;
+      }
       run.liveLog.info(`Starting the testdroid proxy (http://testdroid, phone ${JSON.stringify(phone)})`);
       let sidecar: Sidecar;
       try {
@@ -80,6 +89,10 @@ export function createTestdroidProxy(
           image: testdroid.image,
           alias: 'testdroid',
           env,
+          secretFiles,
+          // It needs nothing but its port 80.
+          capDrop: ['ALL'],
+          capAdd: ['NET_BIND_SERVICE'],
           // the task's scopes: every bewit the proxy makes is restricted to them (authorizedScopes)
           cmd: ['--', ...run.task.scopes],
           readyPort: 80,
