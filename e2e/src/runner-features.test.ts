@@ -249,6 +249,8 @@ describe('the task container is boxed in', () => {
       // read with shell builtins only, since nothing can fork once the limit is reached.
       const script = [
         'grep NoNewPrivs /proc/self/status',
+        // a setuid-root copy of id, run as nobody: with no-new-privileges it stays nobody
+        'cp /usr/bin/id /tmp/sid && chmod u+s /tmp/sid && echo "EUID $(setpriv --reuid=65534 --regid=65534 --clear-groups /tmp/sid -u)"',
         '(i=0; while [ $i -lt 100 ]; do sleep 30 & i=$((i+1)); echo $i > /tmp/n; done) 2>/dev/null',
         'read n < /tmp/n',
         'echo "STARTED $n"',
@@ -262,6 +264,24 @@ describe('the task container is boxed in', () => {
       });
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/NoNewPrivs:\s+1\n/);
+      expect(r.stdout).toContain('EUID 65534\n');
+      // The control: without no-new-privileges the same setuid binary makes nobody root.
+      const loose = new RunnerSession(`${session.workerId}-nnp`, {
+        taskContainer: { noNewPrivileges: false },
+      });
+      const control = await loose.run({
+        payload: {
+          image: 'debian:bookworm-slim',
+          maxRunTime: 60,
+          command: [
+            '/bin/sh',
+            '-c',
+            'cp /usr/bin/id /tmp/sid && chmod u+s /tmp/sid && echo "EUID $(setpriv --reuid=65534 --regid=65534 --clear-groups /tmp/sid -u)"',
+          ],
+        },
+      });
+      await loose.removeAll();
+      expect(control.stdout).toContain('EUID 0\n');
       const procs = Number(/STARTED (\d+)/.exec(r.stdout)?.[1]);
       expect(procs).toBeGreaterThan(10);
       expect(procs).toBeLessThanOrEqual(40);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,6 +85,22 @@ describe('balrogVPNProxy', () => {
     await run.liveLog.close();
     expect(readFileSync(join(dir, 'live.log'), 'utf8')).toContain(`[balrog] ${line}`);
     expect([...docker.resources.values()].filter((r) => r.kind === 'container')).toEqual([]);
+  });
+
+  it('keeps the VPN keys out of the task log even when the sidecar prints them', async () => {
+    const key = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----';
+    writeFileSync(join(vpnDir, 'client.key'), `${key}\n`);
+    try {
+      const docker = sidecarThatExits(`openvpn: loaded\n${key}\ndone\n`, 1);
+      const { run, dir } = fakeRun({ docker, config: { balrog }, ...requested });
+      await balrogVPNProxy.start(run).catch(() => undefined);
+      await run.liveLog.close();
+      const log = readFileSync(join(dir, 'live.log'), 'utf8');
+      expect(log).toContain('[balrog] openvpn: loaded');
+      expect(log).not.toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC');
+    } finally {
+      rmSync(join(vpnDir, 'client.key'));
+    }
   });
 
   it('passes resource-unavailable through when the image is missing', async () => {

@@ -12,6 +12,8 @@
  * exception/internal-error, with the sidecar's own log lines in the task log.
  */
 import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startSidecar } from '../docker/sidecar.js';
 import { internalError, TaskError } from '../errors.js';
 import type { Feature } from './feature.js';
@@ -29,6 +31,8 @@ export const balrogVPNProxy: Feature = {
     const { balrog, sidecarTimeoutMs } = run.config;
     const probeMs = balrog.probe.attempts * balrog.probe.intervalMs;
     run.liveLog.info(`Starting the balrog VPN proxy (http://balrog → ${balrog.proxiedServer})`);
+    // openvpn may print its configuration: the VPN keys never reach the task's log.
+    for (const secret of await vpnSecrets(balrog.vpnConfigDir)) run.liveLog.addSecret(secret);
     try {
       const sidecar = await startSidecar(run, {
         image: balrog.image,
@@ -59,3 +63,11 @@ export const balrogVPNProxy: Feature = {
     }
   },
 };
+
+/** The contents of the key files of the VPN configuration directory (private keys, TLS auth keys). */
+async function vpnSecrets(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const keys = names.filter((n) => /\.(key|pem|p12|pfx)$/i.test(n) && !/^ca\.|\.crt$/i.test(n));
+  const contents = await Promise.all(keys.map((n) => readFile(join(dir, n), 'utf8').catch(() => '')));
+  return contents.map((c) => c.trim()).filter((c) => c.length > 0);
+}
