@@ -34,6 +34,7 @@ interface RunFlags {
   config?: string;
   resultJson?: string;
   debug?: boolean;
+  withWorkerRunner?: boolean;
 }
 
 function runIdArg(value: string): number {
@@ -181,7 +182,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('run')
     .description('run one task definition (YAML or JSON) on the local engine; the live log goes to stdout')
     .argument(
-      '<TASK_FILE>',
+      '[TASK_FILE]',
       'task definition: an object with payload, optional scopes, taskId, expires, deadline',
     )
     .option('--task-id <ID>', "task id (default: the file's taskId, or a new slugid)")
@@ -193,6 +194,10 @@ export async function main(argv: string[]): Promise<number> {
       'write {taskId, runId, state, reasonResolved, exitCode, durationMs, artifacts} here',
     )
     .option('--debug', 'debug operator log and stack traces')
+    .option(
+      '--with-worker-runner',
+      "queue mode started by Taskcluster's worker-runner: --config is the JSON it wrote, no TASK_FILE; its protocol on stdin/stdout",
+    )
     .addHelpText(
       'after',
       `
@@ -205,8 +210,19 @@ Examples:
   docker-worker run examples/hello-world.yml
   docker-worker run examples/env-and-artifacts.yml --artifacts-dir out --result-json result.json`,
     )
-    .action(async (file: string, flags: RunFlags) => {
+    .action(async (file: string | undefined, flags: RunFlags) => {
       debug = flags.debug === true;
+      if (flags.withWorkerRunner) {
+        if (file || !flags.config)
+          throw new UsageError(
+            'run --with-worker-runner takes the worker-runner JSON as --config FILE and no TASK_FILE',
+          );
+        const log = await createOperatorLog({ debug, level: process.env.LOG_LEVEL || 'info' });
+        const { startWithWorkerRunner } = await import('./worker/with-worker-runner.js');
+        code = await startWithWorkerRunner({ configFile: flags.config, log });
+        return;
+      }
+      if (!file) throw new UsageError('run needs a TASK_FILE (see docker-worker run --help)');
       code = await run(file, flags);
     });
   program

@@ -58,6 +58,8 @@ export async function startWorker(opts: {
   env: NodeJS.ProcessEnv;
   log: Logger;
   once: boolean;
+  /** Receives the worker before it claims (worker-runner's protocol drives it from there). */
+  onWorker?: (worker: Worker) => void;
 }): Promise<number> {
   const { env, log } = opts;
   const { rootUrl, credentials } = workerIdentity(opts.config, env);
@@ -115,6 +117,7 @@ export async function startWorker(opts: {
     void worker.shutdown(config.shutdown.graceSeconds);
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  opts.onWorker?.(worker);
   log.info(
     {
       rootUrl,

@@ -57,7 +57,17 @@ export class Worker {
   /** Since when nothing has run: the last claim, or the end of the last run. */
   private idleSince = 0;
 
-  constructor(private readonly deps: WorkerDeps) {}
+  private credentials: Credentials;
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.credentials = deps.credentials;
+  }
+
+  /** The worker's own credentials changed (worker-runner renewed them): later claims use them; running tasks keep theirs. */
+  setCredentials(credentials: Credentials): void {
+    this.credentials = credentials;
+    this.deps.log.info({ clientId: credentials.clientId }, 'worker credentials renewed');
+  }
 
   /** Runs until `stop()`/`shutdown()` (or, with `once`, until one task ran); resolves with the results. */
   async run(opts: { once?: boolean } = {}): Promise<ClaimResult[]> {
@@ -69,7 +79,8 @@ export class Worker {
     await deps.firewall
       ?.sweep()
       .catch((err: unknown) => log.warn({ err: String(err) }, 'firewall sweep failed'));
-    const queue = deps.clients.queue(deps.credentials);
+    let queue = deps.clients.queue(this.credentials);
+    let queueFor = this.credentials;
     const signal = this.stopper.signal;
     this.idleSince = clock.now();
     const capacity = opts.once ? 1 : config.capacity;
@@ -83,6 +94,10 @@ export class Worker {
       if (!(await this.enoughDisk())) {
         await clock.sleep(config.pollingIntervalMs, signal).catch(() => undefined);
         continue;
+      }
+      if (queueFor !== this.credentials) {
+        queueFor = this.credentials; // new-credentials from worker-runner: claim with them from now on
+        queue = deps.clients.queue(queueFor);
       }
       let claims: Claim[];
       try {
@@ -149,7 +164,7 @@ export class Worker {
 
   private start(claim: Claim): void {
     const { deps } = this;
-    const { accessToken, certificate } = deps.credentials;
+    const { accessToken, certificate } = this.credentials;
     const run = new ClaimedRun(claim, {
       ...deps,
       secrets: [accessToken, ...(certificate ? [certificate] : [])],
