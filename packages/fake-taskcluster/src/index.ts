@@ -4,7 +4,16 @@
  * authorizedScopes and roles checked as Taskcluster's auth service does.
  */
 export { startFakeTaskcluster } from './server.js';
-export type { FakeTaskcluster, FakeTaskclusterOptions } from './server.js';
+export type { FakeTaskcluster, FakeTaskclusterOptions, WorkerManagerHandle } from './server.js';
+export { staticSecret } from './worker-manager/worker-manager.js';
+export type {
+  Registration,
+  StaticWorkerSpec,
+  WorkerPoolSpec,
+  WorkerRecord,
+  WorkerState,
+} from './worker-manager/worker-manager.js';
+export { workerScopes } from './worker-manager/worker-credentials.js';
 export { createApp } from './app.js';
 export type { FakeTaskclusterDeps, RecordedRequest } from './app.js';
 export { ClientStore } from './clients.js';

@@ -24,6 +24,7 @@ import type { ClientSpec } from './clients.js';
 import { TaskStore } from './tasks.js';
 import type { TaskDefinition } from './tasks.js';
 import type { RoleSpec } from './auth/scopes.js';
+import type { StaticWorkerSpec, WorkerManager, WorkerPoolSpec } from './worker-manager/worker-manager.js';
 
 export interface FakeTaskclusterOptions {
   clients: ClientSpec[];
@@ -46,7 +47,19 @@ export interface FakeTaskclusterOptions {
   sweepIntervalMs?: number;
   /** `public/` artifacts readable without scopes (a deployment's anonymous role). Default true. */
   publicArtifacts?: boolean;
+  /** worker-manager's worker pools (more with `workerManager.addPool`). */
+  workerPools?: WorkerPoolSpec[];
+  /** Static workers of those pools (more with `workerManager.addStaticWorker`). */
+  staticWorkers?: StaticWorkerSpec[];
+  /** Lifetime of worker credentials from (re)registerWorker. Default 96 h (upstream's default). */
+  workerCredentialsTtlSeconds?: number;
 }
+
+/** worker-manager's state, for test set-up and assertions. */
+export type WorkerManagerHandle = Pick<
+  WorkerManager,
+  'addPool' | 'addStaticWorker' | 'worker' | 'list' | 'setShouldTerminate'
+>;
 
 /** The queue's state, for test assertions. */
 export interface QueueHandle {
@@ -67,6 +80,7 @@ export interface FakeTaskcluster {
   queue: QueueHandle;
   faults: Faults;
   index: Pick<IndexStore, 'insert'>;
+  workerManager: WorkerManagerHandle;
   close(): Promise<void>;
 }
 
@@ -78,7 +92,15 @@ export async function startFakeTaskcluster(options: FakeTaskclusterOptions): Pro
   const ownDir = options.storageDir === undefined;
   const storageDir = options.storageDir ?? mkdtempSync(join(tmpdir(), 'fake-taskcluster-'));
   mkdirSync(storageDir, { recursive: true });
-  const services = createServices({ store, now, storageDir, ...pick(options, 'claimTimeoutSeconds') });
+  const services = createServices({
+    store,
+    now,
+    storageDir,
+    ...pick(options, 'claimTimeoutSeconds', 'workerCredentialsTtlSeconds'),
+  });
+  const wm = services.workerManager;
+  for (const pool of options.workerPools ?? []) wm.addPool(pool);
+  for (const worker of options.staticWorkers ?? []) wm.addStaticWorker(worker);
   const app = createApp({
     store,
     tasks,
@@ -111,6 +133,13 @@ export async function startFakeTaskcluster(options: FakeTaskclusterOptions): Pro
     },
     faults: services.faults,
     index: { insert: (namespace, entry) => services.index.insert(namespace, entry) },
+    workerManager: {
+      addPool: (pool) => wm.addPool(pool),
+      addStaticWorker: (worker) => wm.addStaticWorker(worker),
+      worker: (pool, group, id) => wm.worker(pool, group, id),
+      list: (pool, state) => wm.list(pool, state),
+      setShouldTerminate: (pool, group, id, decision) => wm.setShouldTerminate(pool, group, id, decision),
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         clearInterval(sweeper);

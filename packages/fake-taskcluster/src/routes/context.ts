@@ -12,6 +12,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { UrlSigner } from '../storage/signed-url.js';
 import type { TaskStore } from '../tasks.js';
+import type { WorkerManager } from '../worker-manager/worker-manager.js';
 
 export interface RouteContext {
   endpoint: Endpoint;
@@ -24,6 +25,7 @@ export interface RouteContext {
   blobs: BlobStore;
   signer: UrlSigner;
   index: IndexStore;
+  workerManager: WorkerManager;
   /** The queue's own client: issues task and upload credentials. */
   issuer: IssuerCredentials;
   /** Treat `queue:get-artifact:public/*` as held by everyone (a deployment's anonymous role). */

@@ -95,6 +95,21 @@ declare module 'taskcluster-client' {
     ): Promise<{ namespace: string; taskId: string; rank: number; data: Json; expires: string }>;
     insertTask(namespace: string, body: Json): Promise<{ namespace: string; taskId: string; rank: number }>;
   }
+  export interface WorkerCredentialsResponse {
+    expires: string;
+    credentials: { clientId: string; accessToken: string; certificate?: string };
+    secret: string;
+  }
+  export class WorkerManager {
+    constructor(options: ClientOptions);
+    registerWorker(body: Json): Promise<WorkerCredentialsResponse & { workerConfig: Json }>;
+    reregisterWorker(body: Json): Promise<WorkerCredentialsResponse>;
+    removeWorker(workerPoolId: string, workerGroup: string, workerId: string): Promise<Json>;
+    listWorkersForWorkerPool(
+      workerPoolId: string,
+      query?: Json,
+    ): Promise<{ workers: Json[]; continuationToken?: string }>;
+  }
   export interface UploadOptions {
     projectId: string;
     name: string;
@@ -121,6 +136,7 @@ declare module 'taskcluster-client' {
     Queue: typeof Queue;
     Object: typeof Object;
     Index: typeof Index;
+    WorkerManager: typeof WorkerManager;
     upload: typeof upload;
     downloadArtifact: typeof downloadArtifact;
     slugid(): string;
