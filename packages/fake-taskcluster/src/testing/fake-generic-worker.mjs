@@ -11,7 +11,9 @@ if (args[0] !== 'run' || args[1] !== '--config' || args[3] !== '--with-worker-ru
   process.exit(64);
 }
 const config = JSON.parse(readFileSync(args[2], 'utf8'));
-const capabilities = (process.env.FAKE_WORKER_CAPABILITIES ?? 'graceful-termination,new-credentials,log,shutdown')
+const capabilities = (
+  process.env.FAKE_WORKER_CAPABILITIES ?? 'graceful-termination,new-credentials,log,shutdown'
+)
   .split(',')
   .filter(Boolean);
 const send = (message) => process.stdout.write(`~${JSON.stringify(message)}\n`);
