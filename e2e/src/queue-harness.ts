@@ -196,17 +196,8 @@ export class QueueSession {
   }
 
   /** The running task container of `taskId` (waits for the engine's start event). */
-  async taskContainer(taskId: string): Promise<string> {
-    const filters = { label: [`org.docker-worker.task-id=${taskId}`, 'org.docker-worker.role=task'] };
-    const events = await docker.getEvents({ filters: { ...filters, event: ['start'], type: ['container'] } });
-    try {
-      const running = await docker.listContainers({ filters: JSON.stringify(filters) });
-      if (running[0]) return running[0].Id;
-      const [chunk] = (await once(events, 'data')) as [Buffer];
-      return (JSON.parse(chunk.toString().split('\n')[0] ?? '{}') as { id: string }).id;
-    } finally {
-      (events as unknown as { destroy(): void }).destroy();
-    }
+  taskContainer(taskId: string): Promise<string> {
+    return taskContainer(taskId);
   }
 
   /** Calls the worker made for a task, by path (`.../completed`, `.../artifacts/...`). */
@@ -227,5 +218,19 @@ export class QueueSession {
     await removeWorkerResources(this.workerId);
     await this.tc.close();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The running task container of `taskId` (waits for the engine's start event). */
+export async function taskContainer(taskId: string): Promise<string> {
+  const filters = { label: [`org.docker-worker.task-id=${taskId}`, 'org.docker-worker.role=task'] };
+  const events = await docker.getEvents({ filters: { ...filters, event: ['start'], type: ['container'] } });
+  try {
+    const running = await docker.listContainers({ filters: JSON.stringify(filters) });
+    if (running[0]) return running[0].Id;
+    const [chunk] = (await once(events, 'data')) as [Buffer];
+    return (JSON.parse(chunk.toString().split('\n')[0] ?? '{}') as { id: string }).id;
+  } finally {
+    (events as unknown as { destroy(): void }).destroy();
   }
 }

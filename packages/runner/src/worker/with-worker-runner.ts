@@ -114,5 +114,7 @@ export async function startWithWorkerRunner(opts: { configFile: string; log: Log
       extra: {},
     });
     throw err;
+  } finally {
+    protocol.close();
   }
 }

@@ -5,7 +5,7 @@
  * `welcome {capabilities}`; we answer `hello` with the capabilities we share, and from then on send
  * only messages of that set. Messages in, by type, go to handlers; unknown ones are logged and ignored.
  */
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 
@@ -34,7 +34,18 @@ export class WorkerRunnerProtocol {
     private readonly log: Logger,
   ) {
     this.ready = new Promise((resolve) => (this.welcomed = resolve));
-    createInterface({ input }).on('line', (line) => this.receive(line));
+    this.lines = createInterface({ input });
+    this.lines.on('line', (line) => this.receive(line));
+    this.input = input;
+  }
+
+  private readonly lines: Interface;
+  private readonly input: Readable;
+
+  /** Stops reading (so an open stdin does not keep the process alive once the worker is done). */
+  close(): void {
+    this.lines.close();
+    this.input.destroy();
   }
 
   /** Handles messages of `type` (welcome is handled here). */
