@@ -7,31 +7,17 @@
  * lets running tasks finish for `graceSeconds`, then aborts the rest as worker-shutdown.
  */
 import { statfs } from 'node:fs/promises';
-import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
-import type { WorkerConfig } from '../config.js';
-import type { DockerClient } from '../docker/docker-client.js';
-import type { HostFirewall } from '../docker/host-firewall.js';
 import { sweepLeftovers } from '../docker/labels.js';
 import { workerShutdown } from '../errors.js';
-import type { Credentials, Feature } from '../features/feature.js';
-import { ClaimedRun, type ClaimResult } from './claim.js';
-import type { LiveLogServer } from './live-log-server.js';
+import type { Credentials } from '../features/feature.js';
+import { ClaimedRun, type ClaimDeps, type ClaimResult } from './claim.js';
 import { reportOutcome } from './resolve.js';
-import type { Claim, TaskclusterClients } from './taskcluster.js';
+import type { Claim } from './taskcluster.js';
 
-export interface WorkerDeps {
-  docker: DockerClient;
-  clients: TaskclusterClients;
+/** What a claimed run needs (`ClaimDeps`), plus the worker's own credentials and its hooks. */
+export interface WorkerDeps extends Omit<ClaimDeps, 'secrets'> {
   /** The worker's own credentials (claimWork). */
   credentials: Credentials;
-  clock: Clock;
-  log: Logger;
-  config: WorkerConfig;
-  features: readonly Feature[];
-  liveLogServer: LiveLogServer;
-  /** Keeps tasks from this host's ports (see docker/host-firewall.ts). */
-  firewall?: HostFirewall;
   /** Free bytes of a file system (default: statfs). */
   freeBytes?: (path: string) => Promise<number>;
   /** Told whenever the numbers change (the CLI's status line). */
