@@ -33,6 +33,7 @@ export interface ServicesOptions {
 }
 
 export interface Services {
+  /** The queue's own client: issues task and upload credentials. */
   issuer: IssuerCredentials;
   queue: TaskQueue;
   artifacts: ArtifactStore;
