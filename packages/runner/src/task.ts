@@ -10,6 +10,7 @@ export type ImageRef =
   | { type: 'task-image'; taskId: string; path: string };
 
 export interface ArtifactSpec {
+  /** The schema also has d2g's `volume`, which the payload check refuses: features never see it. */
   type: 'file' | 'directory';
   path: string;
   expires?: string;
@@ -17,9 +18,17 @@ export interface ArtifactSpec {
 
 export interface PhoneCapability {
   type: string;
-  sims: string;
-  build: string;
-  memory: string;
+  sims?: string;
+  build?: string;
+  memory?: string;
+}
+
+/** Host devices a task may ask for (`payload.capabilities.devices`, besides the seed's phone). */
+export interface HostDevices {
+  loopbackVideo?: boolean;
+  loopbackAudio?: boolean;
+  hostSharedMemory?: boolean;
+  kvm?: boolean;
 }
 
 export interface Payload {
@@ -33,7 +42,8 @@ export interface Payload {
   cache?: Record<string, string>;
   capabilities?: {
     privileged?: boolean;
-    devices?: Record<string, boolean | PhoneCapability>;
+    disableSeccomp?: boolean;
+    devices?: HostDevices & { phone?: PhoneCapability };
   };
   onExitStatus?: { retry?: number[]; purgeCaches?: number[] };
   log?: string;

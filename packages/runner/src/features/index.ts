@@ -23,6 +23,7 @@ import type { Feature } from './feature.js';
 import { image } from './image.js';
 import { liveLog } from './live-log.js';
 import { maxRunTime } from './max-run-time.js';
+import { notYetAvailable } from './not-yet.js';
 import { payload } from './payload.js';
 import { taskclusterProxy } from './taskcluster-proxy.js';
 import { testdroidProxy } from './testdroid-proxy.js';
@@ -30,6 +31,9 @@ import { testdroidProxy } from './testdroid-proxy.js';
 export const builtinFeatures: readonly Feature[] = [
   liveLog,
   payload,
+  // Until their features land (issue #15), asking for them is malformed-payload saying so.
+  notYetAvailable('chainOfTrust', 'issue #15'),
+  notYetAvailable('interactive', 'issue #15'),
   env,
   encryptedEnv,
   image,

@@ -3,7 +3,8 @@ import { fakeRun, fakeTask } from '../testing/fake-run.js';
 import { payloadErrors, payload } from './payload.js';
 
 const base = { image: 'debian:bookworm-slim', command: ['true'], maxRunTime: 10 };
-const errors = (p: Record<string, unknown>) => payloadErrors(fakeTask({ payload: p as never }));
+const errors = (p: Record<string, unknown>) =>
+  payloadErrors(fakeTask({ payload: p as never }), { maxRunTimeLimit: 86400 });
 
 describe('payload validation', () => {
   it('accepts the image in all four forms', () => {
@@ -57,7 +58,9 @@ describe('payload validation', () => {
       expect.arrayContaining([
         expect.stringMatching(/^\/image: must be an image name/),
         '/command: must be array',
-        '/maxRunTime: must be <= 86400',
+        expect.stringMatching(
+          /^\/maxRunTime: 90000s is above this worker's limit of 86400s \(worker config maxRunTimeLimit\)/,
+        ),
         expect.stringMatching(/^\/features\/nope: "nope" is not part of valid features/),
         expect.stringMatching(/^\/features\/dind: the feature "dind" is not supported by this worker/),
         '/env/A: must be string',
@@ -70,6 +73,29 @@ describe('payload validation', () => {
     expect(payloadErrors({ ...fakeTask(), payload: {} as never })).toEqual([
       "/: must have required property 'image'",
       "/: must have required property 'maxRunTime'",
+    ]);
+  });
+
+  it('reports schema errors, bad names and artifact expiry together', () => {
+    const list = errors({
+      ...base,
+      command: 'ls',
+      env: { 'A=B': 'x', 'my-var.1': 'ok' },
+      cache: { 'a/b': '/c', good: 'relative' },
+      artifacts: { a: { type: 'file', path: '/a', expires: '2099-01-01T00:00:00Z' } },
+    });
+    expect(list).toEqual([
+      '/command: must be array',
+      expect.stringMatching(/^\/env\/A=B: the variable name "A=B" cannot be passed/),
+      expect.stringMatching(/^\/cache\/a~1b: the cache name "a\/b" is not valid/),
+      '/cache/good: the mount path "relative" must be absolute',
+      expect.stringMatching(/^\/artifacts\/a\/expires: .* is after the task's expiry/),
+    ]);
+  });
+
+  it('refuses volume artifacts as d2g-only', () => {
+    expect(errors({ ...base, artifacts: { v: { type: 'volume', path: '/v' } } })).toEqual([
+      expect.stringMatching(/^\/artifacts\/v\/type: "volume" artifacts are d2g-only/),
     ]);
   });
 
@@ -89,5 +115,22 @@ describe('payload validation', () => {
         /^`task\.payload` format is invalid json schema errors:\n {2}\/command: must be array\n {2}\/maxRunTime: must be >= 1$/,
       ),
     });
+  });
+});
+
+describe('features of the last docker-worker this worker does not have yet', () => {
+  it('chainOfTrust and interactive: true is malformed-payload saying so, false is fine', async () => {
+    const { builtinFeatures } = await import('./index.js');
+    for (const name of ['chainOfTrust', 'interactive']) {
+      const feature = builtinFeatures.find((f) => f.name === name);
+      if (!feature) continue; // its own feature has landed: its tests cover it
+      expect(feature.isRequested(fakeTask({ payload: { features: { [name]: false } } }))).toBe(false);
+      const { run } = fakeRun({ payload: { features: { [name]: true } } });
+      expect(feature.isRequested(run.task)).toBe(true);
+      await expect(feature.start(run)).rejects.toMatchObject({
+        resolution: 'malformed-payload',
+        message: expect.stringContaining(`payload.features.${name} is not available on this worker yet`),
+      });
+    }
   });
 });

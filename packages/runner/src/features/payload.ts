@@ -1,16 +1,21 @@
 /**
  * @module features/payload
- * Validates the payload against the docker-worker v1 schema (`schemas/payload.json`) with every
- * error, each with its JSON path, in one block; also checks artifact expiry against the task's.
+ * Validates the payload against the docker-worker v1 schema (`schemas/payload.json`: the last
+ * docker-worker's schema and the seed's fields) and the checks a schema cannot express
+ * (`payload-checks.ts`): every error, each with its JSON path, in one block.
  */
 import type { ErrorObject } from 'ajv';
 import { validatePayload as validate } from '../schemas/validators.js';
 import { malformedPayload } from '../errors.js';
 import type { TaskDefinition } from '../task.js';
+import { payloadChecks, type PayloadLimits } from './payload-checks.js';
 import type { Feature } from './feature.js';
 
 const IMAGE_FORMS =
   'must be an image name, {type: "docker-image", name}, {type: "indexed-image", namespace, path} or {type: "task-image", taskId, path}';
+
+const FEATURE_NAMES =
+  'localLiveLog, bulkLog, taskclusterProxy, artifacts, interactive, allowPtrace, chainOfTrust, balrogVPNProxy, testdroidProxy';
 
 function describe(e: ErrorObject): string | undefined {
   const path = e.instancePath || '/';
@@ -19,7 +24,7 @@ function describe(e: ErrorObject): string | undefined {
   if (e.keyword === 'additionalProperties') {
     const extra = String(e.params.additionalProperty);
     if (e.instancePath === '/features')
-      return `${path}/${extra}: "${extra}" is not part of valid features (taskclusterProxy, balrogVPNProxy, testdroidProxy)`;
+      return `${path}/${extra}: "${extra}" is not part of valid features (${FEATURE_NAMES})`;
     return `${path}: unknown property "${extra}"`;
   }
   if (e.schemaPath.startsWith('#/definitions/historicalFeature')) {
@@ -34,19 +39,14 @@ function describe(e: ErrorObject): string | undefined {
 }
 
 /** Every problem with the payload, one line each with its JSON path; empty when it is valid. */
-export function payloadErrors(task: Pick<TaskDefinition, 'payload' | 'expires'>): string[] {
-  if (!validate(task.payload)) {
-    return [...new Set((validate.errors ?? []).map(describe).filter((l): l is string => l !== undefined))];
-  }
-  const problems: string[] = [];
-  for (const [name, a] of Object.entries(task.payload.artifacts ?? {})) {
-    if (a.expires && new Date(a.expires).getTime() > task.expires.getTime()) {
-      problems.push(
-        `/artifacts/${name}/expires: ${a.expires} is after the task's expiry ${task.expires.toISOString()}; use an earlier date or omit it`,
-      );
-    }
-  }
-  return problems;
+export function payloadErrors(
+  task: Pick<TaskDefinition, 'payload' | 'expires'>,
+  limits: PayloadLimits = {},
+): string[] {
+  const schema = validate(task.payload)
+    ? []
+    : (validate.errors ?? []).map(describe).filter((l): l is string => l !== undefined);
+  return [...new Set([...schema, ...payloadChecks(task, limits)])];
 }
 
 export const payload: Feature = {
@@ -54,7 +54,7 @@ export const payload: Feature = {
   isEnabled: () => true,
   isRequested: () => true,
   async start(run) {
-    const problems = payloadErrors(run.task);
+    const problems = payloadErrors(run.task, run.config);
     if (problems.length > 0) {
       throw malformedPayload(
         `\`task.payload\` format is invalid json schema errors:\n${problems.map((p) => `  ${p}`).join('\n')}`,
