@@ -20,11 +20,25 @@ writeFileSync(
   JSON.stringify({ workerId: 'bench-runner', workDir: join(tmp, 'work') }),
 );
 
-function time(cmd, args) {
+/** Per-stage times of each runner run, from its operator log at debug (`msg: task stages`). */
+const stageRuns = [];
+function time(cmd, args, env) {
   const start = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync(cmd, args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+    ...(env ? { env: { ...process.env, ...env } } : {}),
+  });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return Number(process.hrtime.bigint() - start) / 1e6;
+  if (env) {
+    const line = r.stderr.split('\n').find((l) => l.includes('"task stages"'));
+    if (line) {
+      const { stages, totalMs } = JSON.parse(line);
+      stageRuns.push({ ...stages, in_task_run: totalMs, wall: ms });
+    }
+  }
+  return ms;
 }
 const runner = (i) =>
   time(process.execPath, [
@@ -37,7 +51,7 @@ const runner = (i) =>
     join(tmp, 'worker.json'),
     '--artifacts-dir',
     join(tmp, `a${i}`),
-  ]);
+  ], { LOG_LEVEL: 'debug' });
 const baseline = () => time('docker', ['run', '--rm', IMAGE, 'true']);
 
 try {
@@ -50,16 +64,24 @@ try {
     a.push(runner(i));
   }
   const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  stageRuns.shift(); // the warm-up
+  const stages = {};
+  for (const key of new Set(stageRuns.flatMap((r) => Object.keys(r))))
+    stages[key] = Math.round(median(stageRuns.map((r) => r[key] ?? 0)));
+  console.log('breakdown of docker-worker run (median ms per stage, operator log at debug):');
+  for (const [k, v] of Object.entries(stages)) console.log(`  ${k.padEnd(18)}${String(v).padStart(6)}`);
+  const nodeMs = median(Array.from({ length: N }, () => time(process.execPath, ['-e', ''])));
+  console.log(`  (node -e '' alone: ${nodeMs.toFixed(0)} ms of load_modules is node's own start-up)`);
   const runnerMs = median(a);
   const dockerMs = median(b);
   const ratio = runnerMs / dockerMs;
   console.log(`docker run --rm ${IMAGE} true        median ${dockerMs.toFixed(0)} ms over ${N} runs`);
   console.log(`docker-worker run (same task)         median ${runnerMs.toFixed(0)} ms over ${N} runs`);
   console.log(
-    `ratio docker-worker / docker run:     ${ratio.toFixed(2)}x  (+${(runnerMs - dockerMs).toFixed(0)} ms: node start-up, network, labels, sweep, live log, clean-up)`,
+    `ratio docker-worker / docker run:     ${ratio.toFixed(2)}x  (+${(runnerMs - dockerMs).toFixed(0)} ms)`,
   );
   console.log(
-    `BENCH_JSON ${JSON.stringify({ runs: N, dockerRunMedianMs: Math.round(dockerMs), dockerWorkerRunMedianMs: Math.round(runnerMs), ratio: Number(ratio.toFixed(3)) })}`,
+    `BENCH_JSON ${JSON.stringify({ runs: N, dockerRunMedianMs: Math.round(dockerMs), dockerWorkerRunMedianMs: Math.round(runnerMs), ratio: Number(ratio.toFixed(3)), nodeStartMs: Math.round(nodeMs), stagesMedianMs: stages })}`,
   );
 } finally {
   rmSync(tmp, { recursive: true, force: true });

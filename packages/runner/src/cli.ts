@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { systemClock } from './clock.js';
 import { loadConfig } from './config.js';
 import { createDockerClient } from './docker/docker-client.js';
@@ -21,6 +22,7 @@ import { payloadErrors } from './features/payload.js';
 import type { LiveLogSink } from './live-log-stream.js';
 import { createOperatorLog } from './operator-log.js';
 import type { TaskRun } from './run-context.js';
+import { StageTimer } from './stage-timer.js';
 
 // src/cli.ts and dist/cli.js both sit one level below the package's own package.json.
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -46,6 +48,9 @@ function runIdArg(value: string): number {
 
 async function run(taskFile: string, flags: RunFlags): Promise<number> {
   const log = await createOperatorLog({ debug: flags.debug === true, level: process.env.LOG_LEVEL });
+  const stages = new StageTimer(log);
+  // Since the process started: node's own start-up and loading this CLI's modules.
+  stages.add('load_modules', performance.now());
   const config = await loadConfig(flags.config);
   const task = toTaskDefinition(await readTaskFile(taskFile), {
     taskId: flags.taskId,
@@ -73,7 +78,7 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
   // A malformed payload resolves malformed-payload without the engine (it would never run).
   if (payloadErrors(task).length === 0) {
     try {
-      await docker.ping();
+      await stages.time('prepare_executor', () => docker.ping(), { step: 'ping' });
     } catch (err) {
       throw new UsageError(
         `cannot reach the Docker engine (${(err as Error).message}); start it (npm run setup) or set DOCKER_HOST`,
@@ -96,7 +101,7 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
     current?.abort(workerShutdown('Task has been aborted prematurely. Reason: worker-shutdown'));
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  const fenced = await hostFirewallFor(config);
+  const fenced = await stages.time('prepare_executor', () => hostFirewallFor(config), { step: 'firewall' });
   const firewall = fenced.firewall;
   if (!firewall) log.warn({ reason: fenced.reason }, "the task container can reach this host's ports");
   const result = await runLocalTask({
@@ -110,6 +115,7 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
     liveLogSink: stdoutSink(),
     credentials,
     rootUrl,
+    stages,
     onRun: (r) => {
       current = r;
       if (signals > 0) r.abort(workerShutdown('Task has been aborted prematurely. Reason: worker-shutdown'));

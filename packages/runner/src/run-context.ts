@@ -14,6 +14,7 @@ import { processOwner, removeRun, runLabels, type Role, type RunIdentity } from 
 import { internalError, type TaskError } from './errors.js';
 import type { Credentials } from './features/feature.js';
 import type { LiveLog } from './live-log-stream.js';
+import { StageTimer } from './stage-timer.js';
 import type { TaskDefinition } from './task.js';
 
 export interface RunDeps {
@@ -31,6 +32,8 @@ export interface RunDeps {
   firewall?: HostFirewall;
   /** More values to redact from the live log (e.g. the worker's own access token in queue mode). */
   secrets?: string[];
+  /** Where the run's time goes (default: a new one on the run's log). */
+  stages?: StageTimer;
 }
 
 const credentialSecrets = (c: Credentials | undefined): string[] =>
@@ -47,6 +50,8 @@ export class TaskRun {
   readonly liveLogUrl?: string;
   readonly startedAt: number;
   readonly identity: RunIdentity;
+  /** Per-stage timing (operator log, debug). */
+  readonly stages: StageTimer;
   private readonly controller = new AbortController();
   private readonly credentialListeners = new Set<(c: Credentials) => void>();
   private current: Credentials | undefined;
@@ -79,6 +84,7 @@ export class TaskRun {
       if (secret) this.liveLog.addSecret(secret);
     this.rootUrl = deps.rootUrl ?? deps.config.rootUrl;
     this.log = deps.log.child({ taskId: task.taskId, runId: task.runId });
+    this.stages = deps.stages ?? new StageTimer(this.log);
     this.startedAt = deps.clock.now();
     this.identity = {
       workerId: deps.config.workerId,

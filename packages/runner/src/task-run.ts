@@ -27,11 +27,11 @@ export async function runTask(run: TaskRun, features: readonly Feature[]): Promi
   };
   const outcome = (): Outcome => outcomeOf(run.task, container, errors, run.clock.now() - run.startedAt);
   /** Calls one hook of every handle, latest first; an error is recorded and the others still run. */
-  const each = async (stage: 'stop' | 'afterCleanup'): Promise<void> => {
+  const each = async (hookName: 'stop' | 'afterCleanup'): Promise<void> => {
     for (const { name, handle } of [...handles].reverse()) {
-      const hook = handle[stage];
+      const hook = handle[hookName];
       if (!hook) continue;
-      run.log.debug({ stage, feature: name }, `feature ${stage}`);
+      run.log.debug({ hook: hookName, feature: name }, `feature ${hookName}`);
       await hook.call(handle, outcome()).catch(record);
     }
   };
@@ -42,22 +42,23 @@ export async function runTask(run: TaskRun, features: readonly Feature[]): Promi
       if (!feature.isRequested(run.task)) continue;
       if (!feature.isEnabled(run.config)) throw malformedPayload(notEnabled(feature));
       assertScopes(run.task.scopes, feature.requiredScopes?.(run.task, run.config) ?? [], feature.name);
-      run.log.debug({ stage: 'start', feature: feature.name }, 'feature starting');
-      const handle = (await feature.start(run)) ?? {};
+      const handle =
+        (await run.stages.time('prepare_script', () => feature.start(run), { feature: feature.name })) ?? {};
       handles.push({ name: feature.name, handle });
       spec.merge(handle.contribution);
       run.signal.throwIfAborted();
     }
-    run.log.debug({ stage: 'run-container' }, 'task container starting');
-    await runContainer(run, spec, container);
+    await run.stages.time('prepare_script', () => run.network(), { step: 'network' });
+    await run.stages.time('step_script', () => runContainer(run, spec, container));
   } catch (err) {
     record(err);
   }
-  await each('stop');
-  run.log.debug({ stage: 'clean-up' }, 'removing run resources');
-  await run.removeEverything().catch(record);
-  await each('afterCleanup');
-  return outcome();
+  await run.stages.time('upload_artifacts', () => each('stop'));
+  await run.stages.time('cleanup', () => run.removeEverything().catch(record));
+  await run.stages.time('upload_log', () => each('afterCleanup'));
+  const result = outcome();
+  run.stages.report({ state: result.state });
+  return result;
 }
 
 function notEnabled(feature: Feature): string {

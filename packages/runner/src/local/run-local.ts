@@ -18,6 +18,7 @@ import { builtinFeatures } from '../features/index.js';
 import type { Credentials, Feature, Outcome } from '../features/feature.js';
 import { LiveLog, type LiveLogSink } from '../live-log-stream.js';
 import { TaskRun } from '../run-context.js';
+import { StageTimer } from '../stage-timer.js';
 import { runTask } from '../task-run.js';
 import type { TaskDefinition } from '../task.js';
 
@@ -36,6 +37,8 @@ export interface LocalRunOptions {
   firewall?: HostFirewall;
   /** Receives the run as soon as it exists (e.g. to abort it on SIGTERM). */
   onRun?: (run: TaskRun) => void;
+  /** Per-stage timing, started by the caller (the CLI adds its start-up). */
+  stages?: StageTimer;
 }
 
 export interface LocalRunResult extends Outcome {
@@ -47,14 +50,21 @@ export interface LocalRunResult extends Outcome {
 
 export async function runLocalTask(opts: LocalRunOptions): Promise<LocalRunResult> {
   const { task, config, docker, log } = opts;
+  const stages = opts.stages ?? new StageTimer(log);
   // A malformed task touches nothing on the engine: it resolves malformed-payload even when the
   // engine is down, so the sweep waits for a task that will run.
   if (payloadErrors(task).length === 0) {
-    const swept = await sweepLeftovers(docker, config.workerId);
-    if (swept > 0) log.info({ swept }, 'removed resources left by earlier runs');
-    await opts.firewall
-      ?.sweep()
-      .catch((err: unknown) => log.warn({ err: String(err) }, 'firewall sweep failed'));
+    await stages.time(
+      'prepare_executor',
+      async () => {
+        const swept = await sweepLeftovers(docker, config.workerId);
+        if (swept > 0) log.info({ swept }, 'removed resources left by earlier runs');
+        await opts.firewall
+          ?.sweep()
+          .catch((err: unknown) => log.warn({ err: String(err) }, 'firewall sweep failed'));
+      },
+      { step: 'sweep' },
+    );
   }
   await mkdir(config.workDir, { recursive: true });
   const liveLog = new LiveLog(
@@ -72,6 +82,7 @@ export async function runLocalTask(opts: LocalRunOptions): Promise<LocalRunResul
     liveLog,
     credentials: opts.credentials,
     rootUrl: opts.rootUrl ?? config.rootUrl,
+    stages,
     ...(opts.firewall ? { firewall: opts.firewall } : {}),
   });
   opts.onRun?.(run);
