@@ -3,7 +3,7 @@
 // fake-taskcluster (built dist, in this process), loopback only, bounded in count and time:
 //   1. small authenticated GETs: through the proxy vs a client signing its own requests directly
 //      (same run, same upstream) — reported as a throughput ratio;
-//   2. the proxy process's peak RSS (from /proc) during a 1 GiB streamed PUT.
+//   2. the proxy process's peak RSS growth (from /proc) during a 1 GiB streamed PUT and GET.
 // Last stdout line: BENCH_JSON {...}.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ const WORKER = {
 };
 const SCOPES = ['auth:current-scopes', 'queue:get-task:x'];
 const REQUESTS = 3000;
-const CONCURRENCY = 16;
+const CONCURRENCY = 8; // issue #14, P3
 const TIME_LIMIT_MS = 20_000;
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -138,8 +138,34 @@ await new Promise((resolve, reject) => {
 clearInterval(sampler);
 peak = Math.max(peak, rss());
 const putSeconds = (performance.now() - putStarted) / 1000;
+const putGrowth = peak - baseline;
 console.log(
-  `1 GiB PUT through the proxy: ${putSeconds.toFixed(1)} s (${(1024 / putSeconds).toFixed(0)} MiB/s); proxy RSS baseline ${(baseline / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB (+${((peak - baseline) / MiB).toFixed(1)} MiB = ${(((peak - baseline) / GiB) * 100).toFixed(2)} % of the body)`,
+  `1 GiB PUT through the proxy: ${putSeconds.toFixed(1)} s (${(1024 / putSeconds).toFixed(0)} MiB/s); proxy RSS baseline ${(baseline / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB (+${(putGrowth / MiB).toFixed(1)} MiB)`,
+);
+
+// 1 GiB GET: the body streamed from the upstream through the proxy to this process.
+const getBaseline = rss();
+let getPeak = getBaseline;
+const getSampler = setInterval(() => (getPeak = Math.max(getPeak, rss())), 20);
+const getStarted = performance.now();
+await new Promise((resolve, reject) => {
+  http
+    .get({ host: '127.0.0.1', port: proxyPort, path: `/fake/v1/blob/${GiB}` }, (res) => {
+      let bytes = 0;
+      res.on('data', (c) => (bytes += c.length));
+      res.on('end', () =>
+        res.statusCode === 200 && bytes === GiB ? resolve() : reject(new Error(`GET ${res.statusCode} ${bytes} bytes`)),
+      );
+      res.on('error', reject);
+    })
+    .on('error', reject);
+});
+clearInterval(getSampler);
+getPeak = Math.max(getPeak, rss());
+const getSeconds = (performance.now() - getStarted) / 1000;
+const getGrowth = getPeak - getBaseline;
+console.log(
+  `1 GiB GET through the proxy: ${getSeconds.toFixed(1)} s (${(1024 / getSeconds).toFixed(0)} MiB/s); proxy RSS growth +${(getGrowth / MiB).toFixed(1)} MiB (target P4: < 64 MiB each)`,
 );
 
 proxyProc.kill('SIGTERM');
@@ -153,6 +179,8 @@ console.log(
     putGiBSeconds: Number(putSeconds.toFixed(2)),
     proxyRssBaselineMiB: Number((baseline / MiB).toFixed(1)),
     proxyRssPeakMiB: Number((peak / MiB).toFixed(1)),
-    proxyRssGrowthMiB: Number(((peak - baseline) / MiB).toFixed(1)),
+    proxyRssGrowthMiB: Number((putGrowth / MiB).toFixed(1)),
+    getGiBSeconds: Number(getSeconds.toFixed(2)),
+    proxyRssGetGrowthMiB: Number((getGrowth / MiB).toFixed(1)),
   })}`,
 );

@@ -68,24 +68,31 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): st
   return `cannot listen on ${host}:${port}: ${err.message}`;
 }
 
+// One line per proxied request: written asynchronously (batched under load, at once when idle),
+// flushed before the process exits.
+const logDestination = pino.destination({ dest: 1, sync: false });
+
 const createLogger = (level: string) =>
-  pino({
-    level,
-    base: { service: 'taskcluster-proxy' },
-    redact: {
-      paths: [
-        'accessToken',
-        '*.accessToken',
-        'authorization',
-        '*.authorization',
-        'secret',
-        '*.secret',
-        'certificate',
-        '*.certificate',
-      ],
-      censor: '[redacted]',
+  pino(
+    {
+      level,
+      base: { service: 'taskcluster-proxy' },
+      redact: {
+        paths: [
+          'accessToken',
+          '*.accessToken',
+          'authorization',
+          '*.authorization',
+          'secret',
+          '*.secret',
+          'certificate',
+          '*.certificate',
+        ],
+        censor: '[redacted]',
+      },
     },
-  });
+    logDestination,
+  );
 
 const program = new Command('taskcluster-proxy')
   .description(
@@ -154,7 +161,11 @@ const program = new Command('taskcluster-proxy')
       },
       'listening',
     );
-    const stop = () => void running.close().finally(() => process.exit(EXIT.ok));
+    const stop = () =>
+      void running.close().finally(() => {
+        logDestination.flushSync();
+        process.exit(EXIT.ok);
+      });
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

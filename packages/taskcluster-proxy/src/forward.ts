@@ -1,6 +1,7 @@
 /**
  * @module forward
- * Forwards one task request to its Taskcluster target with http-proxy: bodies stream both ways,
+ * Forwards one task request to its Taskcluster target with node:http over keep-alive agents:
+ * bodies stream both ways (stream.pipeline, back-pressure kept),
  * a fresh Hawk header per attempt replaces the task's Authorization, redirects are passed back,
  * and idempotent requests without a body are retried with exponential back-off on 5xx or
  * connection errors (PROTOCOLS.md §4.3). An upstream that stays silent (no byte either way) for
@@ -8,11 +9,9 @@
  * connection to the task is cut. A timeout is not retried (it would multiply the wait).
  */
 import http from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import https from 'node:https';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import httpProxy from 'http-proxy';
 import type { Credentials } from './credentials.js';
 import type { Target } from './routing.js';
 import { authorizationHeader } from './signing.js';
@@ -83,15 +82,30 @@ function relay(proxyRes: IncomingMessage, res: ServerResponse, extra: Record<str
   return pipeline(proxyRes, res);
 }
 
+/** The task's request headers for the upstream: hop-by-hop ones dropped, Host and a fresh Authorization set. */
+function outgoingHeaders(req: IncomingMessage, target: Target, authorization: string): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(req.headers))
+    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+  headers.host = target.host;
+  headers.authorization = authorization;
+  return headers;
+}
+
 /** Resolves when the response to the task has ended (or the task went away). */
 export function forward(f: ForwardRequest): Promise<ForwardResult> {
   const { req, res, target } = f;
-  const retryable = IDEMPOTENT.has(req.method ?? '') && !hasBody(req);
-  // Node has already answered "100 Continue" to the task; an Expect header on the outgoing request
-  // would make Node write the request head at once, before the raw path is set.
+  const method = req.method ?? 'GET';
+  const retryable = IDEMPOTENT.has(method) && !hasBody(req);
+  // Node has already answered "100 Continue" to the task; the upstream must not wait for it.
   delete req.headers.expect;
   let closed = false;
-  res.once('close', () => (closed = true));
+  let upstream: http.ClientRequest | undefined;
+  res.once('close', () => {
+    closed = true;
+    // The task went away: so does its request to the upstream.
+    if (!res.writableFinished) upstream?.destroy();
+  });
 
   return new Promise<ForwardResult>((resolve) => {
     let current = 1;
@@ -102,28 +116,39 @@ export function forward(f: ForwardRequest): Promise<ForwardResult> {
         ...(res.writableFinished ? {} : { error: 'connection closed before the response ended' }),
       }),
     );
-    const attempt = (n: number) => {
+    const attempt = (n: number): void => {
       current = n;
-      const proxy = httpProxy.createProxyServer({});
       let timedOut = false;
       const again = (): boolean => {
         if (!retryable || n > f.retry.retries || closed || timedOut) return false;
         setTimeout(() => attempt(n + 1), backoffMs(n, f.retry)).unref();
         return true;
       };
-      proxy.on('proxyReq', (proxyReq) => {
-        // http-proxy's own path joining collapses "//"; send the raw path and query instead.
-        proxyReq.path = target.path + (target.query === undefined ? '' : `?${target.query}`);
-        if (f.upstreamTimeoutMs > 0) {
-          proxyReq.setTimeout(f.upstreamTimeoutMs, () => {
-            timedOut = true;
-            proxyReq.destroy(
-              new Error(`upstream timeout: ${target.host} sent nothing for ${f.upstreamTimeoutMs / 1000} s`),
-            );
-          });
-        }
+      const proxyReq = (target.protocol === 'https:' ? https : http).request({
+        protocol: target.protocol,
+        hostname: target.hostname,
+        port: target.port,
+        method,
+        // The raw path and query, exactly as the task sent them ("//" and percent-encoding kept).
+        path: target.path + (target.query === undefined ? '' : `?${target.query}`),
+        // A fresh signature per attempt; replaces whatever Authorization the task sent.
+        headers: outgoingHeaders(
+          req,
+          target,
+          authorizationHeader(target, method, f.creds, f.authorizedScopes),
+        ),
+        agent: agents[target.protocol],
       });
-      proxy.on('proxyRes', (proxyRes) => {
+      upstream = proxyReq;
+      if (f.upstreamTimeoutMs > 0) {
+        proxyReq.setTimeout(f.upstreamTimeoutMs, () => {
+          timedOut = true;
+          proxyReq.destroy(
+            new Error(`upstream timeout: ${target.host} sent nothing for ${f.upstreamTimeoutMs / 1000} s`),
+          );
+        });
+      }
+      proxyReq.once('response', (proxyRes) => {
         const status = proxyRes.statusCode ?? 502;
         if (status >= 500 && again()) {
           proxyRes.resume();
@@ -134,39 +159,23 @@ export function forward(f: ForwardRequest): Promise<ForwardResult> {
           (err: Error) => resolve({ status, attempts: n, error: err.message }),
         );
       });
-      proxy.web(
-        req,
-        res,
-        {
-          target: { protocol: target.protocol, host: target.hostname, port: target.port },
-          changeOrigin: true,
-          // A fresh signature per attempt; replaces whatever Authorization the task sent.
-          headers: {
-            host: target.host,
-            authorization: authorizationHeader(target, req.method ?? 'GET', f.creds, f.authorizedScopes),
-          },
-          agent: agents[target.protocol],
-          secure: true,
-          selfHandleResponse: true,
-          prependPath: false,
-          ignorePath: true,
-          ...(retryable ? { buffer: Readable.from([]) } : {}),
-        },
-        (err: Error) => {
-          if (again()) return;
-          const status = timedOut ? 504 : 500;
-          const message = timedOut
-            ? `Gateway timeout: ${target.host} sent nothing for ${f.upstreamTimeoutMs / 1000} s (the proxy's --upstream-timeout); try again later`
-            : `Failed during proxy request: ${err.message}`;
-          if (!res.headersSent && !closed) {
-            for (const [name, value] of Object.entries(f.responseHeaders)) res.setHeader(name, value);
-            res.writeHead(status, { 'content-type': 'text/plain' }).end(`${message}\n`);
-          } else {
-            res.destroy();
-          }
-          resolve({ status, attempts: n, error: timedOut ? 'upstream timeout' : err.message });
-        },
-      );
+      proxyReq.once('error', (err) => {
+        if (again()) return;
+        const status = timedOut ? 504 : 500;
+        const message = timedOut
+          ? `Gateway timeout: ${target.host} sent nothing for ${f.upstreamTimeoutMs / 1000} s (the proxy's --upstream-timeout); try again later`
+          : `Failed during proxy request: ${err.message}`;
+        if (!res.headersSent && !closed) {
+          for (const [name, value] of Object.entries(f.responseHeaders)) res.setHeader(name, value);
+          res.writeHead(status, { 'content-type': 'text/plain' }).end(`${message}\n`);
+        } else {
+          res.destroy();
+        }
+        resolve({ status, attempts: n, error: timedOut ? 'upstream timeout' : err.message });
+      });
+      // A body streams through once (never retried); a retryable request has none.
+      if (retryable) proxyReq.end();
+      else pipeline(req, proxyReq).catch(() => undefined); // a failure surfaces as proxyReq's 'error'
     };
     attempt(1);
   });

@@ -2,7 +2,7 @@
  * @module @docker-worker/taskcluster-proxy
  * Scope-limited Taskcluster credential signing proxy, reached by tasks as http://taskcluster.
  */
-export { createApp, DEFAULT_IDENTITY } from './app.js';
+export { createApp, createHandler, DEFAULT_IDENTITY } from './app.js';
 export type { ProxyDeps } from './app.js';
 export { startTaskclusterProxy } from './server.js';
 export type { ListenOptions, RunningProxy } from './server.js';

@@ -1,11 +1,11 @@
 /**
  * @module server
- * `startTaskclusterProxy(deps, {port, host})`: listens with `createApp(deps)`; used by the CLI and
+ * `startTaskclusterProxy(deps, {port, host})`: listens with `createHandler(deps)`; used by the CLI and
  * by tests that run the proxy in-process.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from './app.js';
+import { createHandler } from './app.js';
 import type { ProxyDeps } from './app.js';
 
 export interface ListenOptions {
@@ -25,7 +25,7 @@ export async function startTaskclusterProxy(
   deps: ProxyDeps,
   options: ListenOptions = {},
 ): Promise<RunningProxy> {
-  const server = createServer(createApp(deps));
+  const server = createServer(createHandler(deps));
   // Uploads may take long; never time a request out in the proxy.
   server.requestTimeout = 0;
   const host = options.host ?? '127.0.0.1';
