@@ -294,7 +294,8 @@ describe('docker-worker run', () => {
     await session.waitForTaskContainer(taskId);
     child.kill('SIGKILL');
     await done;
-    expect(await session.leftovers(taskId)).toEqual({ containers: 1, networks: 1 });
+    // A task without a sidecar runs on the worker's shared network: only its container is left.
+    expect(await session.leftovers(taskId)).toEqual({ containers: 1, networks: 0 });
     const next = await session.run(task({ command: bash('true') }));
     expect(next.code).toBe(0);
     expect(await session.leftovers(taskId)).toEqual({ containers: 0, networks: 0 });

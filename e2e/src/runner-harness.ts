@@ -198,7 +198,11 @@ export async function sweepStaleSessions(prefix: string, keep: string): Promise<
         .catch(() => undefined);
 }
 
-/** How many containers and networks a worker id (and optionally one task of it) still has. */
+/**
+ * How many containers and networks a worker id (and optionally one task of it) still has. The
+ * worker's shared task network (role `shared-network`) outlives its runs, like its caches, and is
+ * not counted.
+ */
 export async function workerLeftovers(
   workerId: string,
   taskId?: string,
@@ -206,7 +210,9 @@ export async function workerLeftovers(
   const label = [`${WORKER_LABEL}=${workerId}`, ...(taskId ? [`org.docker-worker.task-id=${taskId}`] : [])];
   const filters = JSON.stringify({ label });
   const containers = await docker.listContainers({ all: true, filters });
-  const networks = await docker.listNetworks({ filters });
+  const networks = (await docker.listNetworks({ filters })).filter(
+    (n) => n.Labels?.['org.docker-worker.role'] !== 'shared-network',
+  );
   return { containers: containers.length, networks: networks.length };
 }
 

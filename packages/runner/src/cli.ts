@@ -14,6 +14,7 @@ import { systemClock } from './clock.js';
 import { loadConfig } from './config.js';
 import { createDockerClient } from './docker/docker-client.js';
 import { hostFirewallFor } from './docker/host-firewall.js';
+import { sharedNetwork } from './docker/shared-network.js';
 import { UsageError, workerShutdown } from './errors.js';
 import { checkWritableFile, prepareDirectory } from './local/output-paths.js';
 import { runLocalTask, type LocalRunResult } from './local/run-local.js';
@@ -116,6 +117,12 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
     credentials,
     rootUrl,
     stages,
+    sharedNetwork: sharedNetwork({
+      docker,
+      workerId: config.workerId,
+      log,
+      ...(firewall ? { firewall } : {}),
+    }),
     onRun: (r) => {
       current = r;
       if (signals > 0) r.abort(workerShutdown('Task has been aborted prematurely. Reason: worker-shutdown'));

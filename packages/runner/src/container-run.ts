@@ -13,7 +13,7 @@ import type { TaskRun } from './run-context.js';
 
 export async function runContainer(run: TaskRun, spec: SpecBuilder, result: ContainerResult): Promise<void> {
   const { docker, liveLog, signal } = run;
-  const network = await run.network();
+  const network = await run.taskNetwork();
   const box = run.config.taskContainer;
   const built = spec.build({
     labels: run.labels('task'),

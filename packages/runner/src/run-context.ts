@@ -10,6 +10,7 @@ import type { Clock } from './clock.js';
 import type { WorkerConfig } from './config.js';
 import type { DockerClient, NetworkInfo } from './docker/docker-client.js';
 import type { FirewallHandle, HostFirewall } from './docker/host-firewall.js';
+import type { SharedNetwork } from './docker/shared-network.js';
 import { processOwner, removeRun, runLabels, type Role, type RunIdentity } from './docker/labels.js';
 import { internalError, type TaskError } from './errors.js';
 import type { Credentials } from './features/feature.js';
@@ -32,6 +33,11 @@ export interface RunDeps {
   firewall?: HostFirewall;
   /** More values to redact from the live log (e.g. the worker's own access token in queue mode). */
   secrets?: string[];
+  /**
+   * The worker's shared task network (docker/shared-network.ts), for a run with no sidecar;
+   * absent: every run gets a network of its own.
+   */
+  sharedNetwork?: SharedNetwork;
   /** Where the run's time goes (default: a new one on the run's log). */
   stages?: StageTimer;
 }
@@ -56,6 +62,8 @@ export class TaskRun {
   private readonly credentialListeners = new Set<(c: Credentials) => void>();
   private current: Credentials | undefined;
   private net: Promise<NetworkInfo> | undefined;
+  private readonly shared: SharedNetwork | undefined;
+  private usedShared = false;
   private readonly firewall: HostFirewall | undefined;
   private fence: Promise<FirewallHandle | undefined> | undefined;
 
@@ -72,6 +80,7 @@ export class TaskRun {
     } = deps);
     this.current = deps.credentials;
     this.firewall = deps.firewall;
+    this.shared = deps.sharedNetwork;
     if (deps.liveLogUrl) this.liveLogUrl = deps.liveLogUrl;
     // Every secret the worker knows is redacted from the task's log, whoever prints it.
     for (const secret of [
@@ -131,6 +140,16 @@ export class TaskRun {
     return this.net;
   }
 
+  /**
+   * The task container's network: the run's own when a sidecar made one (the task reaches it by
+   * alias there), else the worker's shared network when there is one, else the run's own.
+   */
+  taskNetwork(): Promise<NetworkInfo> {
+    if (this.net || !this.shared) return this.network();
+    this.usedShared = true;
+    return this.shared();
+  }
+
   /** Lets a sidecar at `ip` reach this host (a fake Taskcluster or a simulator on the gateway). */
   async allowHostAccess(ip: string): Promise<void> {
     await (await this.fence)?.allow(ip);
@@ -150,10 +169,11 @@ export class TaskRun {
 
   /**
    * Removes every container, then the network, by label. Not tied to `signal` (the run may be
-   * aborted already): it has its own timeout. Nothing to do when the network was never created.
+   * aborted already): it has its own timeout. Nothing to do when no network was asked for (no
+   * container either, then). The shared network stays.
    */
   async removeEverything(): Promise<void> {
-    if (!this.net) return;
+    if (!this.net && !this.usedShared) return;
     const work = (async () => {
       await this.net?.catch(() => undefined); // a failed creation may still have left nothing
       const removed = await removeRun(this.docker, this.identity);

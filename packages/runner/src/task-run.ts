@@ -48,7 +48,7 @@ export async function runTask(run: TaskRun, features: readonly Feature[]): Promi
       spec.merge(handle.contribution);
       run.signal.throwIfAborted();
     }
-    await run.stages.time('prepare_script', () => run.network(), { step: 'network' });
+    await run.stages.time('prepare_script', () => run.taskNetwork(), { step: 'network' });
     await run.stages.time('step_script', () => runContainer(run, spec, container));
   } catch (err) {
     record(err);

@@ -5,7 +5,6 @@
  */
 import Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
-import { pack } from 'tar-stream';
 
 export interface ContainerSpec {
   name?: string;
@@ -48,6 +47,8 @@ export interface NetworkInfo {
   gateway?: string;
   /** The host's interface of the network (`br-<id prefix>`), for host firewall rules. */
   bridge?: string;
+  /** Whether containers on it may talk to each other (`com.docker.network.bridge.enable_icc`). */
+  icc?: boolean;
 }
 
 export type ResourceKind = 'container' | 'network' | 'volume';
@@ -64,7 +65,10 @@ export interface DockerClient {
   inspectImage(name: string): Promise<ImageInfo | undefined>;
   /** Pulls; `onProgress` gets one human line per layer status change. */
   pullImage(name: string, onProgress: (line: string) => void): Promise<void>;
-  createNetwork(name: string, labels: Record<string, string>): Promise<NetworkInfo>;
+  /** A bridge network; `icc: false` keeps its containers from talking to each other. */
+  createNetwork(name: string, labels: Record<string, string>, opts?: { icc?: boolean }): Promise<NetworkInfo>;
+  /** The network of that name or id, or undefined when there is none. */
+  inspectNetwork(name: string): Promise<NetworkInfo | undefined>;
   createVolume(name: string, labels: Record<string, string>): Promise<void>;
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;
@@ -157,12 +161,25 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
         });
       }),
 
-    createNetwork: (name, labels) =>
+    createNetwork: (name, labels, opts) =>
       call('create network', async () => {
-        const net = await docker.createNetwork({ Name: name, Labels: labels, CheckDuplicate: true });
-        const info = await net.inspect();
-        const bridge = info.Options?.['com.docker.network.bridge.name'] ?? `br-${net.id.slice(0, 12)}`;
-        return { id: net.id, name, gateway: info.IPAM?.Config?.[0]?.Gateway, bridge };
+        const net = await docker.createNetwork({
+          Name: name,
+          Labels: labels,
+          CheckDuplicate: true,
+          ...(opts?.icc === false ? { Options: { [ICC]: 'false' } } : {}),
+        });
+        return networkInfo(await net.inspect());
+      }),
+
+    inspectNetwork: (name) =>
+      call('inspect network', async () => {
+        try {
+          return networkInfo(await docker.getNetwork(name).inspect());
+        } catch (err) {
+          if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+          throw err;
+        }
       }),
 
     createVolume: (name, labels) =>
@@ -299,8 +316,22 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
   };
 }
 
+const ICC = 'com.docker.network.bridge.enable_icc';
+
+function networkInfo(info: Docker.NetworkInspectInfo): NetworkInfo {
+  const options = info.Options ?? {};
+  return {
+    id: info.Id,
+    name: info.Name,
+    gateway: info.IPAM?.Config?.[0]?.Gateway,
+    bridge: options['com.docker.network.bridge.name'] ?? `br-${info.Id.slice(0, 12)}`,
+    icc: options[ICC] !== 'false',
+  };
+}
+
 /** A tar of `files` (mode 0400), to put into a created container's secrets volume. */
 async function secretsTar(files: Record<string, string>): Promise<Buffer> {
+  const { pack } = await import('tar-stream'); // only runs with a sidecar need it
   const tar = pack();
   for (const [name, content] of Object.entries(files)) tar.entry({ name, mode: 0o400 }, content);
   tar.finalize();

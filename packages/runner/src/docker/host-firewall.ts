@@ -14,6 +14,11 @@ import { promisify } from 'node:util';
 export interface HostFirewall {
   /** Refuses new connections from `bridge` to this host; returns the run's handle. */
   isolate(bridge: string, network: string): Promise<FirewallHandle>;
+  /**
+   * The same rules for a long-lived network (the worker's shared task network), added only when
+   * they are not there yet; never removed by a run (the sweep does, once its bridge is gone).
+   */
+  isolateShared(bridge: string, network: string): Promise<void>;
   /** Removes the rules of networks whose bridge no longer exists (what a crashed run left). */
   sweep(): Promise<number>;
   /** Throws when the rules cannot be read (no iptables, no permission). */
@@ -40,22 +45,25 @@ export function iptablesFirewall(
     for (const rule of rules) await run(['-D', ...splitRule(rule).slice(1)]);
     return rules.length;
   };
+  const insert = async (bridge: string, network: string): Promise<void> => {
+    await run(['-I', 'INPUT', '-i', bridge, ...tag(network), '-j', 'REJECT']);
+    await run([
+      '-I',
+      'INPUT',
+      '-i',
+      bridge,
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'ESTABLISHED,RELATED',
+      ...tag(network),
+      '-j',
+      'ACCEPT',
+    ]);
+  };
   return {
     async isolate(bridge, network) {
-      await run(['-I', 'INPUT', '-i', bridge, ...tag(network), '-j', 'REJECT']);
-      await run([
-        '-I',
-        'INPUT',
-        '-i',
-        bridge,
-        '-m',
-        'conntrack',
-        '--ctstate',
-        'ESTABLISHED,RELATED',
-        ...tag(network),
-        '-j',
-        'ACCEPT',
-      ]);
+      await insert(bridge, network);
       return {
         allow: async (ip) =>
           void (await run(['-I', 'INPUT', '-i', bridge, '-s', ip, ...tag(network), '-j', 'ACCEPT'])),
@@ -64,6 +72,13 @@ export function iptablesFirewall(
             (r) => r.includes(`"${COMMENT}${network}"`) || r.includes(`${COMMENT}${network} `),
           )),
       };
+    },
+    async isolateShared(bridge, network) {
+      const mine = (await run(['-S', 'INPUT']))
+        .split('\n')
+        .filter((r) => r.includes(` -i ${bridge} `) && r.includes(`${COMMENT}${network}`));
+      const has = (target: string): boolean => mine.some((r) => r.includes(` -j ${target}`));
+      if (!has('REJECT') || !has('ACCEPT')) await insert(bridge, network);
     },
     probe: async () => void (await run(['-S', 'INPUT'])),
     sweep: () =>

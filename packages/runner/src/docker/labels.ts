@@ -16,7 +16,8 @@ export const LABEL = {
   cache: 'org.docker-worker.cache',
 } as const;
 
-export type Role = 'task' | 'sidecar' | 'network' | 'volume' | 'cache';
+/** `shared-network`: the worker's task network, used by every run without a sidecar (never swept). */
+export type Role = 'task' | 'sidecar' | 'network' | 'shared-network' | 'volume' | 'cache';
 
 /** `<host name>/<pid>` of the process that created a resource: lets the sweep tell dead runs from live ones. */
 export const processOwner = (pid = process.pid): string => `${hostname()}/${pid}`;
@@ -46,7 +47,10 @@ export function runLabels(
 
 const ORDER: ResourceKind[] = ['container', 'network', 'volume'];
 
-/** Removes every container, then network, then volume matching all `filters` (never caches). */
+/** Roles that outlive a run and its process: never removed by a run's clean-up or the sweep. */
+const LASTING = new Set(['cache', 'shared-network']);
+
+/** Removes every container, then network, then volume matching all `filters` (never caches nor the shared network). */
 export async function removeByLabels(
   docker: DockerClient,
   filters: string[],
@@ -56,7 +60,7 @@ export async function removeByLabels(
   const failures: Error[] = [];
   for (const kind of ORDER) {
     const found = (await docker.listByLabel(kind, [`${LABEL.managed}=true`, ...filters])).filter(
-      (r) => r.labels[LABEL.role] !== 'cache' && !keep?.(r),
+      (r) => !LASTING.has(r.labels[LABEL.role] ?? '') && !keep?.(r),
     );
     const results = await Promise.allSettled(found.map((r) => docker.remove(r)));
     for (const r of results) {

@@ -12,6 +12,7 @@ import type { Clock } from '../clock.js';
 import type { WorkerConfig } from '../config.js';
 import type { DockerClient } from '../docker/docker-client.js';
 import type { HostFirewall } from '../docker/host-firewall.js';
+import type { SharedNetwork } from '../docker/shared-network.js';
 import { sweepLeftovers } from '../docker/labels.js';
 import { payloadErrors } from '../features/payload.js';
 import { builtinFeatures } from '../features/index.js';
@@ -37,6 +38,8 @@ export interface LocalRunOptions {
   firewall?: HostFirewall;
   /** Receives the run as soon as it exists (e.g. to abort it on SIGTERM). */
   onRun?: (run: TaskRun) => void;
+  /** The worker's shared task network for runs without a sidecar (absent: a network per run). */
+  sharedNetwork?: SharedNetwork;
   /** Per-stage timing, started by the caller (the CLI adds its start-up). */
   stages?: StageTimer;
 }
@@ -83,6 +86,7 @@ export async function runLocalTask(opts: LocalRunOptions): Promise<LocalRunResul
     credentials: opts.credentials,
     rootUrl: opts.rootUrl ?? config.rootUrl,
     stages,
+    ...(opts.sharedNetwork ? { sharedNetwork: opts.sharedNetwork } : {}),
     ...(opts.firewall ? { firewall: opts.firewall } : {}),
   });
   opts.onRun?.(run);

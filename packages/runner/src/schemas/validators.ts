@@ -5,8 +5,7 @@
  * from another version of the schema) with a message that says to rebuild. Tests run on the
  * TypeScript sources, where the schemas are compiled here with the same options.
  */
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsImport from 'ajv-formats';
+import type { Ajv, ErrorObject } from 'ajv';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import options from './ajv-options.json' with { type: 'json' };
@@ -24,9 +23,6 @@ export interface Precompiled {
   schemaHash: string;
 }
 
-// ajv-formats is CommonJS with a default export.
-const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
-
 export const schemaHash = (schema: object): string =>
   createHash('sha256').update(JSON.stringify(schema)).digest('hex');
 
@@ -42,6 +38,10 @@ export function checkPrecompiled(mod: Precompiled, schema: object, file: string)
 
 async function load(name: keyof typeof options, schema: object): Promise<Validator> {
   if (import.meta.url.endsWith('.ts')) {
+    // Only the sources compile schemas: built code never loads ajv's compiler (~50 ms at start-up).
+    const { Ajv } = await import('ajv');
+    // ajv-formats is CommonJS with a default export.
+    const addFormats = (await import('ajv-formats')).default as unknown as (ajv: Ajv) => Ajv;
     const ajv = new Ajv(options[name]);
     addFormats(ajv);
     return ajv.compile(schema) as Validator;

@@ -17,6 +17,8 @@ interface FakeContainer {
 
 export class FakeDocker implements DockerClient {
   readonly resources = new Map<string, Resource>();
+  /** Whether each network lets its containers talk to each other. */
+  readonly networkIcc = new Map<string, boolean>();
   readonly containers = new Map<string, FakeContainer>();
   readonly images = new Set<string>(['debian:bookworm-slim']);
   /**
@@ -66,9 +68,15 @@ export class FakeDocker implements DockerClient {
   async pullImage(name: string, _onProgress: (line: string) => void): Promise<void> {
     throw new Error(`pull access denied for ${name}`);
   }
-  async createNetwork(name: string, labels: Record<string, string>) {
+  async createNetwork(name: string, labels: Record<string, string>, opts?: { icc?: boolean }) {
     this.resources.set(name, { kind: 'network', id: name, labels });
-    return { id: name, name, gateway: '172.30.0.1' };
+    this.networkIcc.set(name, opts?.icc !== false);
+    return { id: name, name, gateway: '172.30.0.1', icc: opts?.icc !== false };
+  }
+  async inspectNetwork(name: string) {
+    const r = this.resources.get(name);
+    if (r?.kind !== 'network') return undefined;
+    return { id: name, name, gateway: '172.30.0.1', icc: this.networkIcc.get(name) ?? true };
   }
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
     this.resources.set(name, { kind: 'volume', id: name, labels });

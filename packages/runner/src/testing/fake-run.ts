@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { createLocalSink } from '../artifacts/local-sink.js';
 import { buildConfig, type WorkerConfigInput } from '../config.js';
 import type { DockerClient } from '../docker/docker-client.js';
+import type { SharedNetwork } from '../docker/shared-network.js';
 import type { Contribution, Credentials, Feature, Outcome } from '../features/feature.js';
 import { LiveLog } from '../live-log-stream.js';
 import { TaskRun } from '../run-context.js';
@@ -26,6 +27,8 @@ export interface FakeRunOptions {
   credentials?: Credentials;
   rootUrl?: string;
   taskId?: string;
+  /** The worker's shared task network (docker/shared-network.ts); absent: a network per run. */
+  sharedNetwork?: SharedNetwork;
 }
 
 export function fakeTask(
@@ -62,6 +65,7 @@ export function fakeRun(opts: FakeRunOptions = {}): {
     liveLog: new LiveLog(join(dir, 'live.log'), clock),
     credentials: opts.credentials,
     rootUrl: opts.rootUrl,
+    ...(opts.sharedNetwork ? { sharedNetwork: opts.sharedNetwork } : {}),
   });
   return { run, docker, clock, dir };
 }

@@ -13,6 +13,7 @@ import type { Clock } from '../clock.js';
 import type { WorkerConfig } from '../config.js';
 import type { DockerClient } from '../docker/docker-client.js';
 import type { HostFirewall } from '../docker/host-firewall.js';
+import type { SharedNetwork } from '../docker/shared-network.js';
 import { canceled, internalError, type TaskError } from '../errors.js';
 import type { Feature, Outcome } from '../features/feature.js';
 import { LiveLog } from '../live-log-stream.js';
@@ -34,6 +35,8 @@ export interface ClaimDeps {
   features: readonly Feature[];
   liveLogServer: LiveLogServer;
   firewall?: HostFirewall;
+  /** The worker's shared task network, for runs without a sidecar. */
+  sharedNetwork?: SharedNetwork;
   /** Redacted from every task log (the worker's own access token and certificate). */
   secrets?: string[];
 }
@@ -124,6 +127,7 @@ export class ClaimedRun {
       liveLogUrl: published.url,
       secrets: deps.secrets ?? [],
       ...(deps.firewall ? { firewall: deps.firewall } : {}),
+      ...(deps.sharedNetwork ? { sharedNetwork: deps.sharedNetwork } : {}),
     });
     this.run = run;
     if (this.pendingAbort) run.abort(this.pendingAbort);

@@ -11,6 +11,7 @@ import { systemClock } from '../clock.js';
 import type { WorkerConfig } from '../config.js';
 import { createDockerClient } from '../docker/docker-client.js';
 import { hostFirewallFor } from '../docker/host-firewall.js';
+import { sharedNetwork } from '../docker/shared-network.js';
 import { UsageError } from '../errors.js';
 import type { Credentials } from '../features/feature.js';
 import { builtinFeatures } from '../features/index.js';
@@ -102,6 +103,12 @@ export async function startWorker(opts: {
     docker,
     clients,
     ...(firewall ? { firewall } : {}),
+    sharedNetwork: sharedNetwork({
+      docker,
+      workerId: config.workerId,
+      log,
+      ...(firewall ? { firewall } : {}),
+    }),
     credentials,
     clock: systemClock,
     log,
