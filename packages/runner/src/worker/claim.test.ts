@@ -91,6 +91,34 @@ describe('ClaimedRun reclaims', () => {
     expect(f.liveLogServer.published[0]?.live).toBe(false);
   });
 
+  it('a reclaim answered 409 while the run ends (a stop still at work) still reports nothing', async () => {
+    // A stage that does not look at the abort signal (artifact uploads after the container ended,
+    // an image pull): the cancellation lands while it works, and the run is still never reported.
+    let release = (): void => undefined;
+    let stopping = (): void => undefined;
+    const inStop = new Promise<void>((r) => (stopping = r));
+    const slowStop: Feature = {
+      name: 'slow-stop',
+      isEnabled: () => true,
+      isRequested: () => true,
+      async start() {
+        return { stop: () => (stopping(), new Promise<void>((r) => (release = r))) };
+      },
+    };
+    const f = fakeWorker({ features: [...builtinFeatures, slowStop] });
+    const { run, containerId } = await longRun(f);
+    f.docker.exit(containerId, 0);
+    await inStop;
+    f.memory.next('reclaimTask', httpError(409, 'run was resolved'));
+    await f.clock.advance(10 * MINUTE);
+    await f.memory.waitFor('reclaimTask');
+    release();
+    const result = await run.done;
+    expect(result.outcome).toMatchObject({ state: 'exception', reasonResolved: 'canceled', canceled: true });
+    expect(result.report).toBe('none');
+    expect(reportCalls(f)).toEqual([]);
+  });
+
   it('retries reclaim 500s and network errors with backoff; a success in time keeps the run going', async () => {
     const f = fakeWorker();
     const { run, containerId } = await longRun(f);

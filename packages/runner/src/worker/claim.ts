@@ -134,6 +134,8 @@ export class ClaimedRun {
 
     // Reclaims, each scheduled from the last takenUntil, until the run ends.
     let ended = false;
+    /** Set by a reclaim answered 409: whatever stage the run was in, nothing is reported for it. */
+    let cancellation: TaskError | undefined;
     // Ends a reclaim's retries when the run ends: else they went on (timers and reclaimTask calls)
     // until shortly before takenUntil, keeping even a `--once` worker alive for minutes.
     const reclaims = new AbortController();
@@ -161,11 +163,10 @@ export class ClaimedRun {
         if (ended) return;
         if (statusOf(err) === 409) {
           log.warn({ err: String(err) }, 'reclaim answered 409: the run was cancelled or resolved elsewhere');
-          run.abort(
-            canceled(
-              'Task was canceled by another entity. This can happen when a task is cancelled or its claim is taken over.',
-            ),
+          cancellation = canceled(
+            'Task was canceled by another entity. This can happen when a task is cancelled or its claim is taken over.',
           );
+          run.abort(cancellation);
         } else {
           log.error({ err: String(err) }, 'could not reclaim the task before its claim expires');
           run.abort(internalError(`the worker could not reclaim the task: ${(err as Error).message}`, err));
@@ -185,6 +186,21 @@ export class ClaimedRun {
       published.unpublish();
       await liveLog.close();
       await sink.close();
+    }
+    if (cancellation && outcome.reasonResolved !== 'canceled') {
+      // Cancelled in a stage that does not look at the abort signal (an image pull, artifact
+      // uploads after the container ended): the run is still cancelled, and never reported.
+      log.info(
+        { was: outcome.reasonResolved ?? outcome.state },
+        'cancelled while the run ended: not reporting it',
+      );
+      outcome = {
+        ...outcome,
+        state: 'exception',
+        reasonResolved: 'canceled',
+        error: cancellation,
+        canceled: true,
+      };
     }
     const report = await reportOutcome(outcome, {
       taskId: task.taskId,
