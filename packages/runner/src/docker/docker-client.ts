@@ -26,6 +26,12 @@ export interface ContainerSpec {
   pidsLimit?: number;
   /** Memory limit in bytes; 0 or absent = none. */
   memoryBytes?: number;
+  /** /dev/shm size in bytes; 0 or absent = Docker's default. */
+  shmSize?: number;
+  /** Cores the container may use (`HostConfig.CpusetCpus`, e.g. "0"). */
+  cpusetCpus?: string;
+  /** Run with a TTY (output is then one raw stream, not multiplexed). */
+  tty?: boolean;
   /**
    * Files (name → content) the container finds in `SECRETS_DIR`, an anonymous volume removed with
    * the container: secrets that must not be in its environment, where `docker inspect` shows them.
@@ -79,12 +85,12 @@ export interface DockerClient {
    * BEFORE `startContainer`: attaching gets every byte, including a last line without a newline,
    * which following the logs loses when the container exits (json-file driver).
    */
-  attachOutput(id: string): Promise<Readable>;
+  attachOutput(id: string, opts?: { tty?: boolean }): Promise<Readable>;
   /** The container's address on `network`, and whether it still runs. */
   inspectContainer(
     id: string,
     network: string,
-  ): Promise<{ ip?: string; running: boolean; exitCode: number; oomKilled: boolean }>;
+  ): Promise<{ ip?: string; running: boolean; exitCode: number; oomKilled: boolean; image?: string }>;
   /** Graceful stop: SIGTERM, then SIGKILL after `graceSeconds`. Already stopped (304) or gone (404) is fine. */
   stopContainer(id: string, graceSeconds: number): Promise<void>;
   killContainer(id: string): Promise<void>;
@@ -195,7 +201,7 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
           Labels: spec.labels,
           AttachStdout: true,
           AttachStderr: true,
-          Tty: false,
+          Tty: spec.tty === true,
           HostConfig: {
             NetworkMode: spec.network,
             Binds: spec.binds,
@@ -205,6 +211,8 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
             SecurityOpt: spec.securityOpt,
             ...(spec.pidsLimit ? { PidsLimit: spec.pidsLimit } : {}),
             ...(spec.memoryBytes ? { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes } : {}),
+            ...(spec.shmSize ? { ShmSize: spec.shmSize } : {}),
+            ...(spec.cpusetCpus !== undefined ? { CpusetCpus: spec.cpusetCpus } : {}),
             ...(spec.secretFiles
               ? { Mounts: [{ Type: 'volume' as const, Source: '', Target: SECRETS_DIR }] }
               : {}),
@@ -235,13 +243,15 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
         async () => ((await docker.getContainer(id).wait()) as { StatusCode: number }).StatusCode,
       ),
 
-    attachOutput: (id) =>
+    attachOutput: (id, opts) =>
       call('attach container', async () => {
         const raw = (await docker
           .getContainer(id)
           .attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
         const out = new PassThrough();
-        docker.modem.demuxStream(raw, out, out);
+        // With a TTY the engine sends one raw stream; without, stdout and stderr multiplexed.
+        if (opts?.tty) raw.on('data', (chunk: Buffer) => out.write(chunk));
+        else docker.modem.demuxStream(raw, out, out);
         raw.on('end', () => out.end());
         raw.on('error', (err) => out.destroy(err));
         return out;
@@ -256,6 +266,7 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
           running: info.State.Running,
           exitCode: info.State.ExitCode,
           oomKilled: info.State.OOMKilled === true,
+          image: info.Image,
         };
       }),
 
@@ -331,8 +342,10 @@ function networkInfo(info: Docker.NetworkInspectInfo): NetworkInfo {
 
 /** A tar of `files` (mode 0400), to put into a created container's secrets volume. */
 async function secretsTar(files: Record<string, string>): Promise<Buffer> {
-  const { pack } = await import('tar-stream'); // only runs with a sidecar need it
-  const tar = pack();
+  // Only runs with a sidecar need it. CommonJS: its default export is module.exports, in node and
+  // in the bundled CLI alike (named exports are node's guess, absent from the bundle).
+  const { default: tarStream } = await import('tar-stream');
+  const tar = tarStream.pack();
   for (const [name, content] of Object.entries(files)) tar.entry({ name, mode: 0o400 }, content);
   tar.finalize();
   const chunks: Buffer[] = [];
