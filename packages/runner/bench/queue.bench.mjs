@@ -1,9 +1,16 @@
 #!/usr/bin/env node
-// Queue-mode throughput: BENCH_TASKS (default 50) trivial tasks (debian:bookworm-slim, `true`)
-// through ONE running `docker-worker start` with capacity 1, then another with capacity 4, timed
-// from the first createTask to the last task resolved; as ratios to the same number of containers
-// run by `docker run --rm` one after another and by `xargs -P4 docker run --rm`, measured in the
-// same run. The fake Taskcluster runs in this process on 127.0.0.1; the queue state is read from
+// Queue-mode throughput of trivial tasks (debian:bookworm-slim, `true`), timed from the first
+// createTask to the last task resolved, as ratios to the same containers run by the docker CLI in
+// the same run:
+//   P1w  BENCH_TASKS (default 50) through one `docker-worker start`, capacity 1, vs as many
+//        sequential `docker run --rm` (target <= 1.10x the time);
+//   P6   BENCH_P6_TASKS (default 100), capacity 4, vs `xargs -P4 docker run --rm` (target >= 0.9x
+//        the tasks/min);
+//   #16  BENCH_FLEET_TASKS (default 30) through 3 workers of capacity 2 on one queue, vs
+//        `xargs -P6 docker run --rm` (tasks/min).
+// Workers log at debug; the bench reads their per-stage times ('task stages', 'stage resolve')
+// and the gap between a task's resolution and the next claim, and prints the breakdown.
+// The fake Taskcluster runs in this process on 127.0.0.1; the queue state is read from
 // it directly (`tc.queue.statusOf`). Everything is labelled with a workerId unique to the run and
 // removed at the end.
 // Run: node tools/bench.mjs queue   (needs: npx nx run-many -t build --projects=runner,fake-taskcluster)
@@ -12,18 +19,25 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import taskcluster from 'taskcluster-client';
 import { startFakeTaskcluster } from '../../fake-taskcluster/dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = resolve(here, '../dist/cli.js');
-const N = Number(process.env.BENCH_TASKS ?? 50);
-if (!Number.isInteger(N) || N < 1)
-  throw new Error(`BENCH_TASKS must be a positive integer, not ${process.env.BENCH_TASKS}`);
+const count = (name, dflt) => {
+  const n = Number(process.env[name] ?? dflt);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`${name} must be a positive integer, not ${process.env[name]}`);
+  return n;
+};
+const N1 = count('BENCH_TASKS', 50);
+const N4 = count('BENCH_P6_TASKS', 100);
+const NF = count('BENCH_FLEET_TASKS', 30);
 const IMAGE = 'debian:bookworm-slim';
 const WORKER_LABEL = 'org.docker-worker.worker-id';
-const PHASE_TIMEOUT_MS = 15 * 60_000;
+const PHASE_TIMEOUT_MS = 10 * 60_000;
 const runId = `bench-queue-${process.pid}-${Date.now().toString(36)}`;
 const BASELINE_LABEL = `${WORKER_LABEL}=${runId}-baseline`;
 const ADMIN = { clientId: 'admin', accessToken: 'admin-token-0123456789', scopes: ['*'] };
@@ -31,23 +45,20 @@ const WORKER_TOKEN = 'worker-token-0123456789';
 const tmp = mkdtempSync(join(tmpdir(), 'runner-queue-bench-'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms) => ms / 1000;
+const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : 0);
 
 let tc;
 const workers = [];
 
-/** One `docker-worker start` of capacity `capacity`, on a queue of its own. */
-async function startWorker(capacity) {
-  const workerId = `${runId}-c${capacity}`;
-  const workerType = workerId.slice(0, 38).replace(/-+$/, '');
-  const taskQueueId = `bench-queue/${workerType}`;
+/** One `docker-worker start` of `capacity` on `taskQueueId`; its debug log is parsed as it comes. */
+async function startWorker(workerId, taskQueueId, capacity) {
   const workerGroup = 'bench';
   tc.store.addClient({
     clientId: `worker/${workerId}`,
     accessToken: WORKER_TOKEN,
     scopes: [`queue:claim-work:${taskQueueId}`, `queue:worker-id:${workerGroup}/*`],
   });
-  const file = join(tmp, `worker-c${capacity}.json`);
-  const workDir = join(tmp, `work-c${capacity}`);
+  const file = join(tmp, `${workerId}.json`);
   writeFileSync(
     file,
     JSON.stringify({
@@ -56,7 +67,7 @@ async function startWorker(capacity) {
       workerId,
       capacity,
       cacheVolumePrefix: `${workerId}-cache-`,
-      workDir,
+      workDir: join(tmp, `work-${workerId}`),
       pollingIntervalMs: 150,
       liveLog: { port: 0, host: '127.0.0.1' },
       capacityManagement: { diskspaceThreshold: 0 },
@@ -68,22 +79,28 @@ async function startWorker(capacity) {
       TASKCLUSTER_ROOT_URL: tc.rootUrl,
       TASKCLUSTER_CLIENT_ID: `worker/${workerId}`,
       TASKCLUSTER_ACCESS_TOKEN: WORKER_TOKEN,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'debug',
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let stderr = '';
-  child.stderr.on('data', (c) => (stderr = (stderr + c.toString()).slice(-20_000)));
-  const exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }));
-  const w = { workerId, taskQueueId, workDir, child, exited, stderr: () => stderr, done: false };
-  exited.then(() => (w.done = true));
+  const w = { workerId, child, done: false, tail: '', stages: [], resolves: [], events: [] };
+  w.exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }));
+  w.exited.then(() => (w.done = true));
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    w.tail = (w.tail + line + '\n').slice(-20_000);
+    if (!line.startsWith('{')) return;
+    const e = JSON.parse(line);
+    if (e.msg === 'task stages') w.stages.push(e.stages);
+    else if (e.msg === 'stage resolve') w.resolves.push(e.ms);
+    else if (e.msg === 'claimed' || e.msg === 'task resolved') w.events.push({ msg: e.msg, time: e.time });
+  });
   workers.push(w);
   // Ready once it has asked the queue for work (its start-up sweep is behind it).
   const client = `worker/${workerId}`;
   const deadline = Date.now() + 60_000;
   while (!tc.requests.some((r) => r.clientId === client && r.path.includes('claim-work'))) {
-    if (w.done) throw new Error(`worker ${workerId} exited before claiming:\n${stderr}`);
-    if (Date.now() > deadline) throw new Error(`worker ${workerId} did not claim within 60 s:\n${stderr}`);
+    if (w.done) throw new Error(`worker ${workerId} exited before claiming:\n${w.tail}`);
+    if (Date.now() > deadline) throw new Error(`worker ${workerId} did not claim within 60 s:\n${w.tail}`);
     await sleep(50);
   }
   return w;
@@ -96,14 +113,18 @@ async function stopWorker(w) {
   clearTimeout(t);
 }
 
-/** N tasks through a worker of `capacity`: ms from the first createTask to the last resolution. */
-async function queuePhase(capacity) {
-  const w = await startWorker(capacity);
+/** `tasks` tasks through `count` workers of `capacity` on one queue: ms from the first createTask to the last resolution. */
+async function queuePhase(name, { tasks, count, capacity }) {
+  const queueName = `${runId}-${name}`.slice(0, 38).replace(/-+$/, '');
+  const taskQueueId = `bench-queue/${queueName.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`;
+  const ws = [];
+  for (let i = 0; i < count; i++)
+    ws.push(await startWorker(`${runId}-${name}-${i}`.slice(-38), taskQueueId, capacity));
   const admin = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: ADMIN });
-  const ids = Array.from({ length: N }, () => taskcluster.slugid());
+  const ids = Array.from({ length: tasks }, () => taskcluster.slugid());
   const now = Date.now();
   const def = {
-    taskQueueId: w.taskQueueId,
+    taskQueueId,
     created: new Date(now).toJSON(),
     deadline: new Date(now + 3600_000).toJSON(),
     expires: new Date(now + 86_400_000).toJSON(),
@@ -119,30 +140,46 @@ async function queuePhase(capacity) {
   };
   const start = process.hrtime.bigint();
   await Promise.all(ids.map((id) => admin.createTask(id, def)));
-  const created = Number(process.hrtime.bigint() - start) / 1e6;
-  const states = {};
   const deadline = Date.now() + PHASE_TIMEOUT_MS;
   for (;;) {
-    let open = 0;
-    for (const id of ids) {
+    const open = ids.filter((id) => {
       const run = tc.queue.statusOf(id)?.runs.at(-1);
-      if (!run || run.state === 'pending' || run.state === 'running') open++;
-    }
+      return !run || run.state === 'pending' || run.state === 'running';
+    }).length;
     if (open === 0) break;
-    if (w.done) throw new Error(`worker ${w.workerId} exited with ${open} tasks open:\n${w.stderr()}`);
+    const dead = ws.find((w) => w.done);
+    if (dead) throw new Error(`worker ${dead.workerId} exited with ${open} tasks open:\n${dead.tail}`);
     if (Date.now() > deadline) throw new Error(`${open} tasks still open after ${PHASE_TIMEOUT_MS / 1000} s`);
     await sleep(20);
   }
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const states = {};
   for (const id of ids) {
     const run = tc.queue.statusOf(id).runs.at(-1);
-    const s = run.state === 'exception' ? `exception/${run.reasonResolved}` : run.state;
-    states[s] = (states[s] ?? 0) + 1;
+    const st = run.state === 'exception' ? `exception/${run.reasonResolved}` : run.state;
+    states[st] = (states[st] ?? 0) + 1;
   }
-  await stopWorker(w);
-  if (states.completed !== N)
-    throw new Error(`capacity ${capacity}: not all completed: ${JSON.stringify(states)}\n${w.stderr()}`);
-  return { ms, createMs: created };
+  await Promise.all(ws.map(stopWorker));
+  if (states.completed !== tasks)
+    throw new Error(`${name}: not all completed: ${JSON.stringify(states)}\n${ws[0].tail}`);
+  return { ms, workers: ws };
+}
+
+/** Median per stage over the tasks of one phase, and the gap from a resolution to the worker's next claim. */
+function breakdown(ws) {
+  const all = ws.flatMap((w) => w.stages);
+  const out = {};
+  for (const key of ['prepare_script', 'step_script', 'upload_artifacts', 'cleanup', 'upload_log'])
+    out[key] = Math.round(median(all.map((st) => st[key] ?? 0)));
+  out.resolve = Math.round(median(ws.flatMap((w) => w.resolves)));
+  const gaps = ws.flatMap((w) =>
+    w.events.flatMap((e, i) => {
+      const prev = w.events[i - 1];
+      return e.msg === 'claimed' && prev?.msg === 'task resolved' ? [e.time - prev.time] : [];
+    }),
+  );
+  out.resolved_to_next_claim = Math.round(median(gaps));
+  return out;
 }
 
 function timed(cmd, args, opts = {}) {
@@ -152,20 +189,20 @@ function timed(cmd, args, opts = {}) {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 const dockerRun = ['run', '--rm', '--label', BASELINE_LABEL, IMAGE, 'true'];
-function sequentialBaseline() {
+function sequentialBaseline(n) {
   const start = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) timed('docker', dockerRun);
+  for (let i = 0; i < n; i++) timed('docker', dockerRun);
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
-function parallelBaseline() {
-  const input = Array.from({ length: N }, (_, i) => String(i)).join('\n') + '\n';
-  return timed('xargs', ['-P4', '-I{}', 'docker', ...dockerRun], {
+function parallelBaseline(n, p) {
+  const input = Array.from({ length: n }, (_, i) => String(i)).join('\n') + '\n';
+  return timed('xargs', [`-P${p}`, '-I{}', 'docker', ...dockerRun], {
     input,
     stdio: ['pipe', 'ignore', 'pipe'],
   });
 }
 
-/** Removes every container, network and volume labelled with this run's ids. */
+/** Removes every container, network and volume labelled with this run's worker ids. */
 function removeLabelled() {
   const ids = [...workers.map((w) => w.workerId), `${runId}-baseline`];
   for (const id of ids) {
@@ -181,6 +218,17 @@ function removeLabelled() {
     const volumes = list(['volume', 'ls', '-q']);
     if (volumes.length) spawnSync('docker', ['volume', 'rm', '-f', ...volumes], { stdio: 'ignore' });
   }
+  removeFirewallRules(ids);
+}
+
+/** The host firewall rules of the workers' shared networks (gone with the networks). */
+function removeFirewallRules(ids) {
+  const rules = spawnSync('iptables', ['-w', '-S', 'INPUT'], { encoding: 'utf8' }).stdout ?? '';
+  for (const rule of rules.split('\n'))
+    if (ids.some((id) => rule.includes(`docker-worker:docker-worker-${id}"`))) {
+      const words = [...rule.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
+      spawnSync('iptables', ['-w', '-D', ...words.slice(1)], { stdio: 'ignore' });
+    }
 }
 
 let exitCode = 0;
@@ -193,41 +241,92 @@ try {
     sweepIntervalMs: 200,
   });
   timed('docker', dockerRun); // warm-up
-  const seq = sequentialBaseline();
-  const c1 = await queuePhase(1);
-  const par = parallelBaseline();
-  const c4 = await queuePhase(4);
+  const seq = sequentialBaseline(N1);
+  const c1 = await queuePhase('c1', { tasks: N1, count: 1, capacity: 1 });
+  const par4 = parallelBaseline(N4, 4);
+  const c4 = await queuePhase('c4', { tasks: N4, count: 1, capacity: 4 });
+  const par6 = parallelBaseline(NF, 6);
+  const fleet = await queuePhase('fleet', { tasks: NF, count: 3, capacity: 2 });
 
-  const perMin = (ms) => (N / seconds(ms)) * 60;
+  const perMin = (n, ms) => (n / seconds(ms)) * 60;
+  const r3 = (x) => Number(x.toFixed(3));
+  // ratio: worker time / baseline time for P1w (lower is better); tasks/min ratio for the others.
   const rows = [
-    ['capacity 1 vs sequential docker run', c1.ms, seq],
-    ['capacity 4 vs xargs -P4 docker run', c4.ms, par],
-  ];
-  const pad = (s, n) => String(s).padEnd(n);
-  const lpad = (s, n) => String(s).padStart(n);
-  console.log(`${N} tasks (${IMAGE}, true); worker timed from the first createTask to the last resolution`);
+    {
+      id: 'P1w',
+      measure: `${N1} tasks, 1 worker, capacity 1 vs ${N1} sequential docker run --rm`,
+      tasks: N1,
+      w: c1.ms,
+      b: seq,
+      kind: 'time',
+      target: 1.1,
+    },
+    {
+      id: 'P6',
+      measure: `${N4} tasks, 1 worker, capacity 4 vs xargs -P4 docker run --rm`,
+      tasks: N4,
+      w: c4.ms,
+      b: par4,
+      kind: 'rate',
+      target: 0.9,
+    },
+    {
+      id: '#16',
+      measure: `${NF} tasks, 3 workers x capacity 2 vs xargs -P6 docker run --rm`,
+      tasks: NF,
+      w: fleet.ms,
+      b: par6,
+      kind: 'rate',
+      target: 0.9,
+    },
+  ].map((r) => {
+    const ratio = r.kind === 'time' ? r.w / r.b : r.b / r.w;
+    const met = r.kind === 'time' ? ratio <= r.target : ratio >= r.target;
+    return { ...r, ratio, met, workerPerMin: perMin(r.tasks, r.w), basePerMin: perMin(r.tasks, r.b) };
+  });
+  const pad = (x, n) => String(x).padEnd(n);
+  const lpad = (x, n) => String(x).padStart(n);
   console.log(
-    `${pad('measure', 38)}${lpad('worker s', 10)}${lpad('baseline s', 12)}${lpad('ratio', 8)}${lpad('tasks/min', 11)}${lpad('base/min', 10)}`,
+    `${pad('id', 5)}${pad('measure', 66)}${lpad('worker s', 9)}${lpad('base s', 8)}${lpad('/min', 7)}${lpad('base/min', 9)}${lpad('ratio', 8)}${lpad('target', 8)}`,
   );
-  for (const [name, w, b] of rows)
+  for (const r of rows)
     console.log(
-      `${pad(name, 38)}${lpad(seconds(w).toFixed(1), 10)}${lpad(seconds(b).toFixed(1), 12)}${lpad((w / b).toFixed(2) + 'x', 8)}${lpad(perMin(w).toFixed(1), 11)}${lpad(perMin(b).toFixed(1), 10)}`,
+      `${pad(r.id, 5)}${pad(r.measure, 66)}${lpad(seconds(r.w).toFixed(1), 9)}${lpad(seconds(r.b).toFixed(1), 8)}${lpad(r.workerPerMin.toFixed(0), 7)}${lpad(r.basePerMin.toFixed(0), 9)}${lpad(r.ratio.toFixed(2) + 'x', 8)}${lpad((r.kind === 'time' ? '<=' : '>=') + r.target, 8)}${r.met ? '' : '  missed'}`,
+    );
+  console.log('(P1w: worker time / baseline time; P6, #16: worker tasks/min / baseline tasks/min)');
+  const parts = { P1w: breakdown(c1.workers), P6: breakdown(c4.workers), '#16': breakdown(fleet.workers) };
+  console.log(
+    'breakdown per task in the worker (median ms; docker run --rm of one task here: ' +
+      (seq / N1).toFixed(0) +
+      ' ms):',
+  );
+  const keys = Object.keys(parts.P1w);
+  console.log(
+    `  ${pad('stage', 24)}${Object.keys(parts)
+      .map((k) => lpad(k, 8))
+      .join('')}`,
+  );
+  for (const k of keys)
+    console.log(
+      `  ${pad(k, 24)}${Object.values(parts)
+        .map((p) => lpad(p[k], 8))
+        .join('')}`,
     );
   console.log(
-    `(creating the ${N} tasks took ${c1.createMs.toFixed(0)} ms / ${c4.createMs.toFixed(0)} ms; capacity 4 vs capacity 1: ${(c1.ms / c4.ms).toFixed(2)}x faster)`,
-  );
-  const r3 = (x) => Number(x.toFixed(3));
-  console.log(
     `BENCH_JSON ${JSON.stringify({
-      tasks: N,
-      capacity1Seconds: r3(seconds(c1.ms)),
-      sequentialDockerRunSeconds: r3(seconds(seq)),
-      capacity1Ratio: r3(c1.ms / seq),
-      capacity1TasksPerMin: r3(perMin(c1.ms)),
-      capacity4Seconds: r3(seconds(c4.ms)),
-      xargsP4DockerRunSeconds: r3(seconds(par)),
-      capacity4Ratio: r3(c4.ms / par),
-      capacity4TasksPerMin: r3(perMin(c4.ms)),
+      rows: rows.map((r) => ({
+        id: r.id,
+        measure: r.measure,
+        ratio: r3(r.ratio),
+        target: r.target,
+        better: r.kind === 'time' ? 'lower' : 'higher',
+        met: r.met,
+        workerSeconds: r3(seconds(r.w)),
+        baselineSeconds: r3(seconds(r.b)),
+        workerTasksPerMin: r3(r.workerPerMin),
+        baselineTasksPerMin: r3(r.basePerMin),
+      })),
+      breakdownMs: parts,
     })}`,
   );
 } catch (err) {

@@ -202,14 +202,17 @@ export class ClaimedRun {
         canceled: true,
       };
     }
-    const report = await reportOutcome(outcome, {
-      taskId: task.taskId,
-      runId: task.runId,
-      queue,
-      clock,
-      log,
-      until: takenUntil,
-    });
+    const resolved = outcome;
+    const report = await run.stages.time('resolve', () =>
+      reportOutcome(resolved, {
+        taskId: task.taskId,
+        runId: task.runId,
+        queue,
+        clock,
+        log,
+        until: takenUntil,
+      }),
+    );
     log.info({ report, durationMs: outcome.durationMs, exitCode: outcome.exitCode }, 'task resolved');
     return { taskId: task.taskId, runId: task.runId, outcome, report };
   }
