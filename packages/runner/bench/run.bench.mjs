@@ -81,8 +81,16 @@ try {
     `ratio docker-worker / docker run:     ${ratio.toFixed(2)}x  (+${(runnerMs - dockerMs).toFixed(0)} ms)`,
   );
   console.log(
-    `BENCH_JSON ${JSON.stringify({ runs: N, dockerRunMedianMs: Math.round(dockerMs), dockerWorkerRunMedianMs: Math.round(runnerMs), ratio: Number(ratio.toFixed(3)), nodeStartMs: Math.round(nodeMs), stagesMedianMs: stages })}`,
+    `BENCH_JSON ${JSON.stringify({ runs: N, dockerRunMedianMs: Math.round(dockerMs), dockerWorkerRunMedianMs: Math.round(runnerMs), ratio: Number(ratio.toFixed(3)), rows: [{ id: 'P1', measure: 'trivial task via docker-worker run (CLI, cold process) vs docker run --rm', ratio: Number(ratio.toFixed(3)), target: 1.5, better: 'lower', met: ratio <= 1.5 }], nodeStartMs: Math.round(nodeMs), stagesMedianMs: stages })}`,
   );
 } finally {
+  // The worker's shared task network (and its host firewall rules) outlive the runs: remove them.
+  spawnSync('docker', ['network', 'rm', 'docker-worker-bench-runner'], { stdio: 'ignore' });
+  const rules = spawnSync('iptables', ['-w', '-S', 'INPUT'], { encoding: 'utf8' }).stdout ?? '';
+  for (const rule of rules.split('\n'))
+    if (rule.includes('"docker-worker:docker-worker-bench-runner"')) {
+      const words = [...rule.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
+      spawnSync('iptables', ['-w', '-D', ...words.slice(1)], { stdio: 'ignore' });
+    }
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -173,6 +173,10 @@ agent.destroy();
 await tc.close();
 console.log(
   `BENCH_JSON ${JSON.stringify({
+    rows: [
+      { id: 'P3', measure: 'proxy small-GET throughput (concurrency 8) vs the same signed GETs direct', ratio: Number(ratio.toFixed(3)), target: 0.9, better: 'higher', met: ratio >= 0.9 },
+      { id: 'P4', measure: '1 GiB PUT and GET through the proxy: peak RSS growth, MiB (larger of the two)', value: Number((Math.max(putGrowth, getGrowth) / MiB).toFixed(1)), target: 64, better: 'lower', met: Math.max(putGrowth, getGrowth) < 64 * MiB },
+    ],
     smallGetDirectRps: Math.round(direct),
     smallGetProxiedRps: Math.round(proxied),
     smallGetRatio: Number(ratio.toFixed(3)),
