@@ -267,6 +267,28 @@ Example:
       const { startWorker } = await import('./worker/start.js');
       code = await startWorker({ config, env: process.env, log, once: flags.once === true });
     });
+  program
+    .command('keygen-cot')
+    .description('write a new ed25519 key pair for the chain of trust feature')
+    .requiredOption('--out <DIR>', 'directory for cot-signing-key.pem (0600) and cot-public-key.pem')
+    .action(async (flags: { out: string }) => {
+      const { keygenCot } = await import('./commands/keygen-cot.js');
+      code = await keygenCot(flags.out, (line) => process.stdout.write(line));
+    });
+  program
+    .command('verify-cot')
+    .description("check a chain of trust's signature and, with --artifacts, every artifact it lists")
+    .requiredOption('--key <PUBLIC.pem>', 'the signing key pair\'s public key (SPKI PEM or base64)')
+    .argument('<JSON>', 'chain-of-trust.json')
+    .argument('<SIG>', 'chain-of-trust.json.sig')
+    .option('--artifacts <DIR>', 'directory holding the artifacts under their names (local mode: the artifacts directory)')
+    .addHelpText('after', '\nOne line per check; exit 0 when all pass, 1 when one fails, 64 usage error.')
+    .action(async (json: string, sig: string, flags: { key: string; artifacts?: string }) => {
+      const { verifyCot } = await import('./commands/verify-cot.js');
+      code = await verifyCot({ key: flags.key, json, sig, artifacts: flags.artifacts }, (line) =>
+        process.stdout.write(line),
+      );
+    });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

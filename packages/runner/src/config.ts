@@ -41,7 +41,15 @@ export interface WorkerConfig {
   };
   images: { taskclusterProxy: string };
   capabilities: { privileged: boolean; devices: string[] };
-  keys: { encryptedEnvPrivateKey?: string; passphraseFile?: string };
+  keys: { encryptedEnvPrivateKey?: string; passphraseFile?: string; ed25519SigningKey?: string };
+  /** Facts about this host the chain of trust records (the private IP defaults to the first non-loopback IPv4). */
+  chainOfTrust: {
+    publicIp?: string;
+    privateIp?: string;
+    instanceId?: string;
+    instanceType?: string;
+    region?: string;
+  };
   balrog: {
     image: string;
     proxiedServer: string;

@@ -59,4 +59,6 @@ export interface TaskDefinition {
   created: Date;
   deadline: Date;
   expires: Date;
+  /** The task definition as the queue serves it (queue mode; the chain of trust records it). */
+  definition?: Record<string, unknown>;
 }

@@ -6,6 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { hashing } from './hashing.js';
 import type { ArtifactErrorRecord, ArtifactRecord, ArtifactSink } from './sink.js';
 
 export function createLocalSink(dir: string): ArtifactSink {
@@ -20,8 +21,15 @@ export function createLocalSink(dir: string): ArtifactSink {
       if (!path.startsWith(root + sep))
         throw new Error(`artifact name ${JSON.stringify(name)} leaves the artifacts directory`);
       await mkdir(dirname(path), { recursive: true });
-      await pipeline(body, createWriteStream(path));
-      const record = { name, path, contentType: meta.contentType, expires: meta.expires.toISOString() };
+      const hash = hashing();
+      await pipeline(body, hash.stream, createWriteStream(path));
+      const record = {
+        name,
+        path,
+        contentType: meta.contentType,
+        expires: meta.expires.toISOString(),
+        sha256: hash.sha256(),
+      };
       records.push(record);
       return record;
     },

@@ -13,6 +13,8 @@ export interface ArtifactRecord {
   path: string;
   contentType: string;
   expires: string;
+  /** Hex sha256 of a stored file's bytes (before any gzip); absent for references and links. */
+  sha256?: string;
 }
 
 export interface ArtifactErrorRecord {

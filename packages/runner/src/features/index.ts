@@ -9,13 +9,14 @@
  * - image, caches, capabilities: the container's image, volumes, devices.
  * - taskclusterProxy, balrogVPNProxy, testdroidProxy: sidecars on the task network, each also
  *   giving the task container its `alias:ip` hosts entry.
- * - artifacts stops right after the container ends (before the sidecars go), chain of trust
- *   (later) sits just before it so it signs after they upload.
+ * - artifacts stops right after the container ends (before the sidecars go); chainOfTrust sits
+ *   just before it, so its stop runs after theirs and signs what they uploaded.
  * - maxRunTime is last to start, so its timer starts just before the container.
  */
 import { artifacts } from './artifacts.js';
 import { balrogVPNProxy } from './balrog-vpn-proxy.js';
 import { cache } from './caches.js';
+import { chainOfTrust } from './chain-of-trust.js';
 import { capabilities } from './capabilities.js';
 import { encryptedEnv } from './encrypted-env.js';
 import { env } from './env.js';
@@ -31,8 +32,7 @@ import { testdroidProxy } from './testdroid-proxy.js';
 export const builtinFeatures: readonly Feature[] = [
   liveLog,
   payload,
-  // Until their features land (issue #15), asking for them is malformed-payload saying so.
-  notYetAvailable('chainOfTrust', 'issue #15'),
+  // Until its feature lands (issue #15), asking for it is malformed-payload saying so.
   notYetAvailable('interactive', 'issue #15'),
   env,
   encryptedEnv,
@@ -42,6 +42,7 @@ export const builtinFeatures: readonly Feature[] = [
   taskclusterProxy,
   balrogVPNProxy,
   testdroidProxy,
+  chainOfTrust,
   artifacts,
   maxRunTime,
 ];
@@ -50,6 +51,7 @@ export {
   artifacts,
   balrogVPNProxy,
   cache,
+  chainOfTrust,
   capabilities,
   encryptedEnv,
   env,

@@ -128,6 +128,7 @@ export class FakeDocker implements DockerClient {
       running: c.running,
       exitCode: c.running ? 0 : (this.script.exitCode ?? 137),
       oomKilled: false,
+      image: `sha256:${c.spec.image}`,
     };
   }
   async stopContainer(id: string, graceSeconds: number): Promise<void> {

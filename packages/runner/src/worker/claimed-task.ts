@@ -19,5 +19,6 @@ export function taskOfClaim(claim: Claim): TaskDefinition {
     created: new Date(String(task.created)),
     deadline: new Date(String(task.deadline)),
     expires: new Date(String(task.expires)),
+    definition: task,
   };
 }

@@ -15,6 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { ArtifactErrorRecord, ArtifactRecord, ArtifactSink, FileMeta } from '../artifacts/sink.js';
+import { hashing } from '../artifacts/hashing.js';
 import type { Clock } from '../clock.js';
 import { internalError, malformedPayload, resourceUnavailable, TaskError } from '../errors.js';
 import { isRetryable, statusOf, withRetries } from './retry.js';
@@ -131,13 +132,15 @@ export async function createQueueSink(opts: QueueSinkOptions): Promise<QueueSink
       const gzip = meta.gzip === true && opts.storageType === 's3';
       const file = join(spool, String(++counter));
       const out = createWriteStream(file, { mode: 0o600 });
-      await (gzip ? pipeline(body, createGzip(), out) : pipeline(body, out));
+      const hash = hashing();
+      await (gzip ? pipeline(body, hash.stream, createGzip(), out) : pipeline(body, hash.stream, out));
       const { size } = await stat(file);
       const record: ArtifactRecord = {
         name,
         path: opts.clients.artifactUrl(opts.taskId, opts.runId, name),
         contentType: meta.contentType,
         expires: meta.expires.toISOString(),
+        sha256: hash.sha256(),
       };
       const job = slot(() => upload(name, file, size, meta, gzip))
         .then(
