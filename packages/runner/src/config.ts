@@ -38,9 +38,26 @@ export interface WorkerConfig {
     pidsLimit: number;
     memoryBytes: number;
     blockHostAccess: boolean;
+    /** /dev/shm size in bytes (0: Docker's default). */
+    shmSize: number;
+    /** Run the task with a TTY, as the last docker-worker. */
+    tty: boolean;
   };
   images: { taskclusterProxy: string };
-  capabilities: { privileged: boolean; devices: string[] };
+  capabilities: { privileged: boolean; disableSeccomp: boolean; devices: string[] };
+  /** Per payload feature (`features.<name>.enabled`, the last docker-worker's form). */
+  features: Record<ConfigFeature, { enabled: boolean }>;
+  deviceManagement: Record<DeviceKind | 'cpu', { enabled: boolean }>;
+  /** `allowPrivileged` is folded into capabilities.privileged. */
+  dockerConfig: { allowPrivileged?: boolean };
+  /** One core per task (cpuset), capacity at most the cores. */
+  restrictCPU: boolean;
+  ssl: { certificate?: string; key?: string };
+  /** TASKCLUSTER_INSTANCE_TYPE, the log's Worker Node Type (`workerNodeType` is its alias). */
+  instanceType: string;
+  workerNodeType: string;
+  publicIp: string;
+  workerLocation: string;
   keys: { encryptedEnvPrivateKey?: string; passphraseFile?: string; ed25519SigningKey?: string };
   /** Facts about this host the chain of trust records (the private IP defaults to the first non-loopback IPv4). */
   chainOfTrust: {
@@ -59,6 +76,23 @@ export interface WorkerConfig {
   };
   testdroid: { image: string; cloudUrl: string; username?: string; password?: string };
 }
+
+export type ConfigFeature =
+  | 'localLiveLog'
+  | 'artifacts'
+  | 'bulkLog'
+  | 'taskclusterProxy'
+  | 'allowPtrace'
+  | 'chainOfTrust'
+  | 'interactive'
+  | 'dind'
+  | 'dockerSave';
+
+export type DeviceKind = 'loopbackVideo' | 'loopbackAudio' | 'hostSharedMemory' | 'kvm';
+
+/** `features.<name>.enabled` (true when the config does not say). */
+export const featureEnabled = (config: WorkerConfig, name: ConfigFeature): boolean =>
+  config.features?.[name]?.enabled !== false;
 
 /** Deeply partial, for tests and overrides. */
 export type WorkerConfigInput = {
@@ -82,6 +116,9 @@ export function buildConfig(input: unknown = {}, source = 'config'): WorkerConfi
   if (!config.workerId) config.workerId = hostname();
   if (!config.taskQueueId) config.taskQueueId = `${config.provisionerId}/${config.workerType}`;
   if (!config.workDir) config.workDir = join(tmpdir(), 'docker-worker');
+  // The last docker-worker's names for the same settings.
+  if (config.dockerConfig.allowPrivileged) config.capabilities.privileged = true;
+  if (!config.instanceType) config.instanceType = config.workerNodeType;
   return config;
 }
 

@@ -21,6 +21,8 @@ export async function runContainer(run: TaskRun, spec: SpecBuilder, result: Cont
     securityOpt: box.noNewPrivileges ? ['no-new-privileges'] : [],
     pidsLimit: box.pidsLimit,
     memoryBytes: box.memoryBytes,
+    shmSize: box.shmSize,
+    tty: box.tty,
   });
   let id: string;
   try {
@@ -34,7 +36,7 @@ export async function runContainer(run: TaskRun, spec: SpecBuilder, result: Cont
   signal.addEventListener('abort', kill, { once: true });
   try {
     liveLog.info('=== Task Starting ===');
-    const output = await docker.attachOutput(id); // before start: not a byte is lost
+    const output = await docker.attachOutput(id, { tty: box.tty }); // before start: not a byte is lost
     try {
       await docker.startContainer(id);
     } catch (err) {

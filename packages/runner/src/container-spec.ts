@@ -15,6 +15,8 @@ export class SpecBuilder {
   private devices: string[] = [];
   private capAdd: string[] = [];
   private extraHosts: string[] = [];
+  private securityOpt: string[] = [];
+  private cpusetCpus: string | undefined;
   private privileged = false;
   private image: string | undefined;
   private cmd: string[] | undefined;
@@ -28,16 +30,21 @@ export class SpecBuilder {
     this.devices.push(...(c.devices ?? []));
     this.capAdd.push(...(c.capAdd ?? []));
     this.extraHosts.push(...(c.extraHosts ?? []));
+    this.securityOpt.push(...(c.securityOpt ?? []));
+    this.cpusetCpus = c.cpusetCpus ?? this.cpusetCpus;
     this.privileged ||= c.privileged ?? false;
     this.image = c.image ?? this.image;
     this.cmd = c.cmd ?? this.cmd;
   }
 
-  /** The final spec. The task container never gets the Docker socket and joins only its own network. */
+  /**
+   * The final spec. The task container never gets the Docker socket and joins only its own
+   * network; as the last docker-worker, `localhost.localdomain` resolves to 127.0.0.1 in it.
+   */
   build(
     base: { labels: Record<string, string>; network: string; name?: string } & Pick<
       ContainerSpec,
-      'securityOpt' | 'pidsLimit' | 'memoryBytes'
+      'securityOpt' | 'pidsLimit' | 'memoryBytes' | 'shmSize' | 'tty'
     >,
   ): ContainerSpec {
     if (!this.image) throw internalError('no feature resolved an image for the task container');
@@ -53,8 +60,10 @@ export class SpecBuilder {
       binds: [...this.binds],
       devices: [...this.devices],
       capAdd: [...this.capAdd],
-      extraHosts: [...this.extraHosts],
+      extraHosts: ['localhost.localdomain:127.0.0.1', ...this.extraHosts],
       privileged: this.privileged,
+      securityOpt: [...(base.securityOpt ?? []), ...this.securityOpt],
+      ...(this.cpusetCpus !== undefined ? { cpusetCpus: this.cpusetCpus } : {}),
     };
   }
 }

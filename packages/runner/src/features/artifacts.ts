@@ -3,16 +3,31 @@
  * On stop, copies payload.artifacts out of the stopped task container (the outcome names it) into
  * the run's artifact sink, each expiring at its own `expires` or the task's (never later than the task's). A missing
  * or wrong-typed path gives an error record, not a failed task; an upload error fails the task.
+ * features.artifacts (default true, as the last docker-worker): false uploads none of them (the
+ * logs still go); so does a worker with features.artifacts.enabled false, where a task asking
+ * features.artifacts: true is malformed-payload.
  */
 import { collectArtifact } from '../artifacts/collect.js';
-import { failure, TaskError } from '../errors.js';
+import { featureEnabled } from '../config.js';
+import { failure, malformedPayload, TaskError } from '../errors.js';
 import type { Feature, Outcome, TaskRun } from './feature.js';
 
 export const artifacts: Feature = {
   name: 'artifacts',
   isEnabled: () => true,
-  isRequested: (task) => Object.keys(task.payload.artifacts ?? {}).length > 0,
+  isRequested: (task) =>
+    task.payload.features?.artifacts !== false && Object.keys(task.payload.artifacts ?? {}).length > 0,
   async start(run) {
+    if (!featureEnabled(run.config, 'artifacts')) {
+      if (run.task.payload.features?.artifacts === true)
+        throw malformedPayload(
+          "the feature 'artifacts' is not enabled on this worker (worker config features.artifacts.enabled is false); remove it from payload.features, or run the task on a worker pool that enables it",
+        );
+      run.liveLog.info(
+        'Artifacts are not uploaded on this worker (worker config features.artifacts.enabled is false)',
+      );
+      return {};
+    }
     return { stop: (outcome) => collectAll(run, outcome) };
   },
 };

@@ -10,6 +10,7 @@ describe('caches', () => {
     const docker = new FakeDocker();
     const { run } = fakeRun({
       docker,
+      scopes: ['docker-worker:cache:level-1-*'],
       payload: { cache: { 'level-1-a': '/a' }, onExitStatus: { purgeCaches: [5] } },
       config: { cacheVolumePrefix: 'p-' },
     });
@@ -28,7 +29,12 @@ describe('caches', () => {
 
   it('keeps caches after other exits', async () => {
     const docker = new FakeDocker();
-    const { run } = fakeRun({ docker, payload: { cache: { c: '/c' }, onExitStatus: { purgeCaches: [5] } } });
+    // The pool-suffixed form of the scope (the worker pool id is the task queue id).
+    const { run } = fakeRun({
+      docker,
+      scopes: ['docker-worker:cache:c:docker-worker/local'],
+      payload: { cache: { c: '/c' }, onExitStatus: { purgeCaches: [5] } },
+    });
     const handle = await startFeature(cache, run);
     await handle.stop(outcome(1));
     await run.removeEverything();

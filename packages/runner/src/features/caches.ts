@@ -1,21 +1,19 @@
 /**
  * @module features/caches
  * payload.cache (name → mount path) backed by named Docker volumes that persist across runs,
- * labelled as caches (the run's clean-up never removes them). Needs docker-worker:cache:<name>.
+ * labelled as caches (the run's clean-up never removes them). Needs docker-worker:cache:<name> or
+ * docker-worker:cache:<name>:<workerPoolId>. The volume is `<cacheVolumePrefix><name>`: names
+ * outside the volume-name pattern are refused by the payload check, never rewritten.
  * After a non-zero exit listed in onExitStatus.purgeCaches, the task's cache volumes are removed
  * once the run's containers are gone.
  */
-import { createHash } from 'node:crypto';
 import { LABEL } from '../docker/labels.js';
 import type { TaskDefinition } from '../task.js';
 import type { Feature, Outcome, TaskRun } from './feature.js';
+import { assertPoolScopes } from './scope-forms.js';
 
-/** A valid Docker volume name for a cache name (a hash suffix when characters had to change). */
-export function cacheVolumeName(prefix: string, cache: string): string {
-  const safe = cache.replace(/[^a-zA-Z0-9_.-]/g, '_');
-  if (safe === cache) return `${prefix}${cache}`;
-  return `${prefix}${safe}-${createHash('sha256').update(cache).digest('hex').slice(0, 8)}`;
-}
+/** The volume of a cache (the payload check has refused names that are no volume name). */
+export const cacheVolumeName = (prefix: string, cache: string): string => `${prefix}${cache}`;
 
 const caches = (task: TaskDefinition): [string, string][] => Object.entries(task.payload.cache ?? {});
 
@@ -23,8 +21,9 @@ export const cache: Feature = {
   name: 'cache',
   isEnabled: () => true,
   isRequested: (task) => caches(task).length > 0,
-  requiredScopes: (task) => [caches(task).map(([name]) => `docker-worker:cache:${name}`)],
   async start(run) {
+    const names = caches(run.task).map(([name]) => `docker-worker:cache:${name}`);
+    assertPoolScopes(run.task.scopes, names, run.config.taskQueueId, "'cache'");
     const binds: string[] = [];
     for (const [name, path] of caches(run.task)) {
       const volume = cacheVolumeName(run.config.cacheVolumePrefix, name);

@@ -1,50 +1,73 @@
 /**
  * @module features/capabilities
- * payload.capabilities: privileged mode and host devices. Each needs the worker config to allow
- * it AND a scope (`docker-worker:capability:privileged`, `docker-worker:capability:device:<name>`).
- * Host devices are the names set to `true`; a device described by an object (testdroidProxy's
- * `phone`) belongs to the feature that owns that key.
+ * payload.capabilities, as the last docker-worker: `privileged`, `disableSeccomp` and host
+ * `devices` (loopbackVideo, loopbackAudio, hostSharedMemory, kvm). Each needs the worker config to
+ * allow it (capabilities.privileged or dockerConfig.allowPrivileged, capabilities.disableSeccomp,
+ * deviceManagement.<name>.enabled) AND a scope, `docker-worker:capability:<x>` or
+ * `docker-worker:capability:<x>:<workerPoolId>`. Devices come from the worker's allocator
+ * (`devices/`): an exclusive one is held by this run until it stops. Under restrictCPU every run
+ * also gets one core. The seed's `devices.phone` belongs to the testdroid proxy.
  */
+import type { DeviceKind } from '../config.js';
+import { DEVICE_KINDS, devicesFor } from '../devices/index.js';
 import { malformedPayload } from '../errors.js';
 import type { TaskDefinition } from '../task.js';
 import type { Feature } from './feature.js';
+import { assertPoolScopes } from './scope-forms.js';
 
-/** Host devices a task asks for (names under payload.capabilities.devices set to true). */
-export function requestedDevices(task: TaskDefinition): string[] {
+/** Host devices a task asks for (the named kinds set to true). */
+export function requestedDevices(task: TaskDefinition): DeviceKind[] {
   const devices = task.payload.capabilities?.devices ?? {};
-  return Object.entries(devices)
-    .filter(([, value]) => value === true)
-    .map(([name]) => name);
+  return DEVICE_KINDS.filter((kind) => devices[kind] === true);
 }
+
+const PREFIX = 'docker-worker:capability:';
 
 export const capabilities: Feature = {
   name: 'capabilities',
   isEnabled: () => true,
-  isRequested: (task) => task.payload.capabilities?.privileged === true || requestedDevices(task).length > 0,
-  requiredScopes(task) {
-    const scopes = requestedDevices(task).map((d) => `docker-worker:capability:device:${d}`);
-    if (task.payload.capabilities?.privileged) scopes.unshift('docker-worker:capability:privileged');
-    return [scopes];
-  },
+  // Always: under restrictCPU every run takes a core.
+  isRequested: () => true,
   async start(run) {
-    const privileged = run.task.payload.capabilities?.privileged === true;
-    if (privileged && !run.config.capabilities.privileged) {
+    const { task, config } = run;
+    const caps = task.payload.capabilities ?? {};
+    const privileged = caps.privileged === true;
+    const seccompOff = caps.disableSeccomp === true;
+    const kinds = requestedDevices(task);
+    const scopes = [
+      ...(privileged ? [`${PREFIX}privileged`] : []),
+      ...(seccompOff ? [`${PREFIX}disableSeccomp`] : []),
+      ...kinds.map((k) => `${PREFIX}device:${k}`),
+    ];
+    assertPoolScopes(task.scopes, scopes, config.taskQueueId, "'capabilities'");
+    const problems: string[] = [];
+    if (privileged && !config.capabilities.privileged)
+      problems.push(
+        'payload.capabilities.privileged is not allowed on this worker (worker config capabilities.privileged / dockerConfig.allowPrivileged is false)',
+      );
+    if (seccompOff && !config.capabilities.disableSeccomp)
+      problems.push(
+        'payload.capabilities.disableSeccomp is not allowed on this worker (worker config capabilities.disableSeccomp is false)',
+      );
+    const allocator = devicesFor(config);
+    problems.push(...allocator.problems(kinds));
+    if (problems.length > 0)
       throw malformedPayload(
-        'payload.capabilities.privileged is not allowed on this worker (worker config capabilities.privileged is false); remove it or use a worker pool that allows it',
+        `${problems.join('; ')}; remove it from the payload or use a worker pool that allows it`,
       );
-    }
-    const devices: string[] = [];
-    for (const name of requestedDevices(run.task)) {
-      const path = run.config.capabilities.devices.find(
-        (d) => d === name || d.endsWith(`/${name}`) || d.startsWith(`/dev/${name}:`),
-      );
-      if (!path) {
-        throw malformedPayload(
-          `device "${name}" is not allowed on this worker (worker config capabilities.devices: [${run.config.capabilities.devices.join(', ')}]); remove it from payload.capabilities.devices`,
-        );
-      }
-      devices.push(path.startsWith('/') ? path : `/dev/${path}`);
-    }
-    return { contribution: { privileged, devices } };
+    const lease = await allocator.acquire(kinds, run.signal);
+    for (const unit of lease.units)
+      if (unit.devices.length + unit.binds.length > 0) run.liveLog.info(`using device ${unit.id}`);
+    const cpuset = lease.units.find((u) => u.cpuset !== undefined)?.cpuset;
+    return {
+      contribution: {
+        privileged,
+        devices: lease.units.flatMap((u) => u.devices),
+        binds: lease.units.flatMap((u) => u.binds),
+        ...(seccompOff ? { securityOpt: ['seccomp=unconfined'] } : {}),
+        ...(cpuset !== undefined ? { cpusetCpus: cpuset } : {}),
+      },
+      stop: async () => lease.release(),
+    };
   },
 };

@@ -27,6 +27,10 @@ export interface Contribution {
   capAdd?: string[];
   privileged?: boolean;
   extraHosts?: string[];
+  /** `seccomp=unconfined` and the like (`HostConfig.SecurityOpt`), added to the worker's own. */
+  securityOpt?: string[];
+  /** restrictCPU: the task's core (`HostConfig.CpusetCpus`). */
+  cpusetCpus?: string;
 }
 
 /** Taskcluster credentials a feature may hand on (the proxy signs with them). */

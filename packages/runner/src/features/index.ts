@@ -6,15 +6,19 @@
  *   footer and stores the backing log after everything else.
  * - payload validates before anything reads the payload.
  * - env, then encryptedEnv (it merges decrypted variables over payload.env; reserved win).
- * - image, caches, capabilities: the container's image, volumes, devices.
+ * - image, caches, capabilities (privileged, seccomp, devices), allowPtrace: the container's
+ *   image, volumes, devices and capabilities; bulkLog only checks it is allowed (the live log
+ *   stores it).
  * - taskclusterProxy, balrogVPNProxy, testdroidProxy: sidecars on the task network, each also
  *   giving the task container its `alias:ip` hosts entry.
  * - artifacts stops right after the container ends (before the sidecars go); chainOfTrust sits
  *   just before it, so its stop runs after theirs and signs what they uploaded.
  * - maxRunTime is last to start, so its timer starts just before the container.
  */
+import { allowPtrace } from './allow-ptrace.js';
 import { artifacts } from './artifacts.js';
 import { balrogVPNProxy } from './balrog-vpn-proxy.js';
+import { bulkLog } from './bulk-log.js';
 import { cache } from './caches.js';
 import { chainOfTrust } from './chain-of-trust.js';
 import { capabilities } from './capabilities.js';
@@ -39,6 +43,8 @@ export const builtinFeatures: readonly Feature[] = [
   image,
   cache,
   capabilities,
+  allowPtrace,
+  bulkLog,
   taskclusterProxy,
   balrogVPNProxy,
   testdroidProxy,
@@ -48,8 +54,10 @@ export const builtinFeatures: readonly Feature[] = [
 ];
 
 export {
+  allowPtrace,
   artifacts,
   balrogVPNProxy,
+  bulkLog,
   cache,
   chainOfTrust,
   capabilities,

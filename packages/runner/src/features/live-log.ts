@@ -1,15 +1,19 @@
 /**
  * @module features/live-log
- * First to start, last to finish: writes docker-worker's header; after the run's clean-up (so no
- * clean-up error can follow it) its footer, then closes the log and stores it as
- * `public/logs/live_backing.log` (named after payload.log when given). In queue mode the live log
- * artifact is a `reference` to the worker's log server while the task runs, then a `link` to the
- * stored log. A cancelled run's log is not stored (as docker-worker).
+ * First to start, last to finish: writes the last docker-worker's header (its lines, words and
+ * order: tools parse it), then ours; after the run's clean-up (so no clean-up error can follow it)
+ * its footer, the last `[taskcluster …]` line, then closes the log and stores it as
+ * `public/logs/live_backing.log` (named after payload.log when given), and the bulk log when asked
+ * (`bulk-log.ts`). In queue mode the live log artifact is a `reference` to the worker's log server
+ * while the task runs, then a `link` to the stored log, unless features.localLiveLog is false (or
+ * the worker config's features.localLiveLog.enabled). A cancelled run's log is not stored.
  */
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { posix } from 'node:path';
+import { featureEnabled } from '../config.js';
+import { storeBulkLog } from './bulk-log.js';
 import type { Feature, Outcome, TaskRun } from './feature.js';
 
 const DEFAULT_NAME = 'public/logs/live.log';
@@ -32,14 +36,14 @@ export const liveLog: Feature = {
   isRequested: () => true,
   async start(run) {
     const { config, task, liveLog: log } = run;
-    log.info(`Task ID: ${task.taskId}`);
-    log.info(`Run ID: ${task.runId}`);
-    log.info(`Worker ID: ${config.workerId}`);
-    log.info(`Worker Group: ${config.workerGroup}`);
-    log.info(`Worker Type: ${config.workerType}`);
-    log.info(`Task Queue ID: ${config.taskQueueId}`);
-    log.info(`Hostname: ${hostname()}`);
-    if (run.liveLogUrl) {
+    for (const line of header(run)) log.info(line);
+    const asked = task.payload?.features?.localLiveLog;
+    const live = asked !== false && featureEnabled(config, 'localLiveLog');
+    if (asked === true && !live)
+      log.info(
+        'features.localLiveLog is off on this worker (worker config features.localLiveLog.enabled): the log is stored at the end',
+      );
+    if (run.liveLogUrl && live) {
       // While the task runs, the live log artifact points at the worker's own log server.
       await run.artifacts
         .putReference(liveLogName(task.payload?.log), run.liveLogUrl, {
@@ -53,11 +57,26 @@ export const liveLog: Feature = {
           );
         });
     }
-    return { afterCleanup: (outcome) => finish(run, outcome) };
+    return { afterCleanup: (outcome) => finish(run, outcome, live) };
   },
 };
 
-async function finish(run: TaskRun, outcome: Outcome): Promise<void> {
+/** The last docker-worker's header lines in its order, then ours. */
+function header({ config, task }: TaskRun): string[] {
+  return [
+    `Task ID: ${task.taskId}`,
+    `Worker ID: ${config.workerId}`,
+    `Worker Group: ${config.workerGroup}`,
+    `Worker Node Type: ${config.instanceType}`,
+    `Worker Type: ${config.workerType}`,
+    `Public IP: ${config.publicIp}`,
+    `Hostname: ${hostname()}`,
+    `Run ID: ${task.runId}`,
+    `Worker Pool: ${config.taskQueueId}`,
+  ];
+}
+
+async function finish(run: TaskRun, outcome: Outcome, live: boolean): Promise<void> {
   const { liveLog: log, task } = run;
   const seconds = (outcome.durationMs / 1000).toFixed(3);
   const code = outcome.exitCode ?? -1;
@@ -77,9 +96,10 @@ async function finish(run: TaskRun, outcome: Outcome): Promise<void> {
       expires: task.expires,
       gzip: true,
     });
+    await storeBulkLog(run, log.path);
     await run.artifacts.settle();
     // The live log's reference becomes a link to the stored log.
-    if (run.liveLogUrl) {
+    if (run.liveLogUrl && live) {
       await run.artifacts.putLink(liveLogName(task.payload?.log), backing, {
         contentType: TEXT,
         expires: task.expires,

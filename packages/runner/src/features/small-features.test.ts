@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fakeRun, fakeTask, startFeature } from '../testing/fake-run.js';
+import { fakeRun, startFeature } from '../testing/fake-run.js';
 import { cache, cacheVolumeName } from './caches.js';
 import { capabilities } from './capabilities.js';
 import { env } from './env.js';
@@ -68,34 +68,35 @@ describe('image', () => {
 });
 
 describe('caches', () => {
-  it('makes valid, distinct volume names', () => {
+  it('uses the cache name as it is (never rewritten)', () => {
     expect(cacheVolumeName('p-', 'level-1-x')).toBe('p-level-1-x');
-    expect(cacheVolumeName('p-', 'a/b')).toMatch(/^p-a_b-[0-9a-f]{8}$/);
-    expect(cacheVolumeName('p-', 'a/b')).not.toBe(cacheVolumeName('p-', 'a:b'));
   });
-  it('requires a scope per cache', () => {
-    expect(
-      cache.requiredScopes?.(fakeTask({ payload: { cache: { a: '/a', b: '/b' } } }), fakeRun().run.config),
-    ).toEqual([['docker-worker:cache:a', 'docker-worker:cache:b']]);
+  it('requires a scope per cache, plain or with the worker pool id', async () => {
+    const { run } = fakeRun({
+      payload: { cache: { a: '/a', b: '/b' } },
+      scopes: ['docker-worker:cache:a:docker-worker/local'],
+    });
+    await expect(cache.start(run)).rejects.toThrow(
+      "Insufficient scopes to use 'cache'. Try adding docker-worker:cache:b (or docker-worker:cache:b:docker-worker/local) to the .scopes array of the task.",
+    );
   });
 });
 
 describe('capabilities', () => {
   it('needs the scope and the worker config for privileged', async () => {
-    const task = fakeTask({ payload: { capabilities: { privileged: true, devices: { kvm: true } } } });
-    expect(capabilities.requiredScopes?.(task, fakeRun().run.config)).toEqual([
-      ['docker-worker:capability:privileged', 'docker-worker:capability:device:kvm'],
-    ]);
-    const { run } = fakeRun({ payload: { capabilities: { privileged: true } } });
+    const noScope = fakeRun({ payload: { capabilities: { privileged: true } } });
+    await expect(capabilities.start(noScope.run)).rejects.toThrow(
+      /Try adding docker-worker:capability:privileged \(or docker-worker:capability:privileged:docker-worker\/local\)/,
+    );
+    const scopes = ['docker-worker:capability:privileged:docker-worker/local'];
+    const { run } = fakeRun({ payload: { capabilities: { privileged: true } }, scopes });
     await expect(capabilities.start(run)).rejects.toThrow(/not allowed on this worker/);
     const allowed = fakeRun({
-      payload: { capabilities: { privileged: true, devices: { kvm: true } } },
-      config: { capabilities: { privileged: true, devices: ['/dev/kvm'] } },
+      payload: { capabilities: { privileged: true } },
+      scopes,
+      config: { dockerConfig: { allowPrivileged: true } },
     });
-    expect((await startFeature(capabilities, allowed.run)).contribution).toEqual({
-      privileged: true,
-      devices: ['/dev/kvm'],
-    });
+    expect((await startFeature(capabilities, allowed.run)).contribution).toMatchObject({ privileged: true });
   });
 });
 
@@ -128,7 +129,7 @@ describe('taskclusterProxy', () => {
       });
       await expect(taskclusterProxy.start(run)).rejects.toMatchObject({ resolution: 'failed' });
       const [sidecar] = [...docker.containers.values()];
-      expect(sidecar?.spec.cmd).toEqual(['--', ...scopes]);
+      expect(sidecar?.spec.cmd).toEqual(['--', ...scopes, 'queue:create-artifact:fakeTaskId0000000000AA/0']);
       expect(sidecar?.spec.env).toEqual({
         TASKCLUSTER_ROOT_URL: 'https://tc.example.com',
         TASKCLUSTER_CLIENT_ID: 'c',

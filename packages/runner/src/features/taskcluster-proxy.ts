@@ -4,8 +4,9 @@
  * network as `http://taskcluster`, signing with the run's credentials restricted to the task's
  * scopes, and a fresh per-run secret guarding its `PUT /credentials`.
  *
- * The task's scopes are the proxy's `authorizedScopes`, exactly: a task without scopes gets a proxy
- * that can only do what the anonymous role allows (as upstream, where `[]` meant anonymous only).
+ * The proxy's `authorizedScopes` are the task's scopes plus `queue:create-artifact:<taskId>/<runId>`
+ * (as the last docker-worker: a task may upload artifacts to its own run through the proxy, which
+ * its own scopes cannot name); a task without scopes otherwise gets what the anonymous role allows.
  *
  * A loopback root URL (a fake Taskcluster on the host) becomes the task network's gateway address
  * (`run-network.ts`). In queue mode every new set of task credentials (after a reclaim) goes to the
@@ -14,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { SECRETS_DIR } from '../docker/docker-client.js';
 import { startSidecar, type Sidecar } from '../docker/sidecar.js';
+import { featureEnabled } from '../config.js';
 import { resourceUnavailable } from '../errors.js';
 import { urlForContainers } from '../run-network.js';
 import type { Credentials, Feature, TaskRun } from './feature.js';
@@ -23,7 +25,7 @@ const CREDENTIALS_TIMEOUT_MS = 10_000;
 
 export const taskclusterProxy: Feature = {
   name: 'taskclusterProxy',
-  isEnabled: () => true,
+  isEnabled: (config) => featureEnabled(config, 'taskclusterProxy'),
   isRequested: (task) => task.payload.features?.taskclusterProxy === true,
   async start(run) {
     const creds = run.credentials;
@@ -55,7 +57,7 @@ export const taskclusterProxy: Feature = {
       alias: 'taskcluster',
       env,
       // `--` ends the options: a scope may begin with '-' and must never be read as a flag.
-      cmd: ['--', ...run.task.scopes],
+      cmd: ['--', ...run.task.scopes, `queue:create-artifact:${run.task.taskId}/${run.task.runId}`],
       secretFiles,
       // It needs nothing but its port 80.
       capDrop: ['ALL'],

@@ -7,6 +7,7 @@
  * lets running tasks finish for `graceSeconds`, then aborts the rest as worker-shutdown.
  */
 import { statfs } from 'node:fs/promises';
+import { devicesFor } from '../devices/index.js';
 import { sweepLeftovers } from '../docker/labels.js';
 import { workerShutdown } from '../errors.js';
 import type { Credentials } from '../features/feature.js';
@@ -72,9 +73,11 @@ export class Worker {
     const capacity = opts.once ? 1 : config.capacity;
     let claimed = 0;
     while (!signal.aborted && !(opts.once && claimed > 0)) {
-      const free = capacity - this.running.size;
+      // Never more tasks than free exclusive devices (loopback video/audio, restrictCPU cores).
+      const free = Math.min(capacity - this.running.size, devicesFor(config).claimable());
       if (free <= 0) {
-        await this.untilOneEnds();
+        if (this.running.size > 0) await this.untilOneEnds();
+        else await clock.sleep(config.pollingIntervalMs, signal).catch(() => undefined);
         continue;
       }
       if (!(await this.enoughDisk())) {

@@ -1,0 +1,38 @@
+/**
+ * @module features/bulk-log
+ * payload.features.bulkLog: the whole task log, gzipped, as `public/logs/terminal_bulk.log.gz`
+ * (as the last docker-worker). The feature only checks that the worker allows it (worker config
+ * features.bulkLog.enabled); the live log feature stores it with its backing log, after the footer,
+ * through `storeBulkLog`, so it holds every line.
+ */
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { PassThrough } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { featureEnabled } from '../config.js';
+import type { Feature, TaskRun } from './feature.js';
+
+export const BULK_LOG_NAME = 'public/logs/terminal_bulk.log.gz';
+
+const wanted = (run: Pick<TaskRun, 'task' | 'config'>): boolean =>
+  run.task.payload?.features?.bulkLog === true && featureEnabled(run.config, 'bulkLog');
+
+export const bulkLog: Feature = {
+  name: 'bulkLog',
+  isEnabled: (config) => featureEnabled(config, 'bulkLog'),
+  isRequested: (task) => task.payload.features?.bulkLog === true,
+  async start() {
+    return {};
+  },
+};
+
+/** Stores the closed log file at `path` gzipped, when the task asked for it and the worker allows it. */
+export async function storeBulkLog(run: TaskRun, path: string): Promise<void> {
+  if (!wanted(run)) return;
+  const gz = new PassThrough();
+  const compressing = pipeline(createReadStream(path), createGzip(), gz);
+  await Promise.all([
+    run.artifacts.putFile(BULK_LOG_NAME, gz, { contentType: 'application/gzip', expires: run.task.expires }),
+    compressing,
+  ]);
+}
