@@ -133,8 +133,12 @@ describe('taskclusterProxy', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const line = r.stdout.split('\n').find((l) => l.startsWith('SCOPES '));
     const current = JSON.parse(line!.slice('SCOPES '.length)) as { scopes: string[] };
-    // effective scopes = the task's scopes (plus the anonymous role every caller has), not the client's '*'
-    expect([...current.scopes].filter((s) => s !== 'assume:anonymous').sort()).toEqual([...scopes].sort());
+    // effective scopes = the task's scopes plus its own run's create-artifact (as the last docker-worker;
+    // and the anonymous role every caller has), not the client's '*'
+    const taskId = /^\[taskcluster [^\]]*\] Task ID: (\S+)/m.exec(r.stdout)?.[1] ?? '';
+    expect([...current.scopes].filter((s) => s !== 'assume:anonymous').sort()).toEqual(
+      [...scopes, `queue:create-artifact:${taskId}/0`].sort(),
+    );
     expect(r.stdout).toMatch(/^\[taskcluster\] /m); // sidecar output is in the live log, prefixed
     expect(r.stdout).not.toContain(client.accessToken);
   });
