@@ -2,11 +2,13 @@
 // `npm run bench`: runs every benchmark script (packages/*/bench/*.bench.mjs, e2e/bench/*.bench.mjs)
 // one after another. Each prints human-readable lines, ratios against a baseline it measures in
 // the same run, and as its last line `BENCH_JSON {...}`. The figures are merged into
-// .bench/results.json. Benchmarks are never part of `npm test`.
+// .bench/results.json; the rows they report against the targets of issue #14 are printed as one
+// table and drawn in docs/bench.svg (tools/bench-chart.mjs). Benchmarks are never part of `npm test`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rowsOf, svg, table } from './bench-chart.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dirs = [
@@ -47,10 +49,17 @@ for (const script of scripts) {
   }
   results[name] = JSON.parse(last.slice('BENCH_JSON '.length));
 }
+const at = new Date().toISOString();
 mkdirSync(join(root, '.bench'), { recursive: true });
-writeFileSync(
-  join(root, '.bench/results.json'),
-  JSON.stringify({ at: new Date().toISOString(), results }, null, 2) + '\n',
-);
+writeFileSync(join(root, '.bench/results.json'), JSON.stringify({ at, results }, null, 2) + '\n');
 console.log(`\nbench: figures written to .bench/results.json`);
+const rows = rowsOf(results);
+if (rows.length > 0) {
+  console.log(`\n${table(rows)}`);
+  // Only a whole run redraws the chart the README shows (a partial one would drop rows).
+  if (only.length === 0 && failed === 0) {
+    writeFileSync(join(root, 'docs/bench.svg'), svg(rows, at));
+    console.log('bench: chart written to docs/bench.svg');
+  }
+}
 process.exit(failed ? 1 : 0);
