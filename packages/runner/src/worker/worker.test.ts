@@ -115,6 +115,25 @@ describe('Worker claim loop', () => {
     expect((await done).map((r) => r.report)).toEqual(['completed']);
   });
 
+  it('claims nothing while the engine does not answer (restarting), and says so once', async () => {
+    const { f, worker } = setup();
+    let up = false;
+    f.docker.ping = async () => {
+      if (!up) throw new Error('connect ENOENT /var/run/docker.sock');
+    };
+    f.memory.addClaim();
+    const done = worker.run({ once: true });
+    await f.clock.advance(10 * POLL);
+    expect(f.memory.callsOf('claimWork')).toHaveLength(0);
+    expect(f.logs.filter((l) => l.msg.startsWith('not claiming: the Docker engine'))).toHaveLength(1);
+    up = true;
+    await f.clock.advance(POLL);
+    await f.docker.untilStarted(1);
+    expect(f.logs.filter((l) => l.msg.startsWith('the Docker engine answers again'))).toHaveLength(1);
+    exitAll(f);
+    expect((await done).map((r) => r.report)).toEqual(['completed']);
+  });
+
   it('stop() stops claiming at once; running tasks go on to their end', async () => {
     const { f, worker } = setup({ capacity: 2 });
     f.memory.addClaim();

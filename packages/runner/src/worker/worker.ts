@@ -1,8 +1,10 @@
 /**
  * @module worker/worker
  * Queue mode's claim loop: at most `capacity` runs at once; `claimWork` (a long poll) asks for
- * the free slots only (≤ 32); a short sleep (`pollingIntervalMs`) only when the queue gave nothing;
- * no claim while the engine's data root has less free space than the threshold (said once). At
+ * the free slots only (≤ 32; never more than the free exclusive devices, `devices/`); a short
+ * sleep (`pollingIntervalMs`) only when the queue gave nothing;
+ * no claim while the engine does not answer or its data root has less free space than the
+ * threshold (each said once). At
  * start it sweeps what a crashed predecessor left. `stop()` stops claiming at once; `shutdown()`
  * lets running tasks finish for `graceSeconds`, then aborts the rest as worker-shutdown.
  */
@@ -40,6 +42,7 @@ export class Worker {
   private readonly stopper = new AbortController();
   private readonly results: ClaimResult[] = [];
   private lowDiskSaid = false;
+  private engineDownSaid = false;
   private counts = { done: 0, failed: 0 };
   /** Since when nothing has run: the last claim, or the end of the last run. */
   private idleSince = 0;
@@ -80,7 +83,7 @@ export class Worker {
         else await clock.sleep(config.pollingIntervalMs, signal).catch(() => undefined);
         continue;
       }
-      if (!(await this.enoughDisk())) {
+      if (!(await this.engineAnswers()) || !(await this.enoughDisk())) {
         await clock.sleep(config.pollingIntervalMs, signal).catch(() => undefined);
         continue;
       }
@@ -207,6 +210,25 @@ export class Worker {
         until: Date.parse(claim.takenUntil),
       },
     );
+  }
+
+  /**
+   * Whether the engine answers a ping; says so once when it does not (and once when it does
+   * again). A task claimed while the engine is down (restarting, crashed) would only fail.
+   */
+  private async engineAnswers(): Promise<boolean> {
+    const { log, docker } = this.deps;
+    const up = await docker.ping().then(
+      () => true,
+      (err: unknown) => {
+        if (!this.engineDownSaid)
+          log.warn({ error: (err as Error).message }, 'not claiming: the Docker engine does not answer');
+        return false;
+      },
+    );
+    if (up && this.engineDownSaid) log.info('the Docker engine answers again: claiming again');
+    this.engineDownSaid = !up;
+    return up;
   }
 
   /** Whether the engine's data root has room; says so once when it has not (and once when it has again). */

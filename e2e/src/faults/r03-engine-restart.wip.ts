@@ -1,0 +1,81 @@
+/**
+ * R3: the Docker engine stopped (SIGTERM, as `systemctl stop docker`) and started again mid-task,
+ * on a second dockerd this test starts itself (own data root, exec root, pidfile and socket; the
+ * shared engine is never touched); the worker's DOCKER_HOST points at it. The running task must
+ * resolve (not be lost) — it should be exception/internal-error, and the table says whether it
+ * was — the worker keeps running and claims and completes the next task once the engine is back.
+ * Measured: the resolution and its delay, and the time from the engine's return to the next
+ * task's completion.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { newSession } from '../docker.js';
+import { QueueSession } from '../queue-harness.js';
+import { record, since, until } from './recorder.js';
+import { SecondEngine } from './second-engine.js';
+
+let engine: SecondEngine | undefined;
+let q: QueueSession | undefined;
+afterAll(async () => {
+  await q?.close();
+  await engine?.close();
+});
+
+/** Runs `start` with DOCKER_HOST set (the worker process inherits this process's environment). */
+export async function withDockerHost<T>(host: string, start: () => Promise<T>): Promise<T> {
+  const before = process.env.DOCKER_HOST;
+  process.env.DOCKER_HOST = host;
+  try {
+    return await start();
+  } finally {
+    if (before === undefined) delete process.env.DOCKER_HOST;
+    else process.env.DOCKER_HOST = before;
+  }
+}
+
+describe('R3: engine restart mid-task', () => {
+  it('the running task resolves internal-error; the worker stays up and runs the next task', async () => {
+    engine = await SecondEngine.start({ sizeMiB: 1024, images: ['debian:bookworm-slim'] });
+    const e = engine;
+    q = await QueueSession.start(`e2e-fault-r3-${newSession()}`);
+    const s = q;
+    const first = await s.createTask({ command: ['/bin/sh', '-c', 'echo before; sleep 300'] });
+    const worker = await withDockerHost(e.host, () =>
+      s.startWorker({ capacity: 1, taskContainer: { blockHostAccess: false } }),
+    );
+    await until(async () =>
+      (await e.docker.listContainers()).some((c) => c.Labels['org.docker-worker.task-id'] === first),
+    );
+    const down = performance.now();
+    await e.down('SIGTERM');
+    // Resolved, not lost. (Which resolution: see the table — the engine reports the exit code of
+    // the container it stopped, and the worker takes it for the task's: see README "Reliability".)
+    const firstState = await s.resolved(first);
+    const resolvedMs = since(down);
+    expect(firstState).toMatch(/^(failed|exception\/(internal-error|resource-unavailable))$/);
+    const held = firstState.startsWith('exception/') ? 1 : 0;
+    expect(worker.child.exitCode).toBeNull();
+
+    // The worker notices the engine is gone and stops claiming (a long poll already out may still
+    // bring a task, which then resolves internal-error: the test waits for the notice).
+    await until(() => worker.stderr().includes('not claiming: the Docker engine does not answer'));
+    const second = await s.createTask({ command: ['/bin/sh', '-c', 'echo after'] });
+    const back = performance.now();
+    await e.up();
+    const secondState = await s.resolved(second);
+    expect(secondState).toBe('completed');
+    const recoveredMs = since(back);
+    expect(worker.child.exitCode).toBeNull();
+    expect(await worker.exited).toBe(0);
+    const left = (await e.docker.listContainers({ all: true })).filter(
+      (c) => c.Labels['org.docker-worker.worker-id'] === s.workerId,
+    );
+    expect(left).toEqual([]);
+    record({
+      id: 'R3',
+      fault: "the engine (the test's own dockerd) stopped mid-task and started again",
+      tried: 1,
+      held,
+      measured: `running task → ${firstState} ${(resolvedMs / 1000).toFixed(1)} s after the stop; worker up; next task completed ${(recoveredMs / 1000).toFixed(1)} s after the engine was started again`,
+    });
+  });
+});
