@@ -31,6 +31,11 @@ if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {
   step('npm', ['ci', '--no-audit', '--no-fund'], 'npm ci');
 }
 await ensureEngine();
+// The interactive e2e drives Debian's headless Chromium (playwright-core brings no browser).
+if (!existsSync('/usr/bin/chromium')) {
+  say('installing chromium (apt-get)');
+  step('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], 'apt-get install chromium');
+}
 step(process.execPath, [join(root, 'images/base/ensure.mjs')], 'base images');
 say('building packages and images (nx)');
 step('npx', ['nx', 'run-many', '-t', 'build', 'image', '--parallel=1', '--outputStyle=stream'], 'build');

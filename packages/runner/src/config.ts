@@ -59,6 +59,14 @@ export interface WorkerConfig {
   publicIp: string;
   workerLocation: string;
   keys: { encryptedEnvPrivateKey?: string; passphraseFile?: string; ed25519SigningKey?: string };
+  /** features.interactive: the shell server and the container's wait for sessions. */
+  interactive: {
+    host: string;
+    publicHost?: string;
+    artifactName: string;
+    minTimeSeconds: number;
+    expirationAfterSessionSeconds: number;
+  };
   /** Facts about this host the chain of trust records (the private IP defaults to the first non-loopback IPv4). */
   chainOfTrust: {
     publicIp?: string;

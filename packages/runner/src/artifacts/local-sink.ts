@@ -3,7 +3,7 @@
  * Local mode: each artifact is written to `<dir>/<artifact name>` (names keep their `/`s).
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { hashing } from './hashing.js';
@@ -33,8 +33,14 @@ export function createLocalSink(dir: string): ArtifactSink {
       records.push(record);
       return record;
     },
-    // Local mode serves no live log: references and links are kept as records of where they point.
+    // Local mode serves no live log: references and links are kept as records of where they point;
+    // a reference's URL is also written to `<dir>/<name>.url` while the run goes on (the shell page).
     async putReference(name, url, meta) {
+      const path = resolve(root, `${name}.url`);
+      if (!path.startsWith(root + sep))
+        throw new Error(`artifact name ${JSON.stringify(name)} leaves the artifacts directory`);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, `${url}\n`, { mode: 0o600 });
       records.push({ name, path: url, contentType: meta.contentType, expires: meta.expires.toISOString() });
     },
     async putLink(name, target, meta) {

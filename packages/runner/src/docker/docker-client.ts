@@ -98,6 +98,16 @@ export interface DockerClient {
   getArchive(id: string, path: string): Promise<Readable>;
   listByLabel(kind: ResourceKind, labels: string[]): Promise<Resource[]>;
   remove(resource: Pick<Resource, 'kind' | 'id'>): Promise<void>;
+  /** `docker exec` with a TTY in a running container (the interactive shell). */
+  exec?(id: string, opts: { cmd: string[]; env?: string[] }): Promise<ExecSession>;
+}
+
+/** A running exec: one duplex TTY stream (stdin in, output out), resize, and its exit code. */
+export interface ExecSession {
+  stream: NodeJS.ReadWriteStream;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Once the stream has ended. */
+  exitCode(): Promise<number>;
 }
 
 export class DockerError extends Error {
@@ -323,6 +333,24 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
         await op.catch((err: unknown) => {
           if ((err as { statusCode?: number }).statusCode !== 404) throw err;
         });
+      }),
+
+    exec: (id, { cmd, env }) =>
+      call('exec', async () => {
+        const exec = await docker.getContainer(id).exec({
+          Cmd: cmd,
+          Env: env ?? [],
+          Tty: true,
+          AttachStdin: true,
+          AttachStdout: true,
+          AttachStderr: true,
+        });
+        const stream = await exec.start({ hijack: true, stdin: true, Tty: true });
+        return {
+          stream,
+          resize: (w, h) => call('exec resize', async () => void (await exec.resize({ w, h }))),
+          exitCode: () => call('exec inspect', async () => (await exec.inspect()).ExitCode ?? -1),
+        };
       }),
   };
 }

@@ -13,6 +13,7 @@
  *   giving the task container its `alias:ip` hosts entry.
  * - artifacts stops right after the container ends (before the sidecars go); chainOfTrust sits
  *   just before it, so its stop runs after theirs and signs what they uploaded.
+ * - interactive wraps the command (after env set it) and serves the shell while the task runs.
  * - maxRunTime is last to start, so its timer starts just before the container.
  */
 import { allowPtrace } from './allow-ptrace.js';
@@ -26,9 +27,9 @@ import { encryptedEnv } from './encrypted-env.js';
 import { env } from './env.js';
 import type { Feature } from './feature.js';
 import { image } from './image.js';
+import { interactive } from './interactive/feature.js';
 import { liveLog } from './live-log.js';
 import { maxRunTime } from './max-run-time.js';
-import { notYetAvailable } from './not-yet.js';
 import { payload } from './payload.js';
 import { taskclusterProxy } from './taskcluster-proxy.js';
 import { testdroidProxy } from './testdroid-proxy.js';
@@ -36,8 +37,6 @@ import { testdroidProxy } from './testdroid-proxy.js';
 export const builtinFeatures: readonly Feature[] = [
   liveLog,
   payload,
-  // Until its feature lands (issue #15), asking for it is malformed-payload saying so.
-  notYetAvailable('interactive', 'issue #15'),
   env,
   encryptedEnv,
   image,
@@ -48,6 +47,7 @@ export const builtinFeatures: readonly Feature[] = [
   taskclusterProxy,
   balrogVPNProxy,
   testdroidProxy,
+  interactive,
   chainOfTrust,
   artifacts,
   maxRunTime,
@@ -64,6 +64,7 @@ export {
   encryptedEnv,
   env,
   image,
+  interactive,
   liveLog,
   maxRunTime,
   payload,

@@ -117,21 +117,3 @@ describe('payload validation', () => {
     });
   });
 });
-
-describe('features of the last docker-worker this worker does not have yet', () => {
-  it('interactive: true is malformed-payload saying so, false is fine', async () => {
-    const { builtinFeatures } = await import('./index.js');
-    // chainOfTrust has landed (chain-of-trust.test.ts covers it).
-    for (const name of ['interactive']) {
-      const feature = builtinFeatures.find((f) => f.name === name);
-      if (!feature) continue; // its own feature has landed: its tests cover it
-      expect(feature.isRequested(fakeTask({ payload: { features: { [name]: false } } }))).toBe(false);
-      const { run } = fakeRun({ payload: { features: { [name]: true } } });
-      expect(feature.isRequested(run.task)).toBe(true);
-      await expect(feature.start(run)).rejects.toMatchObject({
-        resolution: 'malformed-payload',
-        message: expect.stringContaining(`payload.features.${name} is not available on this worker yet`),
-      });
-    }
-  });
-});
