@@ -49,7 +49,10 @@ export interface WorkerConfig {
   features: Record<ConfigFeature, { enabled: boolean }>;
   deviceManagement: Record<DeviceKind | 'cpu', { enabled: boolean }>;
   /** `allowPrivileged` is folded into capabilities.privileged. */
-  dockerConfig: { allowPrivileged?: boolean };
+  dockerConfig: { allowPrivileged?: boolean; maxAttempts: number; delayFactorMs: number };
+  /** Credentials per registry host (never logged). */
+  registries: Record<string, { username: string; password: string }>;
+  garbageCollection: { imageExpirationSeconds: number; betweenTasks: boolean };
   /** One core per task (cpuset), capacity at most the cores. */
   restrictCPU: boolean;
   ssl: { certificate?: string; key?: string };

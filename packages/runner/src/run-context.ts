@@ -89,6 +89,7 @@ export class TaskRun {
       deps.config.taskcluster.accessToken,
       deps.config.taskcluster.certificate,
       deps.config.testdroid.password,
+      ...Object.values(deps.config.registries ?? {}).map((r) => r.password),
     ])
       if (secret) this.liveLog.addSecret(secret);
     this.rootUrl = deps.rootUrl ?? deps.config.rootUrl;

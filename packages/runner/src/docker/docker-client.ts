@@ -5,6 +5,7 @@
  */
 import Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
+import { createImageEngine, type ImageEngine } from './image-engine.js';
 
 export interface ContainerSpec {
   name?: string;
@@ -100,6 +101,8 @@ export interface DockerClient {
   remove(resource: Pick<Resource, 'kind' | 'id'>): Promise<void>;
   /** `docker exec` with a TTY in a running container (the interactive shell). */
   exec?(id: string, opts: { cmd: string[]; env?: string[] }): Promise<ExecSession>;
+  /** Image pull/load/tag/list/remove for the image feature and the image GC. */
+  readonly imageEngine: ImageEngine;
 }
 
 /** A running exec: one duplex TTY stream (stdin in, output out), resize, and its exit code. */
@@ -143,6 +146,7 @@ const gone = (err: unknown): boolean => {
 
 export function createDockerClient(docker: Docker = new Docker()): DockerClient {
   return {
+    imageEngine: createImageEngine(docker),
     ping: () => call('ping', async () => void (await docker.ping())),
 
     dataRoot: () =>

@@ -4,6 +4,7 @@
  * a kill, print a configured output, and every created resource is tracked until removed.
  */
 import { PassThrough, Readable } from 'node:stream';
+import { FakeImageEngine } from './fake-image-engine.js';
 import type { ContainerSpec, DockerClient, Resource, ResourceKind } from '../docker/docker-client.js';
 
 interface FakeContainer {
@@ -21,6 +22,7 @@ export class FakeDocker implements DockerClient {
   readonly networkIcc = new Map<string, boolean>();
   readonly containers = new Map<string, FakeContainer>();
   readonly images = new Set<string>(['debian:bookworm-slim']);
+  readonly imageEngine = new FakeImageEngine(this.images);
   /**
    * What each container prints and its exit code (none: it runs until stopped or killed), and what
    * it prints when stopped gracefully (a SIGKILL, as by a forced remove, prints nothing).
