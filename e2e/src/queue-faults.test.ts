@@ -88,7 +88,7 @@ describe('queue mode under time and faults', () => {
     const orphan = await q.taskContainer(taskId);
     first.child.kill('SIGKILL');
     await first.exited;
-    expect(await q.leftovers(taskId)).toEqual({ containers: 1, networks: 1 });
+    expect(await q.leftovers(taskId)).toEqual({ containers: 1, networks: 0 }); // a plain task runs on the shared network
     const second = await q.startWorker({}, ['--once']);
     expect(await q.resolved(taskId, 0)).toBe('exception/claim-expired');
     expect(await second.exited).toBe(0);

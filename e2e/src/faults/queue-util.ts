@@ -17,9 +17,15 @@ export async function readArtifact(
   return res.text();
 }
 
-/** The run's task log: the link artifact the worker made (`public/logs/live.log` unless the payload renamed it). */
+/**
+ * The run's task log: the link artifact the worker made (`public/logs/live.log` unless the payload
+ * renamed it), else the stored backing log (a payload with features.localLiveLog false has no link).
+ */
 export async function runLog(q: QueueSession, taskId: string, runId = 0): Promise<string> {
-  const name = q.tc.queue.artifactsOf(taskId, runId).find((a) => a.storageType === 'link')?.name;
+  const artifacts = q.tc.queue.artifactsOf(taskId, runId);
+  const name =
+    artifacts.find((a) => a.storageType === 'link')?.name ??
+    artifacts.find((a) => a.storageType === 'object' && a.name.includes('_backing'))?.name;
   return readArtifact(q, taskId, name ?? 'public/logs/live.log', runId);
 }
 
