@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from './errors.js';
-import { createOperatorLog } from './operator-log.js';
+import { createOperatorLog, errorWithoutStack } from './operator-log.js';
 
 describe('createOperatorLog', () => {
   it('takes LOG_LEVEL names, and --debug over them', async () => {
@@ -15,5 +15,13 @@ describe('createOperatorLog', () => {
     expect((err as Error).message).toBe(
       'LOG_LEVEL=loud is not a log level; use one of trace, debug, info, warn, error, fatal, silent',
     );
+  });
+
+  it('logs an error without its stack, and a string err as the string itself', () => {
+    const err = new Error('engine gone');
+    expect(errorWithoutStack(err)).toMatchObject({ type: 'Error', message: 'engine gone' });
+    expect(errorWithoutStack(err)).not.toHaveProperty('stack');
+    expect(errorWithoutStack('Error: engine gone')).toBe('Error: engine gone');
+    expect(errorWithoutStack(undefined)).toBeUndefined();
   });
 });

@@ -17,9 +17,13 @@ export const REDACT = [
   'env',
 ];
 
-/** pino's error serializer without the stack: stack traces only with --debug. */
-function errorWithoutStack(err: Error): Record<string, unknown> {
-  const { stack: _stack, ...rest } = pino.stdSerializers.err(err);
+/**
+ * pino's error serializer without the stack: stack traces only with --debug. A value that is not an
+ * error (`{err: String(e)}`) is logged as it is, not spread into one key per character.
+ */
+export function errorWithoutStack(err: unknown): unknown {
+  if (typeof err !== 'object' || err === null) return err;
+  const { stack: _stack, ...rest } = pino.stdSerializers.err(err as Error);
   return rest;
 }
 
