@@ -79,6 +79,12 @@ describe('chainOfTrust', () => {
     });
   });
 
+  it('is enabled unless the worker config says features.chainOfTrust.enabled: false', () => {
+    expect(chainOfTrust.isEnabled(fakeRun().run.config)).toBe(true);
+    const off = fakeRun({ config: { features: { chainOfTrust: { enabled: false } } } }).run.config;
+    expect(chainOfTrust.isEnabled(off)).toBe(false);
+  });
+
   it('an unusable key file is internal-error naming the key, never its content', async () => {
     const { run: probe, dir } = fakeRun();
     void probe;

@@ -11,6 +11,7 @@ import type { KeyObject } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { Readable } from 'node:stream';
+import { featureEnabled } from '../config.js';
 import { readSigningKey, signBytes } from '../cot/ed25519.js';
 import { fileProblem, internalError, malformedPayload } from '../errors.js';
 import type { Feature, Outcome, TaskRun } from './feature.js';
@@ -21,7 +22,7 @@ export const CERTIFIED_LOG_NAME = 'public/logs/certified.log';
 
 export const chainOfTrust: Feature = {
   name: 'chainOfTrust',
-  isEnabled: () => true,
+  isEnabled: (config) => featureEnabled(config, 'chainOfTrust'),
   isRequested: (task) => task.payload.features?.chainOfTrust === true,
   async start(run) {
     const file = run.config.keys.ed25519SigningKey;
