@@ -4,6 +4,7 @@
 // output read raw from the engine by `docker run` (to /dev/null), once each after a small warm-up.
 // RSS growth: the runner's peak RSS (GNU time %M) minus its peak on a trivial task.
 // Run: node tools/bench.mjs livelog   (needs the runner built)
+import { runArgs } from './cli-args.mjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,17 +40,7 @@ function worker(mib, i) {
     task,
     JSON.stringify({ payload: { image: IMAGE, command: ['sh', '-c', script(mib)], maxRunTime: 600 } }),
   );
-  return run(process.execPath, [
-    cli,
-    'run',
-    task,
-    '--task-id',
-    `bench-${process.pid}-${i}`,
-    '--config',
-    join(tmp, 'worker.json'),
-    '--artifacts-dir',
-    join(tmp, `a${i}`),
-  ]);
+  return run(process.execPath, runArgs(cli, task, tmp, i));
 }
 const raw = (mib) => run('docker', ['run', '--rm', IMAGE, 'sh', '-c', script(mib)]);
 

@@ -5,6 +5,7 @@
 // network. Alternating, BENCH_RUNS (default 5) each after one warm-up; medians. The proxy is
 // never called (the task runs `true`), so the root URL is a placeholder on loopback.
 // Run: node tools/bench.mjs proxy-task   (needs the runner built and the proxy image)
+import { runArgs } from './cli-args.mjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,21 +49,7 @@ function sh(cmd, args, extraEnv) {
 const stageRuns = [];
 function worker(i) {
   const start = now();
-  const r = sh(
-    process.execPath,
-    [
-      cli,
-      'run',
-      taskFile,
-      '--task-id',
-      `bench-${process.pid}-${i}`,
-      '--config',
-      join(tmp, 'worker.json'),
-      '--artifacts-dir',
-      join(tmp, `a${i}`),
-    ],
-    { ...env, LOG_LEVEL: 'debug' },
-  );
+  const r = sh(process.execPath, runArgs(cli, taskFile, tmp, i), { ...env, LOG_LEVEL: 'debug' });
   const ms = now() - start;
   const lines = r.stderr
     .split('\n')

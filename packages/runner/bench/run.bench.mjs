@@ -2,6 +2,7 @@
 // Overhead of `docker-worker run` on a trivial task, as a ratio of `docker run --rm` of the same
 // image and command measured in the same run (alternating, N runs each, after one warm-up each).
 // Run: node tools/bench.mjs run   (needs the runner built: npx nx build runner)
+import { runArgs } from './cli-args.mjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,18 +41,7 @@ function time(cmd, args, env) {
   }
   return ms;
 }
-const runner = (i) =>
-  time(process.execPath, [
-    cli,
-    'run',
-    taskFile,
-    '--task-id',
-    `bench-${process.pid}-${i}`,
-    '--config',
-    join(tmp, 'worker.json'),
-    '--artifacts-dir',
-    join(tmp, `a${i}`),
-  ], { LOG_LEVEL: 'debug' });
+const runner = (i) => time(process.execPath, runArgs(cli, taskFile, tmp, i), { LOG_LEVEL: 'debug' });
 const baseline = () => time('docker', ['run', '--rm', IMAGE, 'true']);
 
 try {
