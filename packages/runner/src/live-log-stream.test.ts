@@ -181,4 +181,23 @@ describe('LiveLog', () => {
       expect(readFileSync(path)).toEqual(Buffer.from(want));
     }
   });
+
+  it.each([
+    ['a full disk (/dev/full: every write is ENOSPC)', '/dev/full', 'ENOSPC'],
+    ['a missing work directory', '/nonexistent-dir-of-this-test/live.log', 'ENOENT'],
+  ])(
+    'survives %s: keeps the error, the sink still gets every line, close resolves',
+    async (_what, path, code) => {
+      const seen: string[] = [];
+      const log = new LiveLog(path, new FakeClock(0), { write: (s) => seen.push(s) > 0 });
+      for (let i = 0; i < 200; i++) await log.output(`${'x'.repeat(1024)} line ${i}\n`);
+      log.info('still here');
+      await log.close();
+      expect((log.writeError as NodeJS.ErrnoException | undefined)?.code).toBe(code);
+      expect(log.complete).toBe(true);
+      expect(log.bytesWritten).toBe(0);
+      expect(seen.join('')).toContain('line 199\n');
+      expect(seen.join('')).toContain('still here');
+    },
+  );
 });

@@ -40,6 +40,7 @@ export class LiveLog {
   private written = 0;
   private ended = false;
   private readonly changes = new EventEmitter().setMaxListeners(0);
+  private failure: Error | undefined;
 
   constructor(
     readonly path: string,
@@ -47,6 +48,17 @@ export class LiveLog {
     private readonly sink?: LiveLogSink,
   ) {
     this.file = createWriteStream(path, { flags: 'a' });
+    // A full disk or a vanished work directory must not crash the worker: the first error is
+    // kept (the caller reports it), the file takes no more writes, the sink still does.
+    this.file.on('error', (err) => {
+      this.failure ??= err;
+      this.changes.emit('change');
+    });
+  }
+
+  /** Why the backing file stopped taking writes (ENOSPC, ENOENT...), if it did. */
+  get writeError(): Error | undefined {
+    return this.failure;
   }
 
   /** Bytes of the log that are in the backing file (readers may read that far). */
@@ -126,8 +138,11 @@ export class LiveLog {
     if (this.closed) return;
     for (const source of [...this.sources.keys()]) await this.flush(source);
     this.closed = true;
-    this.file.end();
-    await once(this.file, 'close');
+    if (!this.file.closed) {
+      const closing = once(this.file, 'close').catch(() => undefined);
+      this.file.end();
+      await closing;
+    }
     this.ended = true;
     this.changes.emit('change');
   }
@@ -160,12 +175,20 @@ export class LiveLog {
     const sink = this.sink;
     if (sink && !sink.write(safe) && sink.once)
       waits.push(new Promise((resolve) => sink.once?.('drain', resolve)));
+    if (this.failure || this.file.destroyed) return waits;
     const bytes = Buffer.byteLength(safe);
-    const flushed = this.file.write(safe, () => {
+    const flushed = this.file.write(safe, (err) => {
+      if (err) return;
       this.written += bytes;
       this.changes.emit('change');
     });
-    if (!flushed) waits.push(once(this.file, 'drain').then(() => undefined));
+    if (!flushed)
+      waits.push(
+        once(this.file, 'drain').then(
+          () => undefined,
+          () => undefined, // the error listener kept the reason
+        ),
+      );
     return waits;
   }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { failure } from './errors.js';
+import { canceled, failure } from './errors.js';
 import type { Feature } from './features/feature.js';
 import { builtinFeatures } from './features/index.js';
 import { runTask } from './task-run.js';
@@ -47,6 +47,39 @@ describe('runTask', () => {
     expect(calls).toEqual(['start a', 'start b', 'stop a', 'afterCleanup a']);
     expect(outcome).toMatchObject({ state: 'failed', reasonResolved: 'failed', exitCode: null });
     expect(docker.resources.size).toBe(0);
+  });
+
+  it('a cancellation during the stops (uploads) reaches every later hook: nothing more is uploaded', async () => {
+    const { run } = fakeRun();
+    const seen: string[] = [];
+    const uploader = (name: string, cancelOnStop: boolean): Feature => ({
+      name,
+      isEnabled: () => true,
+      isRequested: () => true,
+      async start() {
+        return {
+          contribution: name === 'a' ? { image: 'sha256:x' } : {},
+          stop: async (o) => {
+            seen.push(`stop ${name} ${o.reasonResolved}`);
+            if (cancelOnStop) run.abort(canceled('reclaim answered 409'));
+          },
+          afterCleanup: async (o) => void seen.push(`afterCleanup ${name} ${o.reasonResolved} ${o.canceled}`),
+        };
+      },
+    });
+    const outcome = await runTask(run, [uploader('a', false), uploader('b', true)]);
+    expect(seen).toEqual([
+      'stop b completed',
+      'stop a canceled',
+      'afterCleanup b canceled true',
+      'afterCleanup a canceled true',
+    ]);
+    expect(outcome).toMatchObject({
+      state: 'exception',
+      reasonResolved: 'canceled',
+      canceled: true,
+      exitCode: 0,
+    });
   });
 
   it('refuses a feature the task has no scope for, naming the scope', async () => {

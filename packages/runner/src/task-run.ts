@@ -7,7 +7,7 @@
  */
 import { SpecBuilder } from './container-spec.js';
 import { runContainer } from './container-run.js';
-import { malformedPayload, toTaskError, type TaskError } from './errors.js';
+import { malformedPayload, TaskError, toTaskError } from './errors.js';
 import type { Feature, FeatureRun, Outcome } from './features/feature.js';
 import { outcomeOf, type ContainerResult } from './outcome.js';
 import type { TaskRun } from './run-context.js';
@@ -25,7 +25,18 @@ export async function runTask(run: TaskRun, features: readonly Feature[]): Promi
     else run.log.info({ resolution: error.resolution }, 'task error');
     run.liveLog.error(error.message);
   };
-  const outcome = (): Outcome => outcomeOf(run.task, container, errors, run.clock.now() - run.startedAt);
+  /**
+   * The outcome so far. A cancellation (queue mode: reclaim 409) wins over everything, even when it
+   * came in a stage that does not look at the signal (artifact uploads after the container ended):
+   * the hooks then upload and report nothing more.
+   */
+  const outcome = (): Outcome => {
+    const reason: unknown = run.signal.reason;
+    const cancel = run.signal.aborted && reason instanceof TaskError && reason.resolution === 'canceled';
+    const all = cancel && !errors.includes(reason) ? [reason, ...errors] : errors;
+    const result = outcomeOf(run.task, container, all, run.clock.now() - run.startedAt);
+    return cancel ? { ...result, canceled: true } : result;
+  };
   /** Calls one hook of every handle, latest first; an error is recorded and the others still run. */
   const each = async (hookName: 'stop' | 'afterCleanup'): Promise<void> => {
     for (const { name, handle } of [...handles].reverse()) {

@@ -92,6 +92,8 @@ export async function runLocalTask(opts: LocalRunOptions): Promise<LocalRunResul
   opts.onRun?.(run);
   const outcome = await runTask(run, opts.features ?? builtinFeatures);
   await liveLog.close(); // normally closed by the live-log feature; not if the run failed before it started
+  if (liveLog.writeError)
+    run.log.warn({ err: liveLog.writeError.message }, 'the live log file stopped taking writes (disk full?)');
   return {
     taskId: task.taskId,
     runId: task.runId,

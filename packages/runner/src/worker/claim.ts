@@ -185,6 +185,8 @@ export class ClaimedRun {
       reclaims.abort();
       published.unpublish();
       await liveLog.close();
+      if (liveLog.writeError)
+        log.warn({ err: liveLog.writeError.message }, 'the live log file stopped taking writes (disk full?)');
       await sink.close();
     }
     if (cancellation && outcome.reasonResolved !== 'canceled') {
