@@ -60,6 +60,27 @@ describe('encryptedEnv', () => {
     expect(err?.message).not.toContain('hidden-value');
   });
 
+  it('refuses a decrypted variable larger than Linux passes to a process, with an incident id', async () => {
+    const now = Date.UTC(2026, 0, 1);
+    const value = `big-marker-${'x'.repeat(200 * 1024)}`;
+    const msg = await encryptEnvVar({
+      publicKey: keys.publicKey,
+      taskId: 'encTask000000000000000',
+      name: 'BIG',
+      value,
+      startTime: now - 1000,
+      endTime: now + 60_000,
+    });
+    const { run } = setup([msg]);
+    const err = await encryptedEnv.start(run).then(
+      () => undefined,
+      (e: unknown) => e as Error & { resolution: string },
+    );
+    expect(err?.resolution).toBe('malformed-payload');
+    expect(err?.message).toMatch(/larger than 131072 bytes .*; incidentId: [0-9a-f-]{36}$/);
+    expect(err?.message).not.toContain('big-marker');
+  });
+
   it('says which config key is missing when the worker has no private key', async () => {
     const { run } = fakeRun({ payload: { encryptedEnv: ['x'] } });
     await expect(encryptedEnv.start(run)).rejects.toThrow(/keys\.encryptedEnvPrivateKey/);

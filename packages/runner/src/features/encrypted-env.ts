@@ -2,10 +2,13 @@
  * @module features/encrypted-env
  * payload.encryptedEnv through @docker-worker/encrypted-env with the worker's private key (config
  * keys.encryptedEnvPrivateKey, a file). Any broken rule → malformed-payload with the incident id and
- * no secret. Every decrypted value is redacted from the live log as `[secret]`. A protected key's
- * passphrase (keys.passphraseFile) is read exactly as `encrypted-env --passphrase-file` and gpg read
- * it (`readPassphraseFile`: the first line without its line ending; empty is refused).
+ * no secret; so is a decrypted variable larger than Linux passes to a process (128 KiB), which would
+ * otherwise fail the container's start. Every decrypted value is redacted from the live log as
+ * `[secret]`. A protected key's passphrase (keys.passphraseFile) is read exactly as
+ * `encrypted-env --passphrase-file` and gpg read it (`readPassphraseFile`: the first line without
+ * its line ending; empty is refused).
  */
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { internalError, malformedPayload } from '../errors.js';
 import { reservedEnv } from '../reserved-env.js';
@@ -20,6 +23,9 @@ async function readKeyFile(path: string, what: string): Promise<string> {
     );
   }
 }
+
+/** Linux's MAX_ARG_STRLEN: one `NAME=value` string (NUL included) longer than this cannot be exec'd. */
+const MAX_ENV_STRING = 128 * 1024;
 
 export const encryptedEnv: Feature = {
   name: 'encryptedEnv',
@@ -60,7 +66,20 @@ export const encryptedEnv: Feature = {
       throw err;
     }
     for (const [name, value] of Object.entries(merged)) {
-      if (!(name in plain)) run.liveLog.addSecret(value);
+      if (name in plain) continue;
+      // Checked before the value joins the redactor (a 10 MiB one would only cost it memory).
+      const bytes = Buffer.byteLength(`${name}=${value}`) + 1;
+      if (bytes > MAX_ENV_STRING) {
+        const incidentId = randomUUID();
+        run.log.warn(
+          { incident: { incidentId, rule: 'size', detail: `variable ${name}: ${bytes} bytes` } },
+          'encryptedEnv violation',
+        );
+        throw malformedPayload(
+          `secret data violation -- a decrypted variable is larger than ${MAX_ENV_STRING} bytes (NAME=value), the most Linux passes to a process as one environment variable; keep the secret small (a large one belongs in a secrets service, fetched by the task); incidentId: ${incidentId}`,
+        );
+      }
+      run.liveLog.addSecret(value);
     }
     return { contribution: { taskEnv: merged } };
   },
