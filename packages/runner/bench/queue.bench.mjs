@@ -8,6 +8,13 @@
 //        the tasks/min);
 //   #16  BENCH_FLEET_TASKS (default 30) through 3 workers of capacity 2 on one queue, vs
 //        `xargs -P6 docker run --rm` (tasks/min).
+//   P5q  BENCH_LOG_MIB (default 1024) MiB of task stdout through a running worker's live log, one
+//        HTTP reader following it from the queue's live.log reference to its end, vs the same
+//        container's output raw from the engine (`docker run` to /dev/null); the worker's peak RSS
+//        growth (VmHWM) over the task.
+// The engine's floor is measured too: the same `docker run --rm`s on a user-defined bridge with
+// inter-container traffic off (what the worker's shared network is; the default bridge lets tasks
+// reach each other), so each row also shows what the worker adds beyond the isolation it needs.
 // Workers log at debug; the bench reads their per-stage times ('task stages', 'stage resolve')
 // and the gap between a task's resolution and the next claim, and prints the breakdown.
 // The fake Taskcluster runs in this process on 127.0.0.1; the queue state is read from
@@ -35,6 +42,7 @@ const count = (name, dflt) => {
 const N1 = count('BENCH_TASKS', 50);
 const N4 = count('BENCH_P6_TASKS', 100);
 const NF = count('BENCH_FLEET_TASKS', 30);
+const LOG_MIB = count('BENCH_LOG_MIB', 1024);
 const IMAGE = 'debian:bookworm-slim';
 const WORKER_LABEL = 'org.docker-worker.worker-id';
 const PHASE_TIMEOUT_MS = 10 * 60_000;
@@ -83,7 +91,7 @@ async function startWorker(workerId, taskQueueId, capacity) {
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const w = { workerId, child, done: false, tail: '', stages: [], resolves: [], events: [] };
+  const w = { workerId, child, done: false, tail: '', stages: [], resolves: [], events: [], taskQueueId };
   w.exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }));
   w.exited.then(() => (w.done = true));
   createInterface({ input: child.stderr }).on('line', (line) => {
@@ -165,6 +173,73 @@ async function queuePhase(name, { tasks, count, capacity }) {
   return { ms, workers: ws };
 }
 
+/** Peak RSS (VmHWM) and current RSS of a process, in KiB. */
+function memoryOf(pid) {
+  const status = spawnSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }).stdout ?? '';
+  const kib = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { hwm: kib('VmHWM'), rss: kib('VmRSS') };
+}
+
+const logScript = (mib) =>
+  `yes 'docker-worker live log benchmark line, one hundred bytes long with its newline: 0123456789' | head -c ${mib * 1048576}`;
+
+/**
+ * P5q: one task printing `mib` MiB through a running worker, read over HTTP from the live log
+ * reference as it is written: ms from createTask to the reader's last byte, bytes read, RSS growth.
+ */
+async function liveLogPhase(mib) {
+  const w = await startWorker(`${runId}-livelog`.slice(-38), `bench-queue/${runId.slice(-20)}-ll`, 1);
+  const before = memoryOf(w.child.pid);
+  const admin = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: ADMIN });
+  const taskId = taskcluster.slugid();
+  const now = Date.now();
+  const start = process.hrtime.bigint();
+  await admin.createTask(taskId, {
+    taskQueueId: w.taskQueueId,
+    created: new Date(now).toJSON(),
+    deadline: new Date(now + 3600_000).toJSON(),
+    expires: new Date(now + 86_400_000).toJSON(),
+    scopes: [],
+    retries: 0,
+    payload: { image: IMAGE, command: ['sh', '-c', logScript(mib)], maxRunTime: 600 },
+    metadata: {
+      name: 'bench',
+      description: 'live log bench',
+      owner: 'bench@example.com',
+      source: 'https://example.com/bench',
+    },
+  });
+  const url = admin.buildUrl(admin.getArtifact, taskId, '0', 'public/logs/live.log');
+  let location;
+  const deadline = Date.now() + PHASE_TIMEOUT_MS;
+  while (!location) {
+    if (w.done) throw new Error(`worker exited before the live log was there:\n${w.tail}`);
+    if (Date.now() > deadline) throw new Error('no live log reference within the phase timeout');
+    const res = await fetch(url, { redirect: 'manual' });
+    await res.body?.cancel();
+    const to = res.headers.get('location');
+    if (res.status === 303 && to?.includes('/log/')) location = to;
+    else await sleep(10);
+  }
+  const res = await fetch(location);
+  if (!res.ok || !res.body) throw new Error(`live log answered ${res.status}`);
+  let bytes = 0;
+  for await (const chunk of res.body) bytes += chunk.length;
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const after = memoryOf(w.child.pid);
+  for (;;) {
+    const run = tc.queue.statusOf(taskId)?.runs.at(-1);
+    if (run && run.state !== 'pending' && run.state !== 'running') {
+      if (run.state !== 'completed') throw new Error(`the live log task resolved ${run.state}:\n${w.tail}`);
+      break;
+    }
+    await sleep(20);
+  }
+  await stopWorker(w);
+  if (bytes < mib * 1048576) throw new Error(`the reader got ${bytes} bytes, fewer than the task printed`);
+  return { ms, bytes, growthMiB: (after.hwm - before.hwm) / 1024, peakMiB: after.hwm / 1024 };
+}
+
 /** Median per stage over the tasks of one phase, and the gap from a resolution to the worker's next claim. */
 function breakdown(ws) {
   const all = ws.flatMap((w) => w.stages);
@@ -189,14 +264,16 @@ function timed(cmd, args, opts = {}) {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 const dockerRun = ['run', '--rm', '--label', BASELINE_LABEL, IMAGE, 'true'];
-function sequentialBaseline(n) {
+const FLOOR_NET = `docker-worker-${runId}-floor`.slice(0, 60);
+const floorRun = ['run', '--rm', '--label', BASELINE_LABEL, '--network', FLOOR_NET, IMAGE, 'true'];
+function sequentialBaseline(n, args = dockerRun) {
   const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) timed('docker', dockerRun);
+  for (let i = 0; i < n; i++) timed('docker', args);
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
-function parallelBaseline(n, p) {
+function parallelBaseline(n, p, args = dockerRun) {
   const input = Array.from({ length: n }, (_, i) => String(i)).join('\n') + '\n';
-  return timed('xargs', [`-P${p}`, '-I{}', 'docker', ...dockerRun], {
+  return timed('xargs', [`-P${p}`, '-I{}', 'docker', ...args], {
     input,
     stdio: ['pipe', 'ignore', 'pipe'],
   });
@@ -240,13 +317,31 @@ try {
     claimWorkWaitMs: 500,
     sweepIntervalMs: 200,
   });
+  timed('docker', [
+    'network',
+    'create',
+    '--label',
+    BASELINE_LABEL,
+    '-o',
+    'com.docker.network.bridge.enable_icc=false',
+    FLOOR_NET,
+  ]);
   timed('docker', dockerRun); // warm-up
+  timed('docker', floorRun);
   const seq = sequentialBaseline(N1);
+  const seqFloor = sequentialBaseline(N1, floorRun);
   const c1 = await queuePhase('c1', { tasks: N1, count: 1, capacity: 1 });
   const par4 = parallelBaseline(N4, 4);
+  const par4Floor = parallelBaseline(N4, 4, floorRun);
   const c4 = await queuePhase('c4', { tasks: N4, count: 1, capacity: 4 });
   const par6 = parallelBaseline(NF, 6);
+  const par6Floor = parallelBaseline(NF, 6, floorRun);
   const fleet = await queuePhase('fleet', { tasks: NF, count: 3, capacity: 2 });
+  const rawLog = timed('sh', [
+    '-c',
+    `docker run --rm --label ${BASELINE_LABEL} ${IMAGE} sh -c "${logScript(LOG_MIB)}" > /dev/null`,
+  ]);
+  const ll = await liveLogPhase(LOG_MIB);
 
   const perMin = (n, ms) => (n / seconds(ms)) * 60;
   const r3 = (x) => Number(x.toFixed(3));
@@ -258,6 +353,7 @@ try {
       tasks: N1,
       w: c1.ms,
       b: seq,
+      f: seqFloor,
       kind: 'time',
       target: 1.1,
     },
@@ -267,6 +363,7 @@ try {
       tasks: N4,
       w: c4.ms,
       b: par4,
+      f: par4Floor,
       kind: 'rate',
       target: 0.9,
     },
@@ -276,14 +373,25 @@ try {
       tasks: NF,
       w: fleet.ms,
       b: par6,
+      f: par6Floor,
       kind: 'rate',
       target: 0.9,
     },
   ].map((r) => {
     const ratio = r.kind === 'time' ? r.w / r.b : r.b / r.w;
+    const overFloor = r.kind === 'time' ? r.w / r.f : r.f / r.w;
     const met = r.kind === 'time' ? ratio <= r.target : ratio >= r.target;
-    return { ...r, ratio, met, workerPerMin: perMin(r.tasks, r.w), basePerMin: perMin(r.tasks, r.b) };
+    return {
+      ...r,
+      ratio,
+      overFloor,
+      met,
+      workerPerMin: perMin(r.tasks, r.w),
+      basePerMin: perMin(r.tasks, r.b),
+      floorPerMin: perMin(r.tasks, r.f),
+    };
   });
+  const p5 = { ratio: rawLog / ll.ms, mibps: LOG_MIB / seconds(ll.ms), rawMibps: LOG_MIB / seconds(rawLog) };
   const pad = (x, n) => String(x).padEnd(n);
   const lpad = (x, n) => String(x).padStart(n);
   console.log(
@@ -294,6 +402,16 @@ try {
       `${pad(r.id, 5)}${pad(r.measure, 66)}${lpad(seconds(r.w).toFixed(1), 9)}${lpad(seconds(r.b).toFixed(1), 8)}${lpad(r.workerPerMin.toFixed(0), 7)}${lpad(r.basePerMin.toFixed(0), 9)}${lpad(r.ratio.toFixed(2) + 'x', 8)}${lpad((r.kind === 'time' ? '<=' : '>=') + r.target, 8)}${r.met ? '' : '  missed'}`,
     );
   console.log('(P1w: worker time / baseline time; P6, #16: worker tasks/min / baseline tasks/min)');
+  console.log(
+    'the engine floor (the same docker runs on an icc=false user-defined bridge, as isolated as the worker):',
+  );
+  for (const r of rows)
+    console.log(
+      `  ${pad(r.id, 5)}floor ${seconds(r.f).toFixed(1)} s = ${r.floorPerMin.toFixed(0)}/min (${(r.kind === 'time' ? r.f / r.b : r.b / r.f).toFixed(2)}x of plain docker run); worker vs floor ${r.overFloor.toFixed(2)}x`,
+    );
+  console.log(
+    `P5q  ${LOG_MIB} MiB through a running worker's live log, read over HTTP: ${seconds(ll.ms).toFixed(1)} s = ${p5.mibps.toFixed(0)} MiB/s vs raw ${p5.rawMibps.toFixed(0)} MiB/s: ${p5.ratio.toFixed(2)}x (>= 0.8); worker peak RSS +${ll.growthMiB.toFixed(0)} MiB (< 100)`,
+  );
   const parts = { P1w: breakdown(c1.workers), P6: breakdown(c4.workers), '#16': breakdown(fleet.workers) };
   console.log(
     'breakdown per task in the worker (median ms; docker run --rm of one task here: ' +
@@ -314,18 +432,41 @@ try {
     );
   console.log(
     `BENCH_JSON ${JSON.stringify({
-      rows: rows.map((r) => ({
-        id: r.id,
-        measure: r.measure,
-        ratio: r3(r.ratio),
-        target: r.target,
-        better: r.kind === 'time' ? 'lower' : 'higher',
-        met: r.met,
-        workerSeconds: r3(seconds(r.w)),
-        baselineSeconds: r3(seconds(r.b)),
-        workerTasksPerMin: r3(r.workerPerMin),
-        baselineTasksPerMin: r3(r.basePerMin),
-      })),
+      rows: rows
+        .map((r) => ({
+          id: r.id,
+          measure: r.measure,
+          ratio: r3(r.ratio),
+          target: r.target,
+          better: r.kind === 'time' ? 'lower' : 'higher',
+          met: r.met,
+          workerSeconds: r3(seconds(r.w)),
+          baselineSeconds: r3(seconds(r.b)),
+          workerTasksPerMin: r3(r.workerPerMin),
+          baselineTasksPerMin: r3(r.basePerMin),
+          floorSeconds: r3(seconds(r.f)),
+          overFloorRatio: r3(r.overFloor),
+        }))
+        .concat([
+          {
+            id: 'P5q',
+            measure: `${LOG_MIB} MiB of stdout through a running worker's live log, one HTTP reader, vs raw from the engine`,
+            ratio: r3(p5.ratio),
+            target: 0.8,
+            better: 'higher',
+            met: p5.ratio >= 0.8,
+            workerSeconds: r3(seconds(ll.ms)),
+            baselineSeconds: r3(seconds(rawLog)),
+          },
+          {
+            id: 'P5q RSS',
+            measure: `running worker's peak RSS growth for ${LOG_MIB} MiB of live log read over HTTP, MiB`,
+            value: Number(ll.growthMiB.toFixed(1)),
+            target: 100,
+            better: 'lower',
+            met: ll.growthMiB < 100,
+          },
+        ]),
       breakdownMs: parts,
     })}`,
   );

@@ -5,6 +5,7 @@
  */
 import Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
+import { DemuxStream } from './demux.js';
 import { createImageEngine, type ImageEngine } from './image-engine.js';
 
 export interface ContainerSpec {
@@ -262,13 +263,11 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
         const raw = (await docker
           .getContainer(id)
           .attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
-        const out = new PassThrough();
         // With a TTY the engine sends one raw stream; without, stdout and stderr multiplexed.
-        if (opts?.tty) raw.on('data', (chunk: Buffer) => out.write(chunk));
-        else docker.modem.demuxStream(raw, out, out);
-        raw.on('end', () => out.end());
+        // Piped, so a slow reader holds the engine back instead of filling the worker's memory.
+        const out = opts?.tty ? new PassThrough() : new DemuxStream();
         raw.on('error', (err) => out.destroy(err));
-        return out;
+        return raw.pipe(out);
       }),
 
     inspectContainer: (id, network) =>
