@@ -276,6 +276,22 @@ Example:
       code = await keygenCot(flags.out, (line) => process.stdout.write(line));
     });
   program
+    .command('gc')
+    .description('remove the images this worker pulled or loaded that are expired, or needed for disk space')
+    .option('--config <FILE>', 'worker config, YAML or JSON (workDir, garbageCollection, capacityManagement)')
+    .option('--dry-run', 'print what would be removed and the space it would free; remove nothing')
+    .option('--debug', 'debug operator log and stack traces')
+    .addHelpText('after', '\nOne line per image removed or kept, then the total; exit 0, 64 usage error.')
+    .action(async (flags: { config?: string; dryRun?: boolean; debug?: boolean }) => {
+      debug = flags.debug === true;
+      const log = await createOperatorLog({ debug, level: process.env.LOG_LEVEL });
+      const config = await loadConfig(flags.config);
+      const { gcCommand } = await import('./commands/gc.js');
+      const docker = createDockerClient();
+      const opts = { config, dryRun: flags.dryRun === true, docker, clock: systemClock, log };
+      code = await gcCommand(opts, (line) => process.stdout.write(line));
+    });
+  program
     .command('verify-cot')
     .description("check a chain of trust's signature and, with --artifacts, every artifact it lists")
     .requiredOption('--key <PUBLIC.pem>', 'the signing key pair\'s public key (SPKI PEM or base64)')

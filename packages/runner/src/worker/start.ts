@@ -15,6 +15,8 @@ import { sharedNetwork } from '../docker/shared-network.js';
 import { UsageError } from '../errors.js';
 import type { Credentials } from '../features/feature.js';
 import { builtinFeatures } from '../features/index.js';
+import { betweenTasksGc } from '../gc/between-tasks.js';
+import { ImageUsage } from '../images/image-usage.js';
 import { prepareDirectory } from '../local/output-paths.js';
 import { startLiveLogServer } from './live-log-server.js';
 import { taskclusterClients } from './taskcluster.js';
@@ -99,7 +101,10 @@ export async function startWorker(opts: {
   const { firewall, reason } = await hostFirewallFor(config);
   if (!firewall)
     log.warn({ reason }, "task containers can reach this host's ports (the live log server among them)");
+  const imageUsage = await ImageUsage.open(config.workDir);
+  const betweenTasks = betweenTasksGc({ docker, usage: imageUsage, config, clock: systemClock, log });
   const worker = new Worker({
+    ...(betweenTasks ? { betweenTasks } : {}),
     docker,
     clients,
     ...(firewall ? { firewall } : {}),

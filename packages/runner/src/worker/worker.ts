@@ -8,11 +8,11 @@
  * start it sweeps what a crashed predecessor left. `stop()` stops claiming at once; `shutdown()`
  * lets running tasks finish for `graceSeconds`, then aborts the rest as worker-shutdown.
  */
-import { statfs } from 'node:fs/promises';
 import { devicesFor } from '../devices/index.js';
 import { sweepLeftovers } from '../docker/labels.js';
 import { workerShutdown } from '../errors.js';
 import type { Credentials } from '../features/feature.js';
+import { statfsFree } from '../gc/free-space.js';
 import { ClaimedRun, type ClaimDeps, type ClaimResult } from './claim.js';
 import { reportOutcome } from './resolve.js';
 import type { Claim } from './taskcluster.js';
@@ -25,6 +25,8 @@ export interface WorkerDeps extends Omit<ClaimDeps, 'secrets'> {
   freeBytes?: (path: string) => Promise<number>;
   /** Told whenever the numbers change (the CLI's status line). */
   onStatus?: (status: WorkerStatus) => void;
+  /** Awaited before a claim while no task runs (the image GC, `gc/between-tasks.ts`). */
+  betweenTasks?: () => Promise<void>;
 }
 
 export interface WorkerStatus {
@@ -83,7 +85,11 @@ export class Worker {
         else await clock.sleep(config.pollingIntervalMs, signal).catch(() => undefined);
         continue;
       }
-      if (!(await this.engineAnswers()) || !(await this.enoughDisk())) {
+      let ready = await this.engineAnswers();
+      // Between tasks (none running): the image GC, before the disk check it may satisfy.
+      if (ready && this.running.size === 0) await deps.betweenTasks?.();
+      ready = ready && (await this.enoughDisk());
+      if (!ready) {
         await clock.sleep(config.pollingIntervalMs, signal).catch(() => undefined);
         continue;
       }
@@ -255,9 +261,4 @@ export class Worker {
     this.lowDiskSaid = !enough;
     return enough;
   }
-}
-
-async function statfsFree(path: string): Promise<number> {
-  const s = await statfs(path);
-  return s.bavail * s.bsize;
 }

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { buildConfig, type WorkerConfigInput } from '../config.js';
+import { ImageUsage } from '../images/image-usage.js';
+import { FakeClock } from '../testing/fake-clock.js';
+import { fakeWorker } from '../testing/fake-worker.js';
+import { Worker } from '../worker/worker.js';
+import { betweenTasksGc } from './between-tasks.js';
+import type { GcResult } from './image-gc.js';
+import { GcEngine, recordingLog, sha } from './testing.js';
+
+const POLL = 5_000;
+const HOUR = 3_600_000;
+
+function hook(config: WorkerConfigInput = {}) {
+  const clock = new FakeClock();
+  const engine = new GcEngine();
+  const usage = ImageUsage.memory();
+  const { log, lines } = recordingLog();
+  const results: GcResult[] = [];
+  const gc = betweenTasksGc({
+    docker: { imageEngine: engine, dataRoot: async () => '/var/lib/docker' },
+    usage,
+    config: buildConfig({ pollingIntervalMs: POLL, ...config }),
+    clock,
+    log,
+    freeBytes: engine.freeBytes,
+    onResult: (r) => results.push(r),
+  });
+  return { clock, engine, usage, lines, results, gc };
+}
+
+describe('betweenTasksGc', () => {
+  it('is off with garbageCollection.betweenTasks false', () => {
+    expect(hook({ garbageCollection: { betweenTasks: false } }).gc).toBeUndefined();
+  });
+
+  it('collects at most once per pollingIntervalMs', async () => {
+    const { clock, results, gc } = hook({ capacityManagement: { diskspaceThreshold: 0 } });
+    await gc?.();
+    await gc?.();
+    await clock.advance(POLL - 1);
+    await gc?.();
+    expect(results).toHaveLength(1);
+    await clock.advance(1);
+    await gc?.();
+    expect(results).toHaveLength(2);
+  });
+
+  it('never runs twice at once: a call while one runs waits for that one', async () => {
+    const { engine, results, gc } = hook({ capacityManagement: { diskspaceThreshold: 0 } });
+    let release = (): void => undefined;
+    const list = engine.list.bind(engine);
+    let lists = 0;
+    engine.list = async () => {
+      lists++;
+      await new Promise<void>((r) => (release = r));
+      return list();
+    };
+    const first = gc?.();
+    const second = gc?.();
+    expect(second).toBe(first);
+    release();
+    await Promise.all([first, second]);
+    expect(lists).toBe(1);
+    expect(results).toHaveLength(1);
+  });
+
+  it('a failing collection is logged and resolves (the worker goes on)', async () => {
+    const { engine, lines, gc } = hook();
+    engine.list = () => Promise.reject(new Error('connect ENOENT /var/run/docker.sock'));
+    await expect(gc?.()).resolves.toBeUndefined();
+    expect(lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
+      'image gc failed; the worker goes on',
+    ]);
+  });
+});
+
+describe('Worker: the image GC between tasks', () => {
+  function setup(capacity: number) {
+    const f = fakeWorker({
+      config: { pollingIntervalMs: POLL, capacity, capacityManagement: { diskspaceThreshold: 0 } },
+    });
+    f.docker.script = { output: 'working\n' }; // containers run until the test ends them
+    const calls: number[] = [];
+    let called = (): void => undefined;
+    const worker = new Worker({
+      ...f.deps,
+      betweenTasks: async () => {
+        calls.push(worker.status.running);
+        called();
+      },
+    });
+    const nextCall = () => new Promise<void>((r) => (called = r));
+    return { f, worker, calls, nextCall };
+  }
+
+  it('runs before claiming while no task runs, never while one does, and again once it ended', async () => {
+    const { f, worker, calls, nextCall } = setup(1);
+    f.memory.addClaim();
+    const done = worker.run();
+    const [id = ''] = await f.docker.untilStarted(1);
+    expect(calls).toEqual([0]);
+    await f.clock.advance(20 * POLL); // the task runs (and is reclaimed) a long while
+    expect(calls).toEqual([0]);
+    const after = nextCall();
+    f.docker.exit(id, 0);
+    await after;
+    expect(calls).toEqual([0, 0]);
+    worker.stop();
+    expect((await done).map((r) => r.report)).toEqual(['completed']);
+  });
+
+  it('with a free slot but a task running, claims without collecting', async () => {
+    const { f, worker, calls } = setup(2);
+    f.memory.addClaim();
+    const done = worker.run();
+    await f.docker.untilStarted(1);
+    await f.memory.waitFor('claimWork', 2); // the second slot asked and got nothing
+    await f.clock.advance(5 * POLL);
+    expect(f.memory.callsOf('claimWork').length).toBeGreaterThan(2);
+    expect(calls).toEqual([0]);
+    worker.stop();
+    for (const id of f.docker.running) f.docker.exit(id, 0);
+    await done;
+  });
+
+  it('with the real hook, an expired image goes before the first claim', async () => {
+    const f = fakeWorker({
+      config: { pollingIntervalMs: POLL, capacityManagement: { diskspaceThreshold: 0 } },
+    });
+    const usage = ImageUsage.memory();
+    const engine = f.docker.imageEngine;
+    engine.loaded.set(sha(1), { id: sha(1), repoTags: ['old:1'], size: 1, created: 0 });
+    await usage.touch({ id: sha(1), ref: 'old:1', source: 'pull', lastUsed: f.clock.now() - 3 * HOUR });
+    const betweenTasks = betweenTasksGc({ ...f.deps, usage });
+    f.memory.addClaim();
+    f.docker.script = { output: '', exitCode: 0 };
+    const results = await new Worker({ ...f.deps, ...(betweenTasks ? { betweenTasks } : {}) }).run({
+      once: true,
+    });
+    expect(results.map((r) => r.report)).toEqual(['completed']);
+    expect(engine.loaded.has(sha(1))).toBe(false);
+    expect(usage.list()).toEqual([]);
+    expect(f.logs.find((l) => l.msg === 'image gc: removed')).toMatchObject({
+      ref: 'old:1',
+      reason: 'expired',
+    });
+  });
+});
