@@ -56,7 +56,7 @@ export async function stripTags(input: Readable): Promise<Readable> {
     pack.finalize();
   })().catch((err: unknown) => {
     const e = err instanceof Error ? err : new Error(String(err));
-    pack.destroy(e);
+    pack.destroy(); // with no error: nothing listens on pack (out carries the error)
     out.destroy(e);
   });
   return out;
