@@ -2,9 +2,13 @@
  * @module e2e/faults/second-engine
  * A Docker engine of the test's own, so that a test may stop and start it (R3) or fill its disk
  * (R12) without touching the shared one: `dockerd` with its own data root (on a tmpfs of a size
- * the test chooses), exec root, pidfile and unix socket, no default bridge, no iptables, its own
- * address pool; images copied from the main engine (`docker save | docker load`). `close()`
- * stops it and removes everything it had.
+ * the test chooses), exec root (so its own containerd), pidfile and unix socket, in a network
+ * namespace of its own (`ip netns add`; dockerd entered with `nsenter --net`, keeping the host's
+ * mounts and cgroups). Its docker0, its networks' bridges and addresses live in that namespace
+ * only: a dockerd deletes a link named docker0 at start (with `--bridge=none`, or on a restart with
+ * an address pool set), which on the host's namespace was the shared engine's bridge. No iptables.
+ * Images are copied from the main engine (`docker save | docker load`). `close()` stops it and
+ * removes everything it had, the namespace included.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,6 +23,7 @@ export class SecondEngine {
   readonly socket = join(this.dir, 'docker.sock');
   readonly host = `unix://${this.socket}`;
   readonly docker = new Docker({ socketPath: this.socket });
+  readonly netns = `dw-fault-${this.dir.slice(-6)}`;
   private daemon: ChildProcess | undefined;
   private log = '';
 
@@ -29,6 +34,8 @@ export class SecondEngine {
     const e = new SecondEngine(opts.sizeMiB);
     mkdirSync(e.dataRoot);
     run('mount', ['-t', 'tmpfs', '-o', `size=${opts.sizeMiB}m`, 'tmpfs', e.dataRoot]);
+    run('ip', ['netns', 'add', e.netns]);
+    run('ip', ['netns', 'exec', e.netns, 'ip', 'link', 'set', 'lo', 'up']);
     await e.up();
     for (const image of opts.images) run('sh', ['-c', `docker save ${image} | docker -H ${e.host} load -q`]);
     return e;
@@ -37,8 +44,10 @@ export class SecondEngine {
   /** Starts the daemon; resolves once it answers. */
   async up(): Promise<void> {
     this.daemon = spawn(
-      'dockerd',
+      'nsenter',
       [
+        `--net=/var/run/netns/${this.netns}`,
+        'dockerd',
         '--data-root',
         this.dataRoot,
         '--exec-root',
@@ -47,11 +56,8 @@ export class SecondEngine {
         join(this.dir, 'docker.pid'),
         '-H',
         this.host,
-        '--bridge=none',
         '--iptables=false',
         '--ip-masq=false',
-        '--default-address-pool',
-        'base=10.213.0.0/16,size=24',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -108,6 +114,7 @@ export class SecondEngine {
       .sort()
       .reverse();
     for (const m of mounts) spawnSync('umount', ['-l', m]);
+    spawnSync('ip', ['netns', 'del', this.netns]);
     rmSync(this.dir, { recursive: true, force: true });
   }
 

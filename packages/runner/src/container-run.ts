@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { SpecBuilder } from './container-spec.js';
 import { DockerError } from './docker/docker-client.js';
-import { failure } from './errors.js';
+import { failure, internalError } from './errors.js';
 import type { ContainerResult } from './outcome.js';
 import type { TaskRun } from './run-context.js';
 
@@ -48,6 +48,7 @@ export async function runContainer(run: TaskRun, spec: SpecBuilder, result: Cont
     const exitCode = await docker.waitContainer(id);
     await copied;
     await liveLog.flush();
+    await engineStillAnswers(run, exitCode);
     if (box.memoryBytes > 0 && (await docker.inspectContainer(id, network.name)).oomKilled) {
       liveLog.error(
         `The kernel killed the task for using more than the ${box.memoryBytes} bytes of memory this worker allows (worker config taskContainer.memoryBytes)`,
@@ -58,6 +59,23 @@ export async function runContainer(run: TaskRun, spec: SpecBuilder, result: Cont
     result.exitCode = exitCode;
   } finally {
     signal.removeEventListener('abort', kill);
+  }
+}
+
+/**
+ * An exit seen while the engine no longer answers is not the task's: an engine that stops
+ * (`systemctl stop|restart docker`, SIGTERM) closes its API at once, then stops every container
+ * (SIGTERM, SIGKILL after 10 s: exit 137) and still reports that exit to a wait already open. The
+ * worker can then neither tell it from the task's own nor collect the run: exception/internal-error.
+ */
+async function engineStillAnswers(run: TaskRun, exitCode: number): Promise<void> {
+  try {
+    await run.docker.ping();
+  } catch (err) {
+    throw internalError(
+      `The Docker engine stopped answering as the task container ended (exit code ${exitCode}): an engine shutting down stops every container, so this exit is not the task's own. ${(err as Error).message}`,
+      err,
+    );
   }
 }
 

@@ -148,6 +148,20 @@ describe('runTask data flow', () => {
     expect(outcome).toMatchObject({ state: 'failed', containerId: 'c1', exitCode: 3 });
   });
 
+  it('an exit seen while the engine no longer answers (engine shutting down) is internal-error, not failed', async () => {
+    const docker = new FakeDocker();
+    docker.script = { output: 'before\n', exitCode: 137 };
+    const { run } = fakeRun({ docker });
+    docker.ping = async () => {
+      throw new Error('connect ENOENT /var/run/docker.sock');
+    };
+    const outcome = await runTask(run, builtinFeatures);
+    expect(outcome).toMatchObject({ state: 'exception', reasonResolved: 'internal-error', exitCode: null });
+    expect(outcome.error?.message).toMatch(
+      /Docker engine stopped answering as the task container ended \(exit code 137\)/,
+    );
+  });
+
   it('writes the footer after the clean-up, so a clean-up error comes before it and fails the run', async () => {
     const docker = new FakeDocker();
     const { run, dir } = fakeRun({ docker });

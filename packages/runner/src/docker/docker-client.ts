@@ -4,6 +4,8 @@
  * dockerode type crosses this line. Failures come out as `DockerError { statusCode, operation }`.
  */
 import Docker from 'dockerode';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { PassThrough, type Readable } from 'node:stream';
 import { DemuxStream } from './demux.js';
 import { createImageEngine, type ImageEngine } from './image-engine.js';
@@ -145,10 +147,34 @@ const gone = (err: unknown): boolean => {
   return code === 404 || code === 409;
 };
 
+/** The same engine through an agent that opens a new connection for every request. */
+function freshConnection(docker: Docker): Docker {
+  const { socketPath, host, port, protocol, ca, cert, key, version } =
+    docker.modem as unknown as Docker.DockerOptions;
+  const agent =
+    protocol === 'https'
+      ? new HttpsAgent({ keepAlive: false, ca, cert, key })
+      : new HttpAgent({ keepAlive: false });
+  return new Docker({
+    socketPath,
+    host,
+    port,
+    protocol,
+    ca,
+    cert,
+    key,
+    version,
+    agent,
+  } as Docker.DockerOptions);
+}
+
 export function createDockerClient(docker: Docker = new Docker()): DockerClient {
+  let pinger: Docker | undefined;
   return {
     imageEngine: createImageEngine(docker),
-    ping: () => call('ping', async () => void (await docker.ping())),
+    // On a connection of its own: an engine shutting down has closed its socket but still answers
+    // on the connections kept alive (Node's agent reuses them), so a reused one would say it is up.
+    ping: () => call('ping', async () => void (await (pinger ??= freshConnection(docker)).ping())),
 
     dataRoot: () =>
       call('info', async () => ((await docker.info()) as { DockerRootDir: string }).DockerRootDir),
