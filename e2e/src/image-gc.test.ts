@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, docker, labels, newSession, removeByLabel, TEST_LABEL } from './docker.js';
+import { QueueSession } from './queue-harness.js';
 import { CLI } from './runner-harness.js';
 
 const session = newSession();
@@ -18,6 +19,7 @@ const workDir = join(dir, 'work');
 const configFile = join(dir, 'worker.json');
 const expiredTag = `docker-worker-gc-test/expired:${session}`;
 const usedTag = `docker-worker-gc-test/used:${session}`;
+const queueTag = `docker-worker-gc-test/queue:${session}`;
 const ids: Record<string, string> = {};
 
 function gc(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -46,6 +48,7 @@ beforeAll(async () => {
   for (const [name, tag] of [
     ['expired', expiredTag],
     ['used', usedTag],
+    ['queue', queueTag],
   ] as const) {
     // A LABEL only: a new image id over debian's layers, built in no time.
     const lines = Object.entries({ ...labels(session), 'org.docker-worker.gc-test': name }).map(
@@ -124,5 +127,48 @@ describe('docker-worker gc', () => {
     expect(r.code).toBe(64);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/imageExpirationSeconds/);
+  });
+});
+
+describe('queue mode: the image GC runs between tasks, never during one', () => {
+  let q: QueueSession | undefined;
+  afterAll(async () => {
+    await q?.close();
+  });
+
+  it('an expired image freed while a task runs is removed only after that task resolved', async () => {
+    q = await QueueSession.start(`e2e-gc-${session}`);
+    const work = join(q.dir, 'work');
+    mkdirSync(work, { recursive: true });
+    const lastUsed = Date.now() - 3 * 3_600_000;
+    writeFileSync(
+      join(work, 'image-usage.json'),
+      JSON.stringify({ images: [{ id: ids.queue, ref: queueTag, source: 'pull', lastUsed }] }),
+    );
+    // Protected at the worker's start (a container uses it): the first GC keeps it.
+    const holder = await docker.createContainer({ Image: queueTag, Cmd: ['true'], Labels: labels(session) });
+    const taskId = await q.createTask({
+      command: ['/bin/sh', '-c', 'while [ ! -f /tmp/go ]; do sleep 0.1; done'],
+    });
+    const worker = await q.startWorker({ capacity: 2 });
+    const container = await q.taskContainer(taskId);
+    await holder.remove({ force: true });
+    // The free slot keeps polling while the task runs: two more rounds of the claim loop.
+    const claims = (): number => q?.tc.requests.filter((r) => r.path.includes('claim-work')).length ?? 0;
+    const seen = claims();
+    while (claims() < seen + 2) await new Promise((r) => setTimeout(r, 50));
+    expect(await exists(queueTag)).toBe(true);
+    const exec = await docker.getContainer(container).exec({ Cmd: ['touch', '/tmp/go'] });
+    await exec.start({ Detach: true });
+    expect(await q.resolved(taskId)).toBe('completed');
+    while (!worker.stderr().includes('image gc: removed')) await new Promise((r) => setTimeout(r, 50));
+    expect(await exists(queueTag)).toBe(false);
+    const msgs = worker
+      .stderr()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(msgs.indexOf('task resolved')).toBeGreaterThanOrEqual(0);
+    expect(msgs.indexOf('image gc: removed')).toBeGreaterThan(msgs.indexOf('task resolved'));
   });
 });
