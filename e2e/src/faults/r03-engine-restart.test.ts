@@ -14,7 +14,7 @@ import { newSession } from '../docker.js';
 import { QueueSession } from '../queue-harness.js';
 import { runLog } from './queue-util.js';
 import { record, since, until } from './recorder.js';
-import { SecondEngine } from './second-engine.js';
+import { SecondEngine, withDockerHost } from './second-engine.js';
 
 let engine: SecondEngine | undefined;
 let q: QueueSession | undefined;
@@ -22,18 +22,6 @@ afterAll(async () => {
   await q?.close();
   await engine?.close();
 });
-
-/** Runs `start` with DOCKER_HOST set (the worker process inherits this process's environment). */
-export async function withDockerHost<T>(host: string, start: () => Promise<T>): Promise<T> {
-  const before = process.env.DOCKER_HOST;
-  process.env.DOCKER_HOST = host;
-  try {
-    return await start();
-  } finally {
-    if (before === undefined) delete process.env.DOCKER_HOST;
-    else process.env.DOCKER_HOST = before;
-  }
-}
 
 describe('R3: engine restart mid-task', () => {
   it('the running task resolves internal-error; the worker stays up and runs the next task', async () => {

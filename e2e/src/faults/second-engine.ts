@@ -123,6 +123,18 @@ export class SecondEngine {
   }
 }
 
+/** Runs `start` with DOCKER_HOST set (the worker process inherits this process's environment). */
+export async function withDockerHost<T>(host: string, start: () => Promise<T>): Promise<T> {
+  const before = process.env.DOCKER_HOST;
+  process.env.DOCKER_HOST = host;
+  try {
+    return await start();
+  } finally {
+    if (before === undefined) delete process.env.DOCKER_HOST;
+    else process.env.DOCKER_HOST = before;
+  }
+}
+
 function run(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.trim()}`);
