@@ -11,6 +11,7 @@ import type { WorkerConfig } from './config.js';
 import type { DockerClient, NetworkInfo } from './docker/docker-client.js';
 import type { FirewallHandle, HostFirewall } from './docker/host-firewall.js';
 import type { SharedNetwork } from './docker/shared-network.js';
+import type { ImageUsage } from './images/image-usage.js';
 import { processOwner, removeRun, runLabels, type Role, type RunIdentity } from './docker/labels.js';
 import { internalError, type TaskError } from './errors.js';
 import type { Credentials } from './features/feature.js';
@@ -40,6 +41,8 @@ export interface RunDeps {
   sharedNetwork?: SharedNetwork;
   /** Where the run's time goes (default: a new one on the run's log). */
   stages?: StageTimer;
+  /** The worker's record of the images it pulled or loaded (one per worker process). */
+  imageUsage?: ImageUsage;
 }
 
 const credentialSecrets = (c: Credentials | undefined): string[] =>
@@ -58,6 +61,8 @@ export class TaskRun {
   readonly identity: RunIdentity;
   /** Per-stage timing (operator log, debug). */
   readonly stages: StageTimer;
+  /** The worker's record of the images it pulled or loaded (absent: nothing recorded). */
+  readonly imageUsage?: ImageUsage;
   private readonly controller = new AbortController();
   private readonly credentialListeners = new Set<(c: Credentials) => void>();
   private current: Credentials | undefined;
@@ -82,6 +87,7 @@ export class TaskRun {
     this.firewall = deps.firewall;
     this.shared = deps.sharedNetwork;
     if (deps.liveLogUrl) this.liveLogUrl = deps.liveLogUrl;
+    if (deps.imageUsage) this.imageUsage = deps.imageUsage;
     // Every secret the worker knows is redacted from the task's log, whoever prints it.
     for (const secret of [
       ...credentialSecrets(deps.credentials),

@@ -35,10 +35,13 @@ export interface ImageEngine {
   /** Pulls `name`; resolves with the manifest digest the registry answered (`sha256:...`). */
   pull(
     name: string,
-    opts?: { auth?: RegistryAuth; onEvent?: (e: PullEvent) => void },
+    opts?: { auth?: RegistryAuth; onEvent?: (e: PullEvent) => void; signal?: AbortSignal },
   ): Promise<string | undefined>;
-  /** `docker load` of a tar stream; resolves with the loaded image's id. */
-  load(tar: Readable): Promise<string>;
+  /**
+   * `docker load` of a tar stream of one untagged image; resolves with its id. A tarball of more
+   * than one image is refused (after the load). `signal` ends the upload to the engine.
+   */
+  load(tar: Readable, opts?: { signal?: AbortSignal }): Promise<string>;
   tag(id: string, repo: string, tag: string): Promise<void>;
   list(): Promise<EngineImage[]>;
   /** Removes an image by id with all its tags (gone already is fine; in use throws 409). */
@@ -90,7 +93,10 @@ export function createImageEngine(docker: Docker): ImageEngine {
   return {
     pull: (name, opts = {}) =>
       call('pull image', async () => {
-        const stream = (await docker.pull(name, opts.auth ? { authconfig: opts.auth } : {})) as Readable;
+        const stream = (await docker.pull(name, {
+          ...(opts.auth ? { authconfig: opts.auth } : {}),
+          ...(opts.signal ? { abortSignal: opts.signal } : {}),
+        })) as Readable;
         let digest: string | undefined;
         await follow(docker, stream, (e) => {
           const m = /^Digest: (sha256:[0-9a-f]{64})$/.exec(e.status ?? '');
@@ -100,15 +106,23 @@ export function createImageEngine(docker: Docker): ImageEngine {
         return digest;
       }),
 
-    load: (tar) =>
+    load: (tar, opts = {}) =>
       call('load image', async () => {
-        const stream = (await docker.loadImage(tar, { quiet: true })) as Readable;
-        let id: string | undefined;
+        const stream = (await docker.loadImage(tar, {
+          quiet: true,
+          ...(opts.signal ? { abortSignal: opts.signal } : {}),
+        })) as Readable;
+        const ids = new Set<string>();
         await follow(docker, stream, (e) => {
-          const m = /Loaded image ID: (sha256:[0-9a-f]{64})/.exec(e.stream ?? '');
-          if (m) id = m[1];
+          for (const m of (e.stream ?? '').matchAll(/Loaded image(?: ID)?: (sha256:[0-9a-f]{64})/g))
+            if (m[1]) ids.add(m[1]);
         });
+        const [id, ...more] = [...ids];
         if (!id) throw new Error('the engine loaded no untagged image from the tarball');
+        if (more.length > 0)
+          throw new Error(
+            `the tarball holds ${ids.size} images (${[...ids].join(', ')}); a task image must hold one`,
+          );
         return id;
       }),
 

@@ -6,6 +6,7 @@
  * expiry after the task's, and maxRunTime above the worker's maxRunTimeLimit. Each check reads
  * only what it can trust (the schema may have failed elsewhere).
  */
+import { isReservedImageName, TASK_IMAGE_REPO } from '../images/source.js';
 import type { TaskDefinition } from '../task.js';
 
 /** Cache names: what a Docker volume name may hold after the worker's prefix. */
@@ -60,6 +61,12 @@ export function payloadChecks(
         `${pointer('artifacts', name, 'expires')}: ${String(a.expires)} is after the task's expiry ${task.expires.toISOString()}; use an earlier date or omit it`,
       );
     }
+  }
+  const image = isObject(payload.image) && payload.image.type === 'docker-image' ? payload.image.name : payload.image;
+  if (typeof image === 'string' && isReservedImageName(image)) {
+    problems.push(
+      `/image: the name ${JSON.stringify(image)} is reserved for images the worker loads from task artifacts (${TASK_IMAGE_REPO}); name another image`,
+    );
   }
   const max = limits.maxRunTimeLimit;
   if (max !== undefined && typeof payload.maxRunTime === 'number' && payload.maxRunTime > max) {

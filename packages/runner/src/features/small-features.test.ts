@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fakeRun, startFeature } from '../testing/fake-run.js';
 import { cache, cacheVolumeName } from './caches.js';
 import { capabilities } from './capabilities.js';
 import { env } from './env.js';
-import { image, imageName } from './image.js';
 import { backingLogName } from './live-log.js';
 import { taskclusterProxy } from './taskcluster-proxy.js';
 import { FakeDocker } from '../testing/fake-docker.js';
@@ -25,45 +23,6 @@ describe('env', () => {
         TASKCLUSTER_WORKER_ID: 'test-worker',
       },
     });
-  });
-});
-
-describe('image', () => {
-  it('names images from a string or a docker-image', () => {
-    expect(imageName('a:1')).toBe('a:1');
-    expect(imageName({ type: 'docker-image', name: 'b:2' })).toBe('b:2');
-  });
-  it('says indexed and task images are not supported yet', () => {
-    expect(() => imageName({ type: 'indexed-image', namespace: 'n', path: 'p' })).toThrow(
-      /is not supported by this worker yet/,
-    );
-  });
-  it('fails the task with the engine reason when a pull fails', async () => {
-    const { run } = fakeRun({ payload: { image: 'nowhere/none:1' } });
-    await expect(image.start(run)).rejects.toMatchObject({
-      resolution: 'failed',
-      message: 'Pulling docker image nowhere/none:1 has failed: pull access denied for nowhere/none:1',
-    });
-  });
-  it('pulls a missing image with its progress in the live log, then names it with its id', async () => {
-    const docker = new FakeDocker();
-    docker.pullImage = async (name, onProgress) => {
-      onProgress('abc123: Downloading');
-      onProgress('abc123: Pull complete');
-      docker.images.add(name);
-    };
-    const { run } = fakeRun({ docker, payload: { image: { type: 'docker-image', name: 'some/image:1' } } });
-    expect((await startFeature(image, run)).contribution).toEqual({ image: 'sha256:some/image:1' });
-    await run.liveLog.close();
-    expect(readFileSync(run.liveLog.path, 'utf8')).toMatch(
-      /\] Pulling docker image some\/image:1\n.*\] {3}abc123: Downloading\n.*\] {3}abc123: Pull complete\n.*\] Image: some\/image:1 \(sha256:some\/image:1\)\n$/,
-    );
-  });
-  it('does not pull an image that is there', async () => {
-    const docker = new FakeDocker();
-    docker.pullImage = () => Promise.reject(new Error('must not pull'));
-    const { run } = fakeRun({ docker });
-    expect((await startFeature(image, run)).contribution).toEqual({ image: 'sha256:debian:bookworm-slim' });
   });
 });
 

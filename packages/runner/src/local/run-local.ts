@@ -18,6 +18,7 @@ import { payloadErrors } from '../features/payload.js';
 import { builtinFeatures } from '../features/index.js';
 import type { Credentials, Feature, Outcome } from '../features/feature.js';
 import { LiveLog, type LiveLogSink } from '../live-log-stream.js';
+import { ImageUsage } from '../images/image-usage.js';
 import { TaskRun } from '../run-context.js';
 import { StageTimer } from '../stage-timer.js';
 import { runTask } from '../task-run.js';
@@ -42,6 +43,8 @@ export interface LocalRunOptions {
   sharedNetwork?: SharedNetwork;
   /** Per-stage timing, started by the caller (the CLI adds its start-up). */
   stages?: StageTimer;
+  /** The record of images pulled or loaded (default: `<workDir>/image-usage.json`). */
+  imageUsage?: ImageUsage;
 }
 
 export interface LocalRunResult extends Outcome {
@@ -86,6 +89,7 @@ export async function runLocalTask(opts: LocalRunOptions): Promise<LocalRunResul
     credentials: opts.credentials,
     rootUrl: opts.rootUrl ?? config.rootUrl,
     stages,
+    imageUsage: opts.imageUsage ?? (await ImageUsage.open(config.workDir)),
     ...(opts.sharedNetwork ? { sharedNetwork: opts.sharedNetwork } : {}),
     ...(opts.firewall ? { firewall: opts.firewall } : {}),
   });

@@ -65,6 +65,8 @@ export class FakeDocker implements DockerClient {
     return '/var/lib/docker';
   }
   async inspectImage(name: string) {
+    const loaded = this.imageEngine.idOf(name);
+    if (loaded) return { id: loaded };
     return this.images.has(name) ? { id: `sha256:${name}` } : undefined;
   }
   async pullImage(name: string, _onProgress: (line: string) => void): Promise<void> {

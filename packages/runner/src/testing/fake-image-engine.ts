@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { DockerError } from '../docker/docker-client.js';
 import type { EngineImage, ImageEngine, PullEvent, RegistryAuth } from '../docker/image-engine.js';
 
 export class FakeImageEngine implements ImageEngine {
@@ -15,11 +16,22 @@ export class FakeImageEngine implements ImageEngine {
   readonly loads: Buffer[] = [];
   constructor(private readonly tags: Set<string>) {}
 
+  /** Every pull asked for, with the credentials it carried. */
+  readonly pulls: { name: string; auth?: RegistryAuth }[] = [];
+
+  /** As the engine: a name no registry has is a 404 (tests replace `pull` for other answers). */
   async pull(
     name: string,
-    _opts?: { auth?: RegistryAuth; onEvent?: (e: PullEvent) => void },
+    opts?: { auth?: RegistryAuth; onEvent?: (e: PullEvent) => void; signal?: AbortSignal },
   ): Promise<string | undefined> {
-    throw new Error(`pull access denied for ${name}`);
+    this.pulls.push({ name, ...(opts?.auth ? { auth: opts.auth } : {}) });
+    throw new DockerError('pull image', 404, `pull access denied for ${name}`);
+  }
+
+  /** The id of the loaded image a tag names (FakeDocker's inspectImage asks). */
+  idOf(tag: string): string | undefined {
+    for (const image of this.loaded.values()) if (image.repoTags.includes(tag)) return image.id;
+    return undefined;
   }
   async load(tar: Readable): Promise<string> {
     const chunks: Buffer[] = [];

@@ -12,6 +12,7 @@ import { buildConfig, type WorkerConfigInput } from '../config.js';
 import type { DockerClient } from '../docker/docker-client.js';
 import type { SharedNetwork } from '../docker/shared-network.js';
 import type { Contribution, Credentials, Feature, Outcome } from '../features/feature.js';
+import type { ImageUsage } from '../images/image-usage.js';
 import { LiveLog } from '../live-log-stream.js';
 import { TaskRun } from '../run-context.js';
 import type { Payload, TaskDefinition } from '../task.js';
@@ -29,6 +30,8 @@ export interface FakeRunOptions {
   taskId?: string;
   /** The worker's shared task network (docker/shared-network.ts); absent: a network per run. */
   sharedNetwork?: SharedNetwork;
+  /** The worker's record of the images it pulled or loaded. */
+  imageUsage?: ImageUsage;
 }
 
 export function fakeTask(
@@ -66,6 +69,7 @@ export function fakeRun(opts: FakeRunOptions = {}): {
     credentials: opts.credentials,
     rootUrl: opts.rootUrl,
     ...(opts.sharedNetwork ? { sharedNetwork: opts.sharedNetwork } : {}),
+    ...(opts.imageUsage ? { imageUsage: opts.imageUsage } : {}),
   });
   return { run, docker, clock, dir };
 }

@@ -20,3 +20,4 @@ export type {
 } from './memory-queue.js';
 export { fakeWorker, stubLiveLogServer } from './fake-worker.js';
 export type { FakeWorker, StubLiveLogServer } from './fake-worker.js';
+export { publishArtifact } from './publish-artifact.js';

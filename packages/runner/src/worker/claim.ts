@@ -17,6 +17,7 @@ import type { SharedNetwork } from '../docker/shared-network.js';
 import { canceled, internalError, type TaskError } from '../errors.js';
 import type { Feature, Outcome } from '../features/feature.js';
 import { LiveLog } from '../live-log-stream.js';
+import type { ImageUsage } from '../images/image-usage.js';
 import { TaskRun } from '../run-context.js';
 import { runTask } from '../task-run.js';
 import { taskOfClaim } from './claimed-task.js';
@@ -39,6 +40,8 @@ export interface ClaimDeps {
   sharedNetwork?: SharedNetwork;
   /** Redacted from every task log (the worker's own access token and certificate). */
   secrets?: string[];
+  /** The worker's record of the images it pulled or loaded (one for the worker process). */
+  imageUsage?: ImageUsage;
 }
 
 export interface ClaimResult {
@@ -128,6 +131,7 @@ export class ClaimedRun {
       secrets: deps.secrets ?? [],
       ...(deps.firewall ? { firewall: deps.firewall } : {}),
       ...(deps.sharedNetwork ? { sharedNetwork: deps.sharedNetwork } : {}),
+      ...(deps.imageUsage ? { imageUsage: deps.imageUsage } : {}),
     });
     this.run = run;
     if (this.pendingAbort) run.abort(this.pendingAbort);

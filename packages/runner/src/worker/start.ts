@@ -118,6 +118,7 @@ export async function startWorker(opts: {
     clock: systemClock,
     log,
     config,
+    imageUsage,
     features: builtinFeatures,
     liveLogServer,
     onStatus: process.stderr.isTTY ? statusLine : undefined,
