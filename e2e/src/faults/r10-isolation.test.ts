@@ -12,6 +12,7 @@ import { docker, newSession } from '../docker.js';
 import { freePort, QueueSession, type WorkerProcess } from '../queue-harness.js';
 import { runLog } from './queue-util.js';
 import { record, scale, until } from './recorder.js';
+import { GATEWAY_SH } from './shell.js';
 
 const session = newSession();
 const ROUNDS = scale(1, 3);
@@ -46,9 +47,7 @@ afterAll(async () => {
 /** The task's probes: one `OPEN name` or `CLOSED name` line each. */
 const PROBES = String.raw`
 probe() { if timeout 3 bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null; then echo "OPEN $1"; else echo "CLOSED $1"; fi; }
-while read -r _ dest gw _; do [ "$dest" = 00000000 ] && h=$gw; done < /proc/net/route
-GW=$(printf '%s' "$h" | sed -E 's/(..)(..)(..)(..)/\4 \3 \2 \1/' | { read -r a b c d; echo "$((16#$a)).$((16#$b)).$((16#$c)).$((16#$d))"; })
-echo "gateway $GW"
+${GATEWAY_SH}
 probe control-own-proxy taskcluster 80
 probe other-sidecar-by-name "$OTHER_NAME" 80
 probe other-sidecar-by-ip "$OTHER_IP" 80
