@@ -1,7 +1,7 @@
 /**
  * R9: every restricted payload key (enumerated from the runner's features: the `requiredScopes` and
  * `isEnabled` of features/*.ts, the scope checks of capabilities.ts and caches.ts, the signing key
- * of chain-of-trust.ts) asked for by a task without its scope, or on a worker whose config does not
+ * of chain-of-trust.ts, the image sources' scopes) asked for by a task without its scope, or on a worker whose config does not
  * allow it, through a real queue worker. Each resolves exception/malformed-payload and its task log
  * names what is missing: the scope, the config key, or (for a feature switched off in
  * `features.<name>.enabled`) the feature; the container never runs.
@@ -99,6 +99,18 @@ const SCOPE_MISSING: Case[] = [
     names: 'docker-worker:cache:r9-cache (or docker-worker:cache:r9-cache:',
   },
   {
+    name: 'an image of a configured registry without docker-worker:image:<name>',
+    payload: { image: 'registry.r9.invalid/app:1' },
+    names: 'docker-worker:image:registry.r9.invalid/app:1',
+  },
+  {
+    name: 'a private task-image without queue:get-artifact:<path>',
+    payload: {
+      image: { type: 'task-image', taskId: 'fN1SbArXTPSVFNUvaOlinQ', path: 'private/r9/image.tar.zst' },
+    },
+    names: 'queue:get-artifact:private/r9/image.tar.zst',
+  },
+  {
     name: 'features.chainOfTrust without keys.ed25519SigningKey',
     payload: { features: { chainOfTrust: true } },
     names: 'keys.ed25519SigningKey',
@@ -112,10 +124,10 @@ afterAll(async () => {
   await q?.close();
   record({
     id: 'R9',
-    fault: `restricted features/capabilities/devices/caches: ${CONFIG_OFF.length} with the worker config off, ${SCOPE_MISSING.length} without the scope or key`,
+    fault: `restricted features/capabilities/devices/caches/images: ${CONFIG_OFF.length} with the worker config off, ${SCOPE_MISSING.length} without the scope or key`,
     tried,
     held,
-    measured: `each malformed-payload naming the scope (with its :<pool> form) or config key; features off by features.<name>.enabled are named by feature, not by that key; container never ran; refused p50 ${percentile(times, 0.5)} ms, max ${Math.max(0, ...times)} ms${bad.length ? `; NOT HELD: ${bad.join('; ')}` : ''}`,
+    measured: `each malformed-payload naming the scope (capability, device and cache scopes with their :<pool> form) or config key; features off by features.<name>.enabled are named by feature, not by that key; container never ran; refused p50 ${percentile(times, 0.5)} ms, max ${Math.max(0, ...times)} ms${bad.length ? `; NOT HELD: ${bad.join('; ')}` : ''}`,
   });
 });
 
@@ -168,6 +180,7 @@ describe('R9: restricted payload keys', () => {
       capabilities: { privileged: true, disableSeccomp: true },
       deviceManagement: on,
       balrog: { vpnConfigDir: q.dir },
+      registries: { 'registry.r9.invalid': { username: 'r9', password: 'r9-registry-password' } },
     });
     expect(bad).toEqual([]);
     expect(await q.leftovers()).toEqual({ containers: 0, networks: 0 });
