@@ -37,18 +37,20 @@ const CONFIG_OFF: Case[] = [
     name: `features.${f} with features.${f}.enabled false`,
     payload: { features: { [f]: true } },
     scopes: [`docker-worker:feature:${f}`],
-    names: `the feature '${f}' is not enabled on this worker`,
+    names: `the feature '${f}' is not enabled on this worker (worker config: features.${f}.enabled)`,
   })),
   {
     name: 'features.balrogVPNProxy without balrog.vpnConfigDir',
     payload: { features: { balrogVPNProxy: true } },
     scopes: ['docker-worker:feature:balrogVPNProxy'],
-    names: "the feature 'balrogVPNProxy' is not enabled on this worker",
+    names:
+      "the feature 'balrogVPNProxy' is not enabled on this worker (worker config: balrog.proxiedServer and balrog.vpnConfigDir",
   },
   {
     name: 'features.testdroidProxy without testdroid.username/password',
     payload: { features: { testdroidProxy: true } },
-    names: "the feature 'testdroidProxy' is not enabled on this worker",
+    names:
+      "the feature 'testdroidProxy' is not enabled on this worker (worker config: testdroid.username and testdroid.password)",
   },
   {
     name: 'capabilities.privileged, capabilities.privileged false',

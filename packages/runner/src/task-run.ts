@@ -73,5 +73,6 @@ export async function runTask(run: TaskRun, features: readonly Feature[]): Promi
 }
 
 function notEnabled(feature: Feature): string {
-  return `the feature '${feature.name}' is not enabled on this worker; remove it from payload.features, or run the task on a worker pool that enables it`;
+  const key = feature.configKey ?? `features.${feature.name}.enabled`;
+  return `the feature '${feature.name}' is not enabled on this worker (worker config: ${key}); remove it from payload.features, or run the task on a worker pool that enables it`;
 }

@@ -24,6 +24,7 @@ const VPN_DIR = '/vpn';
 
 export const balrogVPNProxy: Feature = {
   name: 'balrogVPNProxy',
+  configKey: 'balrog.proxiedServer and balrog.vpnConfigDir (a directory that exists)',
   isEnabled: (config) => Boolean(config.balrog.proxiedServer) && existsSync(config.balrog.vpnConfigDir),
   isRequested: (task) => task.payload.features?.balrogVPNProxy === true,
   requiredScopes: () => [[BALROG_VPN_PROXY_SCOPE]],

@@ -74,6 +74,11 @@ export interface Feature {
   name: string;
   /** Worker-level switch. */
   isEnabled(config: WorkerConfig): boolean;
+  /**
+   * The worker config key(s) that switch it on, named when a task asks for it on a worker where
+   * it is off (default `features.<name>.enabled`).
+   */
+  configKey?: string;
   /** Whether this task asks for it (payload.features.<name>, payload fields). */
   isRequested(task: TaskDefinition): boolean;
   /** Any-of (outer) all-of (inner) scope sets; checked before `start`. */

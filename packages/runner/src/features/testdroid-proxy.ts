@@ -42,6 +42,7 @@ export function createTestdroidProxy(
 ): Feature {
   return {
     name: 'testdroidProxy',
+    configKey: 'testdroid.username and testdroid.password',
     isEnabled: (config) => Boolean(config.testdroid.username && config.testdroid.password),
     isRequested: (task) => task.payload.features?.testdroidProxy === true,
     async start(run) {
