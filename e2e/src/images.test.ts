@@ -249,3 +249,55 @@ describe('registry images', () => {
     expect(r.log).not.toContain('registry-pw-secret');
   });
 });
+
+describe('a private registry (htpasswd)', () => {
+  let privateRegistry: LocalRegistry | undefined;
+  let name = '';
+  const password = `pw-${id}-secret`;
+  beforeAll(async () => {
+    const hash = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))',
+        password,
+      ],
+      { encoding: 'utf8' },
+    ).stdout.trim();
+    privateRegistry = await startLocalRegistry({ htpasswd: `dw:${hash}\n` });
+    name = `${privateRegistry.host}/dw-test/private-${id}:1`;
+    tags.push(name);
+    await commitImage(name, `private ${id}`);
+    pushedPrivate = await pushImage(name, { username: 'dw', password, serveraddress: privateRegistry.host });
+    await docker.getImage(name).remove();
+  }, 60_000);
+  let pushedPrivate = '';
+  afterAll(async () => {
+    await docker
+      .getImage(`${name.split(':1')[0]}@${pushedPrivate}`)
+      .remove({ force: true })
+      .catch(() => undefined);
+    await privateRegistry?.stop();
+  });
+  const creds = () => ({ registries: { [privateRegistry!.host]: { username: 'dw', password } } });
+
+  it('pulls with the registry credentials of the worker config when the task has the scope', async () => {
+    const r = await run(name, { config: creds(), scopes: [`docker-worker:image:${name}`] });
+    expect(r.reasonResolved, r.log).toBe('completed');
+    expect(r.log).toContain(`private ${id}\n`);
+    expect(r.log).not.toContain(password);
+    await docker.getImage(name).remove();
+  });
+
+  it('without credentials the registry refuses the pull: failed, not retried', async () => {
+    const r = await run(name, { config: { dockerConfig: { maxAttempts: 2, delayFactorMs: 10 } } });
+    console.log(
+      r.reasonResolved,
+      r.log
+        .split('\n')
+        .filter((l) => l.includes('Pulling'))
+        .join('\n'),
+    );
+    expect(r.reasonResolved).not.toBe('completed');
+  });
+});

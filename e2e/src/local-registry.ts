@@ -52,8 +52,11 @@ export function ensureRegistryBinary(): string {
   return REGISTRY_BINARY;
 }
 
-/** Starts a registry on 127.0.0.1:<free port> and resolves once `/v2/` answers. */
-export async function startLocalRegistry(): Promise<LocalRegistry> {
+/**
+ * Starts a registry on 127.0.0.1:<free port> and resolves once `/v2/` answers. `htpasswd` (lines
+ * `user:<bcrypt hash>`) makes it a private one: every request needs basic auth.
+ */
+export async function startLocalRegistry(opts: { htpasswd?: string } = {}): Promise<LocalRegistry> {
   const binary = ensureRegistryBinary();
   await checkLoopbackIsInsecureAllowed();
   const dir = mkdtempSync(join(tmpdir(), 'e2e-registry-'));
@@ -66,7 +69,9 @@ export async function startLocalRegistry(): Promise<LocalRegistry> {
     log: { level: 'warn', accesslog: { disabled: true } },
     storage: { filesystem: { rootdirectory: join(dir, 'storage') }, delete: { enabled: true } },
     http: { addr: host },
+    ...(opts.htpasswd ? { auth: { htpasswd: { realm: 'e2e', path: join(dir, 'htpasswd') } } } : {}),
   };
+  if (opts.htpasswd) writeFileSync(join(dir, 'htpasswd'), opts.htpasswd);
   writeFileSync(configFile, JSON.stringify(config));
   const child = spawn(binary, ['serve', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -92,8 +97,11 @@ export async function startLocalRegistry(): Promise<LocalRegistry> {
  * Pushes the local image `name` (`<host>/<repo>:<tag>`) to its registry and resolves with the
  * manifest digest the registry gave it. Any error event in the push stream rejects.
  */
-export async function pushImage(name: string): Promise<string> {
-  const stream = await docker.getImage(name).push({ authconfig: {} });
+export async function pushImage(
+  name: string,
+  auth: { username?: string; password?: string; serveraddress?: string } = {},
+): Promise<string> {
+  const stream = await docker.getImage(name).push({ authconfig: auth });
   let digest: string | undefined;
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(
@@ -140,7 +148,7 @@ async function waitUntilReady(child: ChildProcess, host: string, stderr: () => s
       );
     }
     const ok = await fetch(`http://${host}/v2/`).then(
-      (r) => r.ok,
+      (r) => r.ok || r.status === 401, // 401: a private registry, up
       () => false,
     );
     if (ok) return;

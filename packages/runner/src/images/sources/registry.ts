@@ -76,10 +76,17 @@ export function registryAuth(ref: ImageReference, config: WorkerConfig): Registr
   return undefined;
 }
 
-/** A pull the engine refused for good (no such image or tag, access denied): 4xx. */
+/**
+ * A pull refused for good: the engine's 4xx (no such image or tag, access denied), or the
+ * registry's refusal of the credentials, which the engine reports as a 500.
+ */
+const REFUSED =
+  /no basic auth credentials|unauthorized|authentication required|access to the resource is denied/i;
 const isFinal = (err: unknown): boolean => {
   const status = (err as DockerError).statusCode;
-  return status !== undefined && status >= 400 && status < 500;
+  return (
+    (status !== undefined && status >= 400 && status < 500) || REFUSED.test((err as Error).message ?? '')
+  );
 };
 
 function pullProgress(run: TaskRun): (e: PullEvent) => void {
