@@ -9,6 +9,7 @@ import { fullImageName, parseImageName, registryAuth } from '../images/sources/r
 import { taskImageSource } from '../images/sources/task-image.js';
 import { buildConfig } from '../config.js';
 import { DockerError } from '../docker/docker-client.js';
+import { canceled } from '../errors.js';
 import { payloadChecks } from './payload-checks.js';
 import { assertScopes } from '../scopes.js';
 import { FakeDocker } from '../testing/fake-docker.js';
@@ -24,7 +25,9 @@ interface FakeTaskcluster {
 }
 const FAKE: string = '@docker-worker/fake-taskcluster';
 const startFakeTaskcluster = async (opts: Record<string, unknown>): Promise<FakeTaskcluster> =>
-  ((await import(FAKE)) as { startFakeTaskcluster(o: unknown): Promise<FakeTaskcluster> }).startFakeTaskcluster(opts);
+  (
+    (await import(FAKE)) as { startFakeTaskcluster(o: unknown): Promise<FakeTaskcluster> }
+  ).startFakeTaskcluster(opts);
 
 const ADMIN = { clientId: 'admin', accessToken: 'admin-token-0123456789' };
 const fast = { dockerConfig: { maxAttempts: 3, delayFactorMs: 0 } };
@@ -175,6 +178,25 @@ describe('image: registry names', () => {
     expect(await logOf(run)).toMatch(
       /failed \(attempt 2\): dial tcp: connection refused; retrying in 0\.0 s/,
     );
+  });
+});
+
+describe('image: cancel', () => {
+  it('a cancel during a pull ends it (the engine call gets the run signal) and resolves with the cancel', async () => {
+    const docker = new FakeDocker();
+    let pulling: () => void = () => undefined;
+    const started = new Promise<void>((r) => (pulling = r));
+    docker.imageEngine.pull = (_name, opts) =>
+      new Promise((_resolve, reject) => {
+        opts?.signal?.addEventListener('abort', () => reject(new Error('aborted by the signal')));
+        pulling();
+      });
+    const { run } = fakeRun({ docker, payload: { image: 'reg.example/app:1' }, config: fast });
+    const result = image.start(run);
+    await started;
+    const reason = canceled('Task was canceled by another entity');
+    run.abort(reason);
+    await expect(result).rejects.toBe(reason);
   });
 });
 
