@@ -258,6 +258,16 @@ describe('image: task and indexed images against fake-taskcluster', () => {
     );
   });
 
+  it('two runs at the same time share one download', async () => {
+    const docker = new FakeDocker();
+    const ref = { type: 'task-image', taskId: publicTask, path: 'public/image.tar' };
+    const [a, b] = [runOf(ref, { docker }), runOf(ref, { docker })];
+    const [ca, cb] = await Promise.all([startFeature(image, a.run), startFeature(image, b.run)]);
+    expect(ca.contribution).toEqual(cb.contribution);
+    expect(docker.imageEngine.loads).toHaveLength(1);
+    expect(await logOf(b.run)).toContain(`Waiting for another task's download of artifact public/image.tar`);
+  });
+
   it('needs queue:get-artifact:<path> for a name outside public/, and the queue holds the task to its scopes', async () => {
     const task = fakeTask({
       payload: { image: { type: 'task-image', taskId: privateTask, path: 'private/image.tar' } },

@@ -185,7 +185,13 @@ export async function resolveArtifactImage(
   const pending = loads.get(name);
   if (pending) {
     run.liveLog.info(`Waiting for another task's download of ${what}`);
-    const id = await pending.catch(() => undefined); // that run failed or was cancelled: try ourselves
+    // That run failed or was cancelled: try ourselves. Our own cancel ends the wait.
+    const cancel = new Promise<never>((_, reject) => {
+      if (run.signal.aborted) reject(run.signal.reason as Error);
+      run.signal.addEventListener('abort', () => reject(run.signal.reason as Error), { once: true });
+    });
+    cancel.catch(() => undefined);
+    const id = await Promise.race([pending.catch(() => undefined), cancel]);
     if (id) return { id, ref: name, reused: true, source: 'load' };
   }
   const load = download(run, ref, format, name, what);
