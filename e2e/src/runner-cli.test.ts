@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newSession } from './docker.js';
 import { RunnerSession, sweepStaleSessions } from './runner-harness.js';
 
-const session = new RunnerSession(`e2e-cli-${newSession()}`);
+// Pull retries short (the defaults wait 15 s, 30 s, ... as the last docker-worker).
+const session = new RunnerSession(`e2e-cli-${newSession()}`, {
+  dockerConfig: { maxAttempts: 2, delayFactorMs: 50 },
+});
 const IMAGE = 'debian:bookworm-slim';
 const bash = (script: string) => ['/bin/bash', '-c', script];
 const task = (payload: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
@@ -126,9 +129,9 @@ describe('docker-worker run', () => {
       'Try adding docker-worker:capability:privileged',
     ],
     [
-      'an indexed image (not supported yet)',
+      'an indexed image without index:find-task',
       task({ image: { type: 'indexed-image', namespace: 'a.b', path: 'public/image.tar' } }),
-      'is not supported by this worker yet',
+      'index:find-task:a.b',
     ],
     [
       'encryptedEnv on a worker without a key',
@@ -220,11 +223,13 @@ describe('docker-worker run', () => {
     expect(await session.volumeExists(volume)).toBe(false);
   });
 
-  it('resolves failed with the engine reason when an image cannot be pulled', async () => {
+  it('retries a pull the registry does not answer, then resolves resource-unavailable with the engine reason', async () => {
     const image = '127.0.0.1:9/docker-worker-e2e/never:1';
     const r = await session.run(task({ image }));
-    expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`Pulling docker image ${image} has failed: `);
+    expect(r.code).toBe(2);
+    expect(r.result).toMatchObject({ state: 'exception', reasonResolved: 'resource-unavailable' });
+    expect(r.stdout).toContain(`Pulling docker image ${image} failed (attempt 1)`);
+    expect(r.stdout).toContain(`Pulling docker image ${image} has failed after 2 attempts: `);
     expect(r.stdout).toMatch(/connection refused/);
   });
 
