@@ -6,6 +6,7 @@
  */
 import type { IssuerCredentials, TemporaryCredentials } from '../auth/issue-credentials.js';
 import { HttpError } from '../errors.js';
+import { cloneJson } from '../tasks.js';
 import { PRIORITIES } from '../schemas/queue.js';
 import { isResolved, latestRun, statusOf } from './model.js';
 import type { ReasonCreated, Run, RunState, TaskDef, TaskRecord, TaskStatus } from './model.js';
@@ -78,7 +79,7 @@ export class TaskQueue {
       );
     const task: TaskRecord = {
       taskId,
-      def: structuredClone(def),
+      def: cloneJson(def),
       runs: [],
       retriesLeft: def.retries,
       pendingSeq: 0,
@@ -108,7 +109,7 @@ export class TaskQueue {
         workerGroup,
         workerId,
         takenUntil: run.takenUntil,
-        task: structuredClone(task.def),
+        task: cloneJson(task.def),
         credentials: this.credentialsFor(task, run, takenUntil, now),
       };
     });
