@@ -115,4 +115,40 @@ describe('stripTags on a docker save tarball (legacy and OCI layout, as Docker 2
     });
     await expect(untar(await stripTags(broken))).rejects.toThrow(/download reset|premature|Unexpected end/i);
   });
+
+  it('gives the same archive however the input is cut (every split point of a small one)', async () => {
+    const small: [string, Buffer | string][] = [
+      ['blobs/sha256/aa', 'layer bytes'],
+      ['manifest.json', JSON.stringify([{ Config: 'c', RepoTags: ['debian:latest'], Layers: [] }])],
+      ['repositories', '{}'],
+    ];
+    const tar = await tarOf(small);
+    const whole = Buffer.concat(await (await stripTags(Readable.from([tar]))).toArray());
+    for (let i = 0; i <= tar.length; i += 37) {
+      const parts = await (await stripTags(Readable.from([tar.subarray(0, i), tar.subarray(i)]))).toArray();
+      expect(Buffer.concat(parts).equals(whole)).toBe(true);
+    }
+    const { names, entries } = await untar(Readable.from([whole]));
+    expect(names).toEqual(['blobs/sha256/aa', 'manifest.json']);
+    expect(entries.get('blobs/sha256/aa')?.toString()).toBe('layer bytes');
+  });
+
+  it('keeps a PAX long name with its entry (a name longer than 100 bytes)', async () => {
+    const long = `blobs/sha256/${'d'.repeat(120)}`;
+    const { names, entries } = await untar(
+      await stripTags(chunked(await tarOf([[long, layer], ...input.slice(2)]), 4096)),
+    );
+    expect(names[0]).toBe(long);
+    expect(digest(entries.get(long) ?? Buffer.alloc(0))).toBe(layerDigest);
+  });
+
+  it('refuses a truncated archive and a corrupt header with one line each', async () => {
+    const tar = await tarOf(input);
+    await expect(untar(await stripTags(Readable.from([tar.subarray(0, 10_000)])))).rejects.toThrow(
+      /ends in the middle of an entry|Unexpected end/,
+    );
+    const corrupt = Buffer.from(tar);
+    corrupt.write('garbage!', 124, 'latin1');
+    await expect(untar(await stripTags(Readable.from([corrupt])))).rejects.toThrow(/corrupt tar header/);
+  });
 });
