@@ -2,7 +2,7 @@
 // The least a signing proxy can do, as the floor P3 is read against: node:http in, one Hawk
 // header (authorizedScopes in ext), node:http out over a keep-alive agent, response piped back.
 // No routing, no checks, no logs. Usage: min-forwarder.mjs <upstream root URL> <scope>...
-// (credentials from TASKCLUSTER_CLIENT_ID / TASKCLUSTER_ACCESS_TOKEN); prints {"port": N}.
+// (credentials from TASKCLUSTER_CLIENT_ID / TASKCLUSTER_ACCESS_TOKEN); prints {"msg": "listening", "port": N}.
 import http from 'node:http';
 import hawk from 'hawk';
 
@@ -36,4 +36,6 @@ const server = http.createServer((req, res) => {
   out.on('error', () => res.destroy());
   req.pipe(out);
 });
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+server.listen(0, '127.0.0.1', () =>
+  console.log(JSON.stringify({ msg: 'listening', port: server.address().port })),
+);

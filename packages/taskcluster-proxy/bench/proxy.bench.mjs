@@ -28,32 +28,44 @@ const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 
 const tc = await startFakeTaskcluster({ clients: [WORKER] });
-const proxyProc = spawn(
-  process.execPath,
-  [CLI, '--port', '0', '--ip-address', '127.0.0.1', '--root-url', tc.rootUrl, ...SCOPES],
-  {
+/**
+ * A signing process of its own with the worker's credentials; resolves with it and its port, read
+ * from its `"listening"` line (the proxy logs one line per request: the rest are discarded).
+ */
+async function startSigner(name, args) {
+  const proc = spawn(process.execPath, args, {
     env: {
       PATH: process.env.PATH,
       TASKCLUSTER_CLIENT_ID: WORKER.clientId,
       TASKCLUSTER_ACCESS_TOKEN: WORKER.accessToken,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-// The proxy logs one line per request; read the port from the first and discard the rest.
-const proxyPort = await new Promise((resolve, reject) => {
-  let buf = '';
-  proxyProc.once('exit', (code) => reject(new Error(`proxy exited ${code}`)));
-  proxyProc.stdout.on('data', (c) => {
-    if (buf === null) return;
-    buf += c.toString();
-    const line = buf.split('\n').find((l) => l.includes('"listening"'));
-    if (line) {
-      buf = null;
-      resolve(JSON.parse(line).port);
-    }
   });
-});
+  const port = await new Promise((resolve, reject) => {
+    let buf = '';
+    proc.once('exit', (code) => reject(new Error(`${name} exited ${code}`)));
+    proc.stdout.on('data', (c) => {
+      if (buf === null) return;
+      buf += c.toString();
+      const line = buf.split('\n').find((l) => l.includes('"listening"'));
+      if (line) {
+        buf = null;
+        resolve(JSON.parse(line).port);
+      }
+    });
+  });
+  return { proc, port };
+}
+const { proc: proxyProc, port: proxyPort } = await startSigner('proxy', [
+  CLI,
+  '--port',
+  '0',
+  '--ip-address',
+  '127.0.0.1',
+  '--root-url',
+  tc.rootUrl,
+  ...SCOPES,
+]);
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
@@ -101,22 +113,11 @@ for (let i = 0; i < 200; i++) {
   await request(proxyPort, '/fake/v1/whoami');
 }
 // The floor: the least a signing proxy can do (min-forwarder.mjs), its own process like ours.
-const floorProc = spawn(
-  process.execPath,
-  [fileURLToPath(new URL('./min-forwarder.mjs', import.meta.url)), tc.rootUrl, ...SCOPES],
-  {
-    env: {
-      PATH: process.env.PATH,
-      TASKCLUSTER_CLIENT_ID: WORKER.clientId,
-      TASKCLUSTER_ACCESS_TOKEN: WORKER.accessToken,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-const floorPort = await new Promise((resolve, reject) => {
-  floorProc.once('exit', (code) => reject(new Error(`min-forwarder exited ${code}`)));
-  floorProc.stdout.once('data', (c) => resolve(JSON.parse(c.toString()).port));
-});
+const { proc: floorProc, port: floorPort } = await startSigner('min-forwarder', [
+  fileURLToPath(new URL('./min-forwarder.mjs', import.meta.url)),
+  tc.rootUrl,
+  ...SCOPES,
+]);
 for (let i = 0; i < 200; i++) await request(floorPort, '/fake/v1/whoami');
 const direct = await throughput('direct (client signs)', () => request(tc.port, directPath, directHeaders()));
 const proxied = await throughput('through the proxy    ', () => request(proxyPort, '/fake/v1/whoami'));

@@ -73,8 +73,6 @@ export interface DockerClient {
   /** The engine's data root (`DockerRootDir`), where images, containers and volumes live. */
   dataRoot(): Promise<string>;
   inspectImage(name: string): Promise<ImageInfo | undefined>;
-  /** Pulls; `onProgress` gets one human line per layer status change. */
-  pullImage(name: string, onProgress: (line: string) => void): Promise<void>;
   /** A bridge network; `icc: false` keeps its containers from talking to each other. */
   createNetwork(name: string, labels: Record<string, string>, opts?: { icc?: boolean }): Promise<NetworkInfo>;
   /** The network of that name or id, or undefined when there is none. */
@@ -187,25 +185,6 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
           if ((err as { statusCode?: number }).statusCode === 404) return undefined;
           throw err;
         }
-      }),
-
-    pullImage: (name, onProgress) =>
-      call('pull image', async () => {
-        const stream = (await docker.pull(name)) as Readable;
-        const seen = new Map<string, string>();
-        await new Promise<void>((resolve, reject) => {
-          docker.modem.followProgress(
-            stream,
-            (err: Error | null) => (err ? reject(err) : resolve()),
-            (event: { id?: string; status?: string; error?: string }) => {
-              if (event.error) return reject(new Error(event.error));
-              const key = event.id ?? '';
-              if (!event.status || seen.get(key) === event.status) return;
-              seen.set(key, event.status);
-              onProgress(event.id ? `${event.id}: ${event.status}` : event.status);
-            },
-          );
-        });
       }),
 
     createNetwork: (name, labels, opts) =>

@@ -38,21 +38,26 @@ describe('encryptedEnv', () => {
     expect(readFileSync(run.liveLog.path, 'utf8')).toBe('token is [secret], plain is p\n');
   });
 
-  it('turns a broken rule into malformed-payload with an incident id and no secret', async () => {
+  /** The error the feature's start throws for one message of `name` = `value`. */
+  async function refusal(name: string, value: string) {
     const now = Date.UTC(2026, 0, 1);
     const msg = await encryptEnvVar({
       publicKey: keys.publicKey,
       taskId: 'encTask000000000000000',
-      name: 'TASK_ID',
-      value: 'hidden-value',
+      name,
+      value,
       startTime: now - 1000,
       endTime: now + 60_000,
     });
     const { run } = setup([msg]);
-    const err = await encryptedEnv.start(run).then(
+    return encryptedEnv.start(run).then(
       () => undefined,
       (e: unknown) => e as Error & { resolution: string },
     );
+  }
+
+  it('turns a broken rule into malformed-payload with an incident id and no secret', async () => {
+    const err = await refusal('TASK_ID', 'hidden-value');
     expect(err?.resolution).toBe('malformed-payload');
     expect(err?.message).toMatch(
       /conflicts with an existing environment variable; incidentId: [0-9a-f-]{36}$/,
@@ -61,21 +66,7 @@ describe('encryptedEnv', () => {
   });
 
   it('refuses a decrypted variable larger than Linux passes to a process, with an incident id', async () => {
-    const now = Date.UTC(2026, 0, 1);
-    const value = `big-marker-${'x'.repeat(200 * 1024)}`;
-    const msg = await encryptEnvVar({
-      publicKey: keys.publicKey,
-      taskId: 'encTask000000000000000',
-      name: 'BIG',
-      value,
-      startTime: now - 1000,
-      endTime: now + 60_000,
-    });
-    const { run } = setup([msg]);
-    const err = await encryptedEnv.start(run).then(
-      () => undefined,
-      (e: unknown) => e as Error & { resolution: string },
-    );
+    const err = await refusal('BIG', `big-marker-${'x'.repeat(200 * 1024)}`);
     expect(err?.resolution).toBe('malformed-payload');
     expect(err?.message).toMatch(/larger than 131072 bytes .*; incidentId: [0-9a-f-]{36}$/);
     expect(err?.message).not.toContain('big-marker');

@@ -69,9 +69,6 @@ export class FakeDocker implements DockerClient {
     if (loaded) return { id: loaded };
     return this.images.has(name) ? { id: `sha256:${name}` } : undefined;
   }
-  async pullImage(name: string, _onProgress: (line: string) => void): Promise<void> {
-    throw new Error(`pull access denied for ${name}`);
-  }
   async createNetwork(name: string, labels: Record<string, string>, opts?: { icc?: boolean }) {
     this.resources.set(name, { kind: 'network', id: name, labels });
     this.networkIcc.set(name, opts?.icc !== false);

@@ -1,8 +1,8 @@
 /**
  * @module testing/fake-image-engine
  * FakeDocker's image engine: `load` reads the whole stream and names the image by the sha256 of
- * what it read, tags go into FakeDocker's `images` set, `pull` behaves as FakeDocker's pullImage
- * unless a test replaces it. Enough for unit tests of the image sources; e2e uses the engine.
+ * what it read, tags go into FakeDocker's `images` set, `pull` answers 404 as the engine does for
+ * a name no registry has, unless a test replaces it. Enough for unit tests of the image sources; e2e uses the engine.
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
