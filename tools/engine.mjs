@@ -3,7 +3,9 @@
 //
 // 1. `docker info` answers, or DOCKER_HOST is set  -> use that engine.
 // 2. root on Debian: install docker.io if dockerd is missing, clear a stale pid file,
-//    start dockerd in the background (log in /var/log/docker-worker-dockerd.log),
+//    start dockerd in the background (log in /var/log/docker-worker-dockerd.log), hardened with
+//    --icc=false (containers on the default bridge cannot reach each other; the worker then runs
+//    tasks without sidecars there, see packages/runner/README.md, performance),
 //    wait up to ENGINE_WAIT_SECONDS (default 60) for the socket to answer.
 // 3. otherwise: one line saying what to install or start, exit 1.
 import { spawnSync, spawn } from 'node:child_process';
@@ -80,7 +82,7 @@ export async function ensureEngine({ quiet = false } = {}) {
   if (!existsSync(PID_FILE)) {
     say(`starting dockerd in the background (log: ${DOCKERD_LOG})`);
     const log = openSync(DOCKERD_LOG, 'a');
-    const child = spawn('dockerd', [], { detached: true, stdio: ['ignore', log, log] });
+    const child = spawn('dockerd', ['--icc=false'], { detached: true, stdio: ['ignore', log, log] });
     child.unref();
   }
   const limit = Number(process.env.ENGINE_WAIT_SECONDS ?? 60);

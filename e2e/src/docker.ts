@@ -36,6 +36,21 @@ export async function removeLeftovers(): Promise<void> {
   await removeWhere(TEST_LABEL, (l) => !alive(Number(l[TEST_PID_LABEL])));
 }
 
+/**
+ * Removes the host firewall's fence of the engine's default bridge (comment
+ * `docker-worker:bridge`), which a worker adds when it runs tasks there (dockerd --icc=false) and
+ * keeps, docker0 never going away: the suite leaves the host's firewall as it found it.
+ */
+export function removeDefaultBridgeFence(): void {
+  if (process.getuid?.() !== 0) return;
+  const listed = spawnSync('iptables', ['-w', '-S', 'INPUT'], { encoding: 'utf8' });
+  for (const rule of (listed.stdout ?? '').split('\n'))
+    if (rule.includes('"docker-worker:bridge"') || rule.includes('docker-worker:bridge ')) {
+      const words = [...rule.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
+      spawnSync('iptables', ['-w', '-D', ...words.slice(1)], { stdio: 'ignore' });
+    }
+}
+
 function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {

@@ -1,6 +1,6 @@
 // Before and after the e2e suites: remove what earlier test runs that crashed or were killed
 // left behind. Each test file removes its own session's resources itself.
-import { removeLeftovers } from './docker.js';
+import { removeDefaultBridgeFence, removeLeftovers } from './docker.js';
 
 export async function setup(): Promise<void> {
   await removeLeftovers();
@@ -8,4 +8,5 @@ export async function setup(): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await removeLeftovers();
+  removeDefaultBridgeFence();
 }

@@ -22,6 +22,7 @@
 // removed at the end.
 // Run: node tools/bench.mjs queue   (needs: npx nx run-many -t build --projects=runner,fake-taskcluster)
 import { spawn, spawnSync } from 'node:child_process';
+import { removeWorkerLeftovers } from './worker-leftovers.mjs';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -188,7 +189,7 @@ const logScript = (mib) =>
  * reference as it is written: ms from createTask to the reader's last byte, bytes read, RSS growth.
  */
 async function liveLogPhase(mib) {
-  const w = await startWorker(`${runId}-livelog`.slice(-38), `bench-queue/${runId.slice(-20)}-ll`, 1);
+  const w = await startWorker(`${runId}-livelog`.slice(-38), `bench-queue/ll${runId.slice(-20)}`, 1);
   const before = memoryOf(w.child.pid);
   const admin = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: ADMIN });
   const taskId = taskcluster.slugid();
@@ -295,17 +296,7 @@ function removeLabelled() {
     const volumes = list(['volume', 'ls', '-q']);
     if (volumes.length) spawnSync('docker', ['volume', 'rm', '-f', ...volumes], { stdio: 'ignore' });
   }
-  removeFirewallRules(ids);
-}
-
-/** The host firewall rules of the workers' shared networks (gone with the networks). */
-function removeFirewallRules(ids) {
-  const rules = spawnSync('iptables', ['-w', '-S', 'INPUT'], { encoding: 'utf8' }).stdout ?? '';
-  for (const rule of rules.split('\n'))
-    if (ids.some((id) => rule.includes(`docker-worker:docker-worker-${id}"`))) {
-      const words = [...rule.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
-      spawnSync('iptables', ['-w', '-D', ...words.slice(1)], { stdio: 'ignore' });
-    }
+  removeWorkerLeftovers(ids);
 }
 
 let exitCode = 0;

@@ -3,6 +3,7 @@
 // image and command measured in the same run (alternating, N runs each, after one warm-up each).
 // Run: node tools/bench.mjs run   (needs the runner built: npx nx build runner)
 import { runArgs } from './cli-args.mjs';
+import { removeWorkerLeftovers } from './worker-leftovers.mjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,12 +101,7 @@ try {
   );
 } finally {
   // The worker's shared task network (and its host firewall rules) outlive the runs: remove them.
-  spawnSync('docker', ['network', 'rm', 'docker-worker-bench-runner', FLOOR_NET], { stdio: 'ignore' });
-  const rules = spawnSync('iptables', ['-w', '-S', 'INPUT'], { encoding: 'utf8' }).stdout ?? '';
-  for (const rule of rules.split('\n'))
-    if (rule.includes('"docker-worker:docker-worker-bench-runner"')) {
-      const words = [...rule.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
-      spawnSync('iptables', ['-w', '-D', ...words.slice(1)], { stdio: 'ignore' });
-    }
+  spawnSync('docker', ['network', 'rm', FLOOR_NET], { stdio: 'ignore' });
+  removeWorkerLeftovers(['bench-runner']);
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -76,6 +76,8 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
     );
   }
   const docker = createDockerClient();
+  // The host firewall's probe (an iptables run) goes on while the engine answers its ping.
+  const fencing = stages.time('prepare_executor', () => hostFirewallFor(config), { step: 'firewall' });
   // A malformed payload resolves malformed-payload without the engine (it would never run).
   if (payloadErrors(task).length === 0) {
     try {
@@ -102,7 +104,7 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
     current?.abort(workerShutdown('Task has been aborted prematurely. Reason: worker-shutdown'));
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  const fenced = await stages.time('prepare_executor', () => hostFirewallFor(config), { step: 'firewall' });
+  const fenced = await fencing;
   const firewall = fenced.firewall;
   if (!firewall) log.warn({ reason: fenced.reason }, "the task container can reach this host's ports");
   const result = await runLocalTask({
@@ -121,6 +123,8 @@ async function run(taskFile: string, flags: RunFlags): Promise<number> {
       docker,
       workerId: config.workerId,
       log,
+      // A worker that lets tasks reach the host keeps off docker0, which may carry a fence.
+      defaultBridge: config.taskContainer.defaultBridge && config.taskContainer.blockHostAccess,
       ...(firewall ? { firewall } : {}),
     }),
     onRun: (r) => {
@@ -294,10 +298,13 @@ Example:
   program
     .command('verify-cot')
     .description("check a chain of trust's signature and, with --artifacts, every artifact it lists")
-    .requiredOption('--key <PUBLIC.pem>', 'the signing key pair\'s public key (SPKI PEM or base64)')
+    .requiredOption('--key <PUBLIC.pem>', "the signing key pair's public key (SPKI PEM or base64)")
     .argument('<JSON>', 'chain-of-trust.json')
     .argument('<SIG>', 'chain-of-trust.json.sig')
-    .option('--artifacts <DIR>', 'directory holding the artifacts under their names (local mode: the artifacts directory)')
+    .option(
+      '--artifacts <DIR>',
+      'directory holding the artifacts under their names (local mode: the artifacts directory)',
+    )
     .addHelpText('after', '\nOne line per check; exit 0 when all pass, 1 when one fails, 64 usage error.')
     .action(async (json: string, sig: string, flags: { key: string; artifacts?: string }) => {
       const { verifyCot } = await import('./commands/verify-cot.js');

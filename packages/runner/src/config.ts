@@ -38,6 +38,8 @@ export interface WorkerConfig {
     pidsLimit: number;
     memoryBytes: number;
     blockHostAccess: boolean;
+    /** Tasks without sidecars on the engine's default bridge when its icc is off. */
+    defaultBridge: boolean;
     /** /dev/shm size in bytes (0: Docker's default). */
     shmSize: number;
     /** Run the task with a TTY, as the last docker-worker. */

@@ -1,10 +1,10 @@
 /**
  * @module yaml-file
  * Reads a YAML or JSON file (YAML is a superset of JSON) for the CLI: the task file and the worker
- * config. Every problem is a one-line UsageError saying what to mend.
+ * config. Every problem is a one-line UsageError saying what to mend. JSON text is read with
+ * JSON.parse (a duplicate key keeps its last value, as JSON parsers do; YAML would refuse it).
  */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { fileProblem, UsageError } from './errors.js';
 
 /** `what` names the file in messages (`task file`), `hint` says how to mend an unreadable path. */
@@ -15,7 +15,16 @@ export async function readYamlFile(file: string, what: string, hint: string): Pr
   } catch (err) {
     throw new UsageError(`cannot read ${what} ${file}: ${fileProblem(err)}; ${hint}`);
   }
+  // A JSON file needs no YAML parser (the yaml package is ~250 kB of code to load on every start).
+  if (/^\s*[{[]/.test(text)) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // not JSON after all: YAML says what is wrong
+    }
+  }
   try {
+    const { parse: parseYaml } = await import('yaml');
     return parseYaml(text);
   } catch (err) {
     // The parser's first line, without the colon that introduces its excerpt.

@@ -5,10 +5,8 @@
  * directory as `<name>/<path inside>`. A top-level symlink is followed; links inside a directory
  * are skipped. Missing → `file-missing-on-worker`; wrong type → `invalid-resource-on-worker`.
  */
-import { lookup } from 'mime-types';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { extract } from 'tar-stream';
 import { DockerError, type DockerClient } from '../docker/docker-client.js';
 import type { LiveLog } from '../live-log-stream.js';
 import type { ArtifactSpec } from '../task.js';
@@ -24,7 +22,11 @@ export interface CollectContext {
 
 const MAX_LINKS = 8;
 
-export const contentTypeOf = (file: string): string => lookup(file) || 'application/octet-stream';
+// mime-types (its database is ~230 kB of code) and tar-stream are loaded by the first run that has
+// artifacts, not by every start of the CLI.
+let mime: Promise<typeof import('mime-types')> | undefined;
+export const contentTypeOf = async (file: string): Promise<string> =>
+  (await (mime ??= import('mime-types'))).lookup(file) || 'application/octet-stream';
 
 export async function collectArtifact(ctx: CollectContext, name: string, spec: ArtifactSpec): Promise<void> {
   let path = spec.path;
@@ -81,6 +83,7 @@ async function consume(
   name: string,
   type: 'file' | 'directory',
 ): Promise<Consumed> {
+  const { extract } = await import('tar-stream');
   const tar = extract();
   archive.on('error', (err) => tar.destroy(err));
   archive.pipe(tar);
@@ -98,7 +101,7 @@ async function consume(
       const inside = type === 'file' ? '' : posix.relative(first, header.name);
       const artifact = inside ? `${name}/${inside}` : name;
       await ctx.sink.putFile(artifact, entry as unknown as Readable, {
-        contentType: contentTypeOf(header.name),
+        contentType: await contentTypeOf(header.name),
         expires: ctx.expires,
         size: header.size,
       });

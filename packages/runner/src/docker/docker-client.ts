@@ -242,7 +242,10 @@ export function createDockerClient(docker: Docker = new Docker()): DockerClient 
               return { PathOnHost: host, PathInContainer: inside, CgroupPermissions: 'rwm' };
             }),
           },
-          NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: spec.aliases ?? [] } } },
+          // The default bridge takes no aliases (the engine refuses any there, even none named).
+          NetworkingConfig: {
+            EndpointsConfig: { [spec.network]: spec.aliases?.length ? { Aliases: spec.aliases } : {} },
+          },
         });
         if (spec.secretFiles) {
           try {

@@ -6,7 +6,7 @@ import { FakeDocker } from '../testing/fake-docker.js';
 import { fakeRun } from '../testing/fake-run.js';
 import { iptablesFirewall } from './host-firewall.js';
 import { LABEL, sweepLeftovers } from './labels.js';
-import { sharedNetwork, sharedNetworkName } from './shared-network.js';
+import { DEFAULT_BRIDGE, sharedNetwork, sharedNetworkName } from './shared-network.js';
 
 const log = pino({ level: 'silent' });
 const NAME = sharedNetworkName('test-worker');
@@ -57,6 +57,58 @@ describe('sharedNetwork', () => {
     expect(rules).toHaveLength(2);
     expect(rules.some((r) => r.includes('-i br-shared') && r.includes(' -j REJECT'))).toBe(true);
     expect(rules.some((r) => r.includes('ESTABLISHED,RELATED') && r.includes(' -j ACCEPT'))).toBe(true);
+  });
+});
+
+/** A FakeDocker whose default bridge has inter-container traffic on or off (dockerd --icc). */
+function engineWithDefaultBridge(icc: boolean): FakeDocker {
+  const docker = new FakeDocker();
+  docker.resources.set(DEFAULT_BRIDGE, { kind: 'network', id: DEFAULT_BRIDGE, labels: {} });
+  docker.networkIcc.set(DEFAULT_BRIDGE, icc);
+  return docker;
+}
+
+describe("the engine's default bridge", () => {
+  it('is used, and nothing is created, when the engine keeps its containers apart (dockerd --icc=false)', async () => {
+    const docker = engineWithDefaultBridge(false);
+    const fenced: string[] = [];
+    const firewall = {
+      isolate: () => Promise.reject(new Error('not for the shared network')),
+      isolateShared: async (bridge: string, network: string) => void fenced.push(`${bridge}:${network}`),
+      sweep: async () => 0,
+      probe: async () => undefined,
+    };
+    const net = await sharedNetwork({ docker, workerId: 'test-worker', log, firewall })();
+    expect(net).toMatchObject({ name: DEFAULT_BRIDGE, icc: false });
+    expect(docker.resources.has(NAME)).toBe(false);
+    expect(fenced).toEqual([`${net.bridge}:${DEFAULT_BRIDGE}`]);
+  });
+
+  it("is not used when its containers can talk to each other: the worker's own network is", async () => {
+    const docker = engineWithDefaultBridge(true);
+    expect(await sharedNetwork({ docker, workerId: 'test-worker', log })()).toMatchObject({
+      name: NAME,
+      icc: false,
+    });
+  });
+
+  it('is not used when taskContainer.defaultBridge is false', async () => {
+    const docker = engineWithDefaultBridge(false);
+    const net = await sharedNetwork({ docker, workerId: 'test-worker', log, defaultBridge: false })();
+    expect(net).toMatchObject({ name: NAME, icc: false });
+  });
+
+  it('takes a task without a sidecar, with no network aliases', async () => {
+    const docker = engineWithDefaultBridge(false);
+    const { run } = fakeRun({
+      docker,
+      sharedNetwork: sharedNetwork({ docker, workerId: 'test-worker', log }),
+    });
+    expect(await runTask(run, builtinFeatures)).toMatchObject({ state: 'completed', exitCode: 0 });
+    const [task] = [...docker.containers.values()];
+    expect(task?.spec.network).toBe(DEFAULT_BRIDGE);
+    expect(task?.spec.aliases ?? []).toEqual([]);
+    expect([...docker.resources.keys()]).toEqual([DEFAULT_BRIDGE]);
   });
 });
 

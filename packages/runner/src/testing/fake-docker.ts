@@ -77,7 +77,13 @@ export class FakeDocker implements DockerClient {
   async inspectNetwork(name: string) {
     const r = this.resources.get(name);
     if (r?.kind !== 'network') return undefined;
-    return { id: name, name, gateway: '172.30.0.1', icc: this.networkIcc.get(name) ?? true };
+    return {
+      id: name,
+      name,
+      gateway: '172.30.0.1',
+      bridge: name === 'bridge' ? 'docker0' : `br-${name}`,
+      icc: this.networkIcc.get(name) ?? true,
+    };
   }
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
     this.resources.set(name, { kind: 'volume', id: name, labels });

@@ -112,6 +112,8 @@ export async function startWorker(opts: {
       docker,
       workerId: config.workerId,
       log,
+      // A worker that lets tasks reach the host keeps off docker0, which may carry a fence.
+      defaultBridge: config.taskContainer.defaultBridge && config.taskContainer.blockHostAccess,
       ...(firewall ? { firewall } : {}),
     }),
     credentials,

@@ -9,7 +9,6 @@
 import { featureEnabled } from '../../config.js';
 import { internalError, malformedPayload } from '../../errors.js';
 import type { Feature, TaskRun } from '../feature.js';
-import { newToken, startShellServer } from './server.js';
 import { SESSION_ENV, wrapCommand } from './wrapper.js';
 
 export const SHELL_CMD = ['sh', '-c', 'if command -v bash >/dev/null; then exec bash; else exec sh; fi'];
@@ -30,6 +29,8 @@ export const interactive: Feature = {
       config.interactive;
     const exec = run.docker.exec?.bind(run.docker);
     if (!exec) throw internalError('this Docker client cannot exec (interactive)');
+    // The shell server (and ws) is loaded only by a task that asks for it.
+    const { newToken, startShellServer } = await import('./server.js');
     const token = newToken();
     run.liveLog.addSecret(token);
     const server = await startShellServer({
