@@ -168,14 +168,24 @@ function freshConnection(docker: Docker): Docker {
 
 export function createDockerClient(docker: Docker = new Docker()): DockerClient {
   let pinger: Docker | undefined;
+  let dataRoot: Promise<string> | undefined;
   return {
     imageEngine: createImageEngine(docker),
     // On a connection of its own: an engine shutting down has closed its socket but still answers
     // on the connections kept alive (Node's agent reuses them), so a reused one would say it is up.
     ping: () => call('ping', async () => void (await (pinger ??= freshConnection(docker)).ping())),
 
+    // `docker info` costs the engine 12-30 ms (it counts containers, images, plugins...), and the
+    // claim loop's disk check asks before every claim: the data root is asked once per client
+    // (an engine restarted with another --data-root is seen by the next worker process).
     dataRoot: () =>
-      call('info', async () => ((await docker.info()) as { DockerRootDir: string }).DockerRootDir),
+      (dataRoot ??= call(
+        'info',
+        async () => ((await docker.info()) as { DockerRootDir: string }).DockerRootDir,
+      ).catch((err: unknown) => {
+        dataRoot = undefined;
+        throw err;
+      })),
     inspectImage: (name) =>
       call('inspect image', async () => {
         try {
