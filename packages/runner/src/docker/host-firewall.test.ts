@@ -40,6 +40,41 @@ describe('iptablesFirewall', () => {
     expect(ipt.rules).toEqual([]);
   });
 
+  it('adds a fence in one batch and removes it in one; when a rule went missing, removes what is left', async () => {
+    const ipt = fakeIptables();
+    const batches: string[][][] = [];
+    const batch = async (changes: string[][]): Promise<void> => {
+      batches.push(changes);
+      for (const c of changes)
+        if (
+          c[0] === '-D' &&
+          !ipt.rules.includes(
+            `-A INPUT ${c
+              .slice(2)
+              .map((a) => (a.includes(':') ? `"${a}"` : a))
+              .join(' ')}`,
+          )
+        )
+          throw new Error('iptables-restore: line 2 failed');
+      for (const c of changes) await ipt.run(c);
+    };
+    const fw = iptablesFirewall(ipt.run, () => true, batch);
+    const h = await fw.isolate('br-abc', 'tc-task-0');
+    expect(batches).toHaveLength(1);
+    expect(ipt.rules).toHaveLength(2);
+    await h.remove();
+    expect(batches).toHaveLength(2);
+    expect(ipt.rules).toEqual([]);
+    const h2 = await fw.isolate('br-abc', 'tc-task-0');
+    await h2.allow('172.20.0.2');
+    ipt.rules.splice(
+      ipt.rules.findIndex((r) => r.includes(' -j REJECT')),
+      1,
+    ); // deleted by hand
+    await h2.remove();
+    expect(ipt.rules).toEqual([]);
+  });
+
   it('sweeps only the rules whose bridge is gone', async () => {
     const ipt = fakeIptables();
     const live = new Set(['br-live']);

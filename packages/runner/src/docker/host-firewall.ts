@@ -32,12 +32,36 @@ export interface FirewallHandle {
 }
 
 type Run = (args: string[]) => Promise<string>;
+/** Applies several rule changes (each an iptables argv after `-w`) at once. */
+type Batch = (changes: string[][]) => Promise<void>;
 
 const COMMENT = 'docker-worker:';
+const iptables: Run = async (args) => (await promisify(execFile)('iptables', ['-w', ...args])).stdout;
 
+/**
+ * One `iptables-restore --noflush` for all `changes` (one process instead of one per rule: each
+ * costs ~4-6 ms, and a run with a sidecar adds 3 rules and removes them), all or none applied.
+ */
+const iptablesRestore: Batch = (changes) =>
+  new Promise((resolve, reject) => {
+    const quote = (a: string): string => (/^[\w.:/,-]+$/.test(a) ? a : `"${a.replace(/(["\\])/g, '\\$1')}"`);
+    const text = `*filter\n${changes.map((c) => c.map(quote).join(' ')).join('\n')}\nCOMMIT\n`;
+    const child = execFile('iptables-restore', ['-w', '--noflush'], (err) => (err ? reject(err) : resolve()));
+    child.stdin?.end(text);
+  });
+
+/**
+ * `run` and `batch` stand in for iptables in tests; with a `run` of its own and no `batch`, the
+ * changes of a batch go through `run` one by one.
+ */
 export function iptablesFirewall(
-  run: Run = async (args) => (await promisify(execFile)('iptables', ['-w', ...args])).stdout,
+  run: Run = iptables,
   bridgeExists: (bridge: string) => boolean = (bridge) => existsSync(`/sys/class/net/${bridge}`),
+  batch: Batch = run === iptables
+    ? iptablesRestore
+    : async (changes) => {
+        for (const change of changes) await run(change);
+      },
 ): HostFirewall {
   const tag = (network: string): string[] => ['-m', 'comment', '--comment', `${COMMENT}${network}`];
   const removeMatching = async (match: (rule: string) => boolean): Promise<number> => {
@@ -45,10 +69,10 @@ export function iptablesFirewall(
     for (const rule of rules) await run(['-D', ...splitRule(rule).slice(1)]);
     return rules.length;
   };
-  const insert = async (bridge: string, network: string): Promise<void> => {
-    await run(['-I', 'INPUT', '-i', bridge, ...tag(network), '-j', 'REJECT']);
-    await run([
-      '-I',
+  /** The fence of `bridge`: new connections refused, replies to the host's own let through. */
+  const fence = (bridge: string, network: string): string[][] => [
+    ['INPUT', '-i', bridge, ...tag(network), '-j', 'REJECT'],
+    [
       'INPUT',
       '-i',
       bridge,
@@ -59,18 +83,28 @@ export function iptablesFirewall(
       ...tag(network),
       '-j',
       'ACCEPT',
-    ]);
-  };
+    ],
+  ];
+  const insert = (rules: string[][]): Promise<void> => batch(rules.map((r) => ['-I', ...r]));
   return {
     async isolate(bridge, network) {
-      await insert(bridge, network);
+      const added = fence(bridge, network);
+      await insert(added);
       return {
-        allow: async (ip) =>
-          void (await run(['-I', 'INPUT', '-i', bridge, '-s', ip, ...tag(network), '-j', 'ACCEPT'])),
-        remove: async () =>
-          void (await removeMatching(
-            (r) => r.includes(`"${COMMENT}${network}"`) || r.includes(`${COMMENT}${network} `),
-          )),
+        allow: async (ip) => {
+          const rule = ['INPUT', '-i', bridge, '-s', ip, ...tag(network), '-j', 'ACCEPT'];
+          await run(['-I', ...rule]);
+          added.push(rule);
+        },
+        // The rules it added, deleted at once; when that fails (one was deleted by hand, say),
+        // whatever of this network's is still there.
+        remove: async () => {
+          await batch(added.map((r) => ['-D', ...r])).catch(() =>
+            removeMatching(
+              (r) => r.includes(`"${COMMENT}${network}"`) || r.includes(`${COMMENT}${network} `),
+            ),
+          );
+        },
       };
     },
     async isolateShared(bridge, network) {
@@ -78,7 +112,7 @@ export function iptablesFirewall(
         .split('\n')
         .filter((r) => r.includes(` -i ${bridge} `) && r.includes(`${COMMENT}${network}`));
       const has = (target: string): boolean => mine.some((r) => r.includes(` -j ${target}`));
-      if (!has('REJECT') || !has('ACCEPT')) await insert(bridge, network);
+      if (!has('REJECT') || !has('ACCEPT')) await insert(fence(bridge, network));
     },
     probe: async () => void (await run(['-S', 'INPUT'])),
     sweep: () =>

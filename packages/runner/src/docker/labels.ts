@@ -58,10 +58,16 @@ export async function removeByLabels(
 ): Promise<number> {
   let removed = 0;
   const failures: Error[] = [];
-  for (const kind of ORDER) {
-    const found = (await docker.listByLabel(kind, [`${LABEL.managed}=true`, ...filters])).filter(
-      (r) => !LASTING.has(r.labels[LABEL.role] ?? '') && !keep?.(r),
-    );
+  // Listed at once (nothing of a finished run is being created); removed containers first, as a
+  // network or volume in use cannot go, then networks and volumes together.
+  const [containers = [], networks = [], volumes = []] = await Promise.all(
+    ORDER.map(async (kind) =>
+      (await docker.listByLabel(kind, [`${LABEL.managed}=true`, ...filters])).filter(
+        (r) => !LASTING.has(r.labels[LABEL.role] ?? '') && !keep?.(r),
+      ),
+    ),
+  );
+  for (const found of [containers, [...networks, ...volumes]]) {
     const results = await Promise.allSettled(found.map((r) => docker.remove(r)));
     for (const r of results) {
       if (r.status === 'fulfilled') removed++;
