@@ -62,10 +62,20 @@ function worker(i) {
   return ms;
 }
 
+/** Per-step times of each run by hand (the same steps as the worker's, by the docker CLI). */
+const handRuns = [];
 function byHand(i) {
   const net = `bench-proxy-net-${process.pid}-${i}`;
   const start = now();
+  const steps = {};
+  let last = start;
+  const step = (name) => {
+    const t = now();
+    steps[name] = t - last;
+    last = t;
+  };
   sh('docker', ['network', 'create', '--label', LABEL, net]);
+  step('network create');
   const proxy = sh('docker', [
     'run',
     '-d',
@@ -78,12 +88,18 @@ function byHand(i) {
     ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
     PROXY,
   ]).stdout.trim();
+  step('proxy run -d');
   while (!sh('docker', ['logs', proxy]).stdout.includes('"listening"')) {
     /* poll: each docker logs takes ~20-30 ms */
   }
+  step('proxy until listening');
   sh('docker', ['run', '--rm', '--label', LABEL, '--network', net, IMAGE, 'true']);
+  step('task run --rm');
   sh('docker', ['rm', '-f', '-v', proxy]);
+  step('proxy rm -f');
   sh('docker', ['network', 'rm', net]);
+  step('network rm');
+  handRuns.push({ ...steps, total: now() - start });
   return now() - start;
 }
 
@@ -92,6 +108,7 @@ try {
   worker('warm');
   byHand('warm');
   stageRuns.length = 0;
+  handRuns.length = 0;
   const a = [];
   const b = [];
   for (let i = 0; i < N; i++) {
@@ -107,6 +124,11 @@ try {
   const stages = {};
   for (const key of new Set(stageRuns.flatMap((r) => Object.keys(r))))
     stages[key] = Math.round(median(stageRuns.map((r) => r[key] ?? 0)));
+  const handSteps = {};
+  for (const key of Object.keys(handRuns[0] ?? {}))
+    handSteps[key] = Math.round(median(handRuns.map((r) => r[key] ?? 0)));
+  console.log('breakdown by hand (median ms):');
+  for (const [k, v] of Object.entries(handSteps)) console.log(`  ${k.padEnd(30)}${String(v).padStart(6)}`);
   console.log('breakdown of the worker run (median ms):');
   for (const [k, v] of Object.entries(stages)) console.log(`  ${k.padEnd(30)}${String(v).padStart(6)}`);
   console.log(
@@ -124,6 +146,7 @@ try {
       workerMedianMs: Math.round(w),
       byHandMedianMs: Math.round(h),
       stagesMedianMs: stages,
+      byHandStepsMedianMs: handSteps,
     })}`,
   );
 } catch (err) {

@@ -58,20 +58,28 @@ export async function runLocalTask(opts: LocalRunOptions): Promise<LocalRunResul
   const { task, config, docker, log } = opts;
   const stages = opts.stages ?? new StageTimer(log);
   // A malformed task touches nothing on the engine: it resolves malformed-payload even when the
-  // engine is down, so the sweep waits for a task that will run.
-  if (payloadErrors(task).length === 0) {
-    await stages.time(
-      'prepare_executor',
-      async () => {
-        const swept = await sweepLeftovers(docker, config.workerId);
-        if (swept > 0) log.info({ swept }, 'removed resources left by earlier runs');
-        await opts.firewall
-          ?.sweep()
-          .catch((err: unknown) => log.warn({ err: String(err) }, 'firewall sweep failed'));
-      },
-      { step: 'sweep' },
-    );
-  }
+  // engine is down, so the sweep waits for a task that will run. It goes on beside the run (what
+  // it removes belongs to processes that are gone, never to this run) and is awaited at the end.
+  const sweep =
+    payloadErrors(task).length === 0
+      ? stages.time(
+          'prepare_executor',
+          async () => {
+            const [swept] = await Promise.all([
+              sweepLeftovers(docker, config.workerId),
+              opts.firewall
+                ?.sweep()
+                .catch((err: unknown) => log.warn({ err: String(err) }, 'firewall sweep failed')),
+            ]);
+            if (swept > 0) log.info({ swept }, 'removed resources left by earlier runs');
+          },
+          { step: 'sweep' },
+        )
+      : Promise.resolve();
+  // Awaited by the end of the run; a failure is the start-up sweep's, not the task's.
+  const swept = sweep.catch((err: unknown) =>
+    log.warn({ err: String(err) }, 'the start-up sweep failed; leftovers of earlier runs may remain'),
+  );
   await mkdir(config.workDir, { recursive: true });
   const liveLog = new LiveLog(
     join(config.workDir, `${task.taskId}-${task.runId}-${process.pid}.log`),
@@ -95,6 +103,7 @@ export async function runLocalTask(opts: LocalRunOptions): Promise<LocalRunResul
   });
   opts.onRun?.(run);
   const outcome = await runTask(run, opts.features ?? builtinFeatures);
+  await swept;
   await liveLog.close(); // normally closed by the live-log feature; not if the run failed before it started
   if (liveLog.writeError)
     run.log.warn({ err: liveLog.writeError.message }, 'the live log file stopped taking writes (disk full?)');
