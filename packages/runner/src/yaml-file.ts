@@ -24,8 +24,9 @@ export async function readYamlFile(file: string, what: string, hint: string): Pr
     }
   }
   try {
-    const { parse: parseYaml } = await import('yaml');
-    return parseYaml(text);
+    // yaml is CommonJS on Node: its exports are the module's default.
+    const { default: yaml } = await import('yaml');
+    return yaml.parse(text);
   } catch (err) {
     // The parser's first line, without the colon that introduces its excerpt.
     const reason = ((err as Error).message.split('\n')[0] ?? '').replace(/:\s*$/, '');

@@ -24,9 +24,10 @@ const MAX_LINKS = 8;
 
 // mime-types (its database is ~230 kB of code) and tar-stream are loaded by the first run that has
 // artifacts, not by every start of the CLI.
+// (Both are CommonJS: their exports are the module's default.)
 let mime: Promise<typeof import('mime-types')> | undefined;
 export const contentTypeOf = async (file: string): Promise<string> =>
-  (await (mime ??= import('mime-types'))).lookup(file) || 'application/octet-stream';
+  (await (mime ??= import('mime-types').then((m) => m.default))).lookup(file) || 'application/octet-stream';
 
 export async function collectArtifact(ctx: CollectContext, name: string, spec: ArtifactSpec): Promise<void> {
   let path = spec.path;
@@ -83,31 +84,37 @@ async function consume(
   name: string,
   type: 'file' | 'directory',
 ): Promise<Consumed> {
-  const { extract } = await import('tar-stream');
-  const tar = extract();
+  const { default: tarStream } = await import('tar-stream');
+  const tar = tarStream.extract();
   archive.on('error', (err) => tar.destroy(err));
   archive.pipe(tar);
+  // Whatever ends the loop (a sink that fails, say), the engine's response goes with it: left
+  // half-read it would keep its socket, and the process, alive.
   let first: string | undefined;
   let result: Consumed = { kind: 'done' };
-  for await (const entry of tar) {
-    const header = entry.header;
-    if (first === undefined) {
-      first = header.name.replace(/\/$/, '');
-      const found = header.type ?? 'file';
-      if (found === 'symlink' && header.linkname) result = { kind: 'link', target: header.linkname };
-      else if (found !== type) result = { kind: 'wrong-type', found };
+  try {
+    for await (const entry of tar) {
+      const header = entry.header;
+      if (first === undefined) {
+        first = header.name.replace(/\/$/, '');
+        const found = header.type ?? 'file';
+        if (found === 'symlink' && header.linkname) result = { kind: 'link', target: header.linkname };
+        else if (found !== type) result = { kind: 'wrong-type', found };
+      }
+      if (result.kind === 'done' && header.type === 'file') {
+        const inside = type === 'file' ? '' : posix.relative(first, header.name);
+        const artifact = inside ? `${name}/${inside}` : name;
+        await ctx.sink.putFile(artifact, entry as unknown as Readable, {
+          contentType: await contentTypeOf(header.name),
+          expires: ctx.expires,
+          size: header.size,
+        });
+      } else {
+        entry.resume();
+      }
     }
-    if (result.kind === 'done' && header.type === 'file') {
-      const inside = type === 'file' ? '' : posix.relative(first, header.name);
-      const artifact = inside ? `${name}/${inside}` : name;
-      await ctx.sink.putFile(artifact, entry as unknown as Readable, {
-        contentType: await contentTypeOf(header.name),
-        expires: ctx.expires,
-        size: header.size,
-      });
-    } else {
-      entry.resume();
-    }
+  } finally {
+    if (!archive.readableEnded) archive.destroy();
   }
   return result;
 }
