@@ -2,7 +2,9 @@
 // Benchmark of the taskcluster-proxy (built dist/cli.js, run as its own process) against
 // fake-taskcluster (built dist, in this process), loopback only, bounded in count and time:
 //   1. small authenticated GETs: through the proxy vs a client signing its own requests directly
-//      (same run, same upstream) — reported as a throughput ratio;
+//      (same run, same upstream, same client and agent, concurrency 8, each side warmed up, the
+//      sides interleaved in rounds) — reported as a throughput ratio, with a minimal signing
+//      forwarder as the floor and the CPU per request of both signing processes;
 //   2. the proxy process's peak RSS growth (from /proc) during a 1 GiB streamed PUT and GET.
 // Last stdout line: BENCH_JSON {...}.
 import { spawn } from 'node:child_process';
@@ -21,9 +23,11 @@ const WORKER = {
   scopes: ['auth:current-scopes', 'queue:*'],
 };
 const SCOPES = ['auth:current-scopes', 'queue:get-task:x'];
-const REQUESTS = 3000;
+const REQUESTS = 6000; // per side, in ROUNDS rounds
+const ROUNDS = 6;
+const WARMUP = 1000; // per side
 const CONCURRENCY = 8; // issue #14, P3
-const TIME_LIMIT_MS = 20_000;
+const TIME_LIMIT_MS = 30_000;
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 
@@ -81,20 +85,54 @@ function request(port, path, headers = {}) {
   });
 }
 
-async function throughput(name, one) {
+/** Up to `n` requests made by CONCURRENCY workers; resolves with how many were made. */
+async function run(one, n, deadline) {
   let done = 0;
-  const started = performance.now();
   const worker = async () => {
-    while (done < REQUESTS && performance.now() - started < TIME_LIMIT_MS) {
+    while (done < n && performance.now() < deadline) {
       done += 1;
       await one();
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  const rps = done / seconds;
-  console.log(`${name}: ${done} GETs in ${seconds.toFixed(2)} s = ${rps.toFixed(0)} req/s`);
-  return rps;
+  return done;
+}
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
+}
+
+/**
+ * The sides measured in ROUNDS interleaved rounds, the order rotated each round, so that a
+ * machine whose load drifts (2 shared cores) or a JIT still warming favours none of them; each
+ * side's throughput is its requests over its summed time. `pid`: the signer whose CPU per request
+ * is reported too.
+ */
+async function throughputs(sides) {
+  const total = sides.map(() => ({ done: 0, seconds: 0, cpu: 0 }));
+  const deadline = performance.now() + TIME_LIMIT_MS;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < sides.length; k++) {
+      const i = (round + k) % sides.length;
+      const { one, pid } = sides[i];
+      const cpu = pid ? cpuSeconds(pid) : 0;
+      const started = performance.now();
+      total[i].done += await run(one, REQUESTS / ROUNDS, deadline);
+      total[i].seconds += (performance.now() - started) / 1000;
+      if (pid) total[i].cpu += cpuSeconds(pid) - cpu;
+    }
+  }
+  return sides.map(({ name, pid }, i) => {
+    const { done, seconds, cpu } = total[i];
+    const rps = done / seconds;
+    const cpuUs = pid ? (cpu * 1e6) / done : undefined;
+    console.log(
+      `${name}: ${done} GETs in ${seconds.toFixed(2)} s = ${rps.toFixed(0)} req/s${cpuUs === undefined ? '' : `; ${cpuUs.toFixed(0)} µs of its CPU per request`}`,
+    );
+    return { rps, cpuUs };
+  });
 }
 
 const directPath = '/api/fake/v1/whoami';
@@ -107,21 +145,21 @@ const directHeaders = () => {
   return { authorization: header };
 };
 
-// Warm-up both paths, then measure.
-for (let i = 0; i < 200; i++) {
-  await request(tc.port, directPath, directHeaders());
-  await request(proxyPort, '/fake/v1/whoami');
-}
 // The floor: the least a signing proxy can do (min-forwarder.mjs), its own process like ours.
 const { proc: floorProc, port: floorPort } = await startSigner('min-forwarder', [
   fileURLToPath(new URL('./min-forwarder.mjs', import.meta.url)),
   tc.rootUrl,
   ...SCOPES,
 ]);
-for (let i = 0; i < 200; i++) await request(floorPort, '/fake/v1/whoami');
-const direct = await throughput('direct (client signs)', () => request(tc.port, directPath, directHeaders()));
-const proxied = await throughput('through the proxy    ', () => request(proxyPort, '/fake/v1/whoami'));
-const floor = await throughput('minimal forwarder    ', () => request(floorPort, '/fake/v1/whoami'));
+const sides = [
+  { name: 'direct (client signs)', one: () => request(tc.port, directPath, directHeaders()) },
+  { name: 'through the proxy    ', one: () => request(proxyPort, '/fake/v1/whoami'), pid: proxyProc.pid },
+  { name: 'minimal forwarder    ', one: () => request(floorPort, '/fake/v1/whoami'), pid: floorProc.pid },
+];
+// Warm-up: every side at the measured concurrency (the JIT of this process and of both signers).
+for (const { one } of sides) await run(one, WARMUP, Infinity);
+const [{ rps: direct }, { rps: proxied, cpuUs: proxyCpuUs }, { rps: floor, cpuUs: floorCpuUs }] =
+  await throughputs(sides);
 floorProc.kill();
 const ratio = proxied / direct;
 console.log(
@@ -223,6 +261,8 @@ console.log(
     smallGetFloorRps: Math.round(floor),
     smallGetFloorRatio: Number((floor / direct).toFixed(3)),
     smallGetOverFloor: Number((proxied / floor).toFixed(3)),
+    proxyCpuUsPerGet: Math.round(proxyCpuUs),
+    floorCpuUsPerGet: Math.round(floorCpuUs),
     putGiBSeconds: Number(putSeconds.toFixed(2)),
     proxyRssBaselineMiB: Number((baseline / MiB).toFixed(1)),
     proxyRssPeakMiB: Number((peak / MiB).toFixed(1)),
