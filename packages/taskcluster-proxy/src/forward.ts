@@ -73,12 +73,23 @@ export function backoffMs(attempt: number, retry: RetryOptions, random = Math.ra
   return Math.round(base * (0.5 + random()));
 }
 
-function relay(proxyRes: IncomingMessage, res: ServerResponse, extra: Record<string, string>): Promise<void> {
-  for (const [name, value] of Object.entries(proxyRes.headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) res.setHeader(name, value);
+/**
+ * The upstream's response headers without the hop-by-hop ones and those `extra` replaces, then
+ * `extra`, as one flat [name, value, ...] list for writeHead (no setHeader per header).
+ */
+function responseHeaders(proxyRes: IncomingMessage, extra: Record<string, string>): string[] {
+  const raw = proxyRes.rawHeaders;
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    if (!HOP_BY_HOP.has(name) && !Object.hasOwn(extra, name)) out.push(raw[i] as string, raw[i + 1] as string);
   }
-  for (const [name, value] of Object.entries(extra)) res.setHeader(name, value);
-  res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage);
+  for (const name in extra) out.push(name, extra[name] as string);
+  return out;
+}
+
+function relay(proxyRes: IncomingMessage, res: ServerResponse, extra: Record<string, string>): Promise<void> {
+  res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, responseHeaders(proxyRes, extra));
   // pipe(), not stream.pipeline: pipeline makes an AbortController per call and aborts it when done,
   // and the DOMException each abort builds was ~4 % of the proxy's CPU on small GETs.
   return new Promise<void>((resolve, reject) => {

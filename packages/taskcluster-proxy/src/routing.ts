@@ -45,24 +45,56 @@ function splitTarget(rawTarget: string): { path: string; query?: string } {
   return q < 0 ? { path: rawTarget } : { path: rawTarget.slice(0, q), query: rawTarget.slice(q + 1) };
 }
 
-/** Builds a Target from an absolute URL whose path and query are kept raw. */
-export function targetFromParts(origin: string, path: string, query: string | undefined): Target {
+type Origin = Pick<Target, 'protocol' | 'hostname' | 'port' | 'host'>;
+
+/**
+ * Parsed origins, so a request does not parse its origin again: the root URL's and the legacy
+ * service hosts a task uses (bounded: cleared when it would pass 64 entries).
+ */
+const origins = new Map<string, Origin>();
+
+function parseOrigin(origin: string): Origin {
+  const known = origins.get(origin);
+  if (known) return known;
   const url = new URL(origin);
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new Error(`unsupported protocol ${url.protocol}`);
   const protocol = url.protocol;
   const port = url.port ? Number(url.port) : protocol === 'https:' ? 443 : 80;
+  const parsed: Origin = { protocol, hostname: url.hostname, port, host: url.host };
+  if (origins.size >= 64) origins.clear();
+  origins.set(origin, parsed);
+  return parsed;
+}
+
+/** Builds a Target from an absolute URL whose path and query are kept raw. */
+export function targetFromParts(origin: string, path: string, query: string | undefined): Target {
+  const { protocol, hostname, port, host } = parseOrigin(origin);
   const rawPath = path.startsWith('/') ? path : `/${path}`;
-  const href = `${url.protocol}//${url.host}${rawPath}${query === undefined ? '' : `?${query}`}`;
+  const href = `${protocol}//${host}${rawPath}${query === undefined ? '' : `?${query}`}`;
   return {
     protocol,
-    hostname: url.hostname,
+    hostname,
     port,
-    host: url.host,
+    host,
     path: rawPath,
     ...(query === undefined ? {} : { query }),
     href,
   };
+}
+
+/** The root URL as `apiTarget` needs it, parsed once per root URL. */
+const roots = new Map<string, { legacy: boolean; origin: string; pathname: string }>();
+
+function parseRoot(rootUrl: string) {
+  let root = roots.get(rootUrl);
+  if (!root) {
+    const { origin, pathname } = new URL(rootUrl);
+    root = { legacy: rootUrl.replace(/\/+$/, '') === LEGACY_ROOT, origin, pathname };
+    if (roots.size >= 64) roots.clear();
+    roots.set(rootUrl, root);
+  }
+  return root;
 }
 
 /** taskcluster-lib-urls' `api()`, plus the legacy branch the proxy used 2018–2020 (lib-urls 13 dropped it). */
@@ -73,13 +105,13 @@ export function apiTarget(
   path: string,
   query?: string,
 ): Target {
-  if (rootUrl.replace(/\/+$/, '') === LEGACY_ROOT)
+  const { legacy, origin, pathname } = parseRoot(rootUrl);
+  if (legacy)
     return targetFromParts(
       `https://${service}.taskcluster.net`,
       `/${version}/${path.replace(/^\/+/, '')}`,
       query,
     );
-  const { origin, pathname } = new URL(rootUrl);
   // lib-urls joins strings; given the origin as written by URL, the rest is the raw path.
   return targetFromParts(origin, api(origin + pathname, service, version, path).slice(origin.length), query);
 }

@@ -41,6 +41,8 @@ declare module 'hawk' {
   export interface HawkClientOptions {
     credentials: HawkCredentials & { id: string };
     ext?: string;
+    /** A pre-generated nonce (default: cryptiles.randomString(6)). */
+    nonce?: string;
   }
   export interface HawkBewitOptions {
     credentials: HawkCredentials & { id: string };
