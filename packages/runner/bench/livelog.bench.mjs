@@ -2,7 +2,9 @@
 // P5: BENCH_LOG_MIB (default 1024) MiB of task stdout (100-byte lines) through `docker-worker run`
 // (live log file, secret redaction, stdout as the reader following it) against the same container
 // output read raw from the engine by `docker run` (to /dev/null), once each after a small warm-up.
-// RSS growth: the runner's peak RSS (GNU time %M) minus its peak on a trivial task.
+// RSS growth: the runner's peak RSS (GNU time %M) minus its peak on a trivial task. The runner's
+// stage times (its debug log) show where its time goes: step_script is the container streaming,
+// upload_log the copy of the closed log into the artifacts directory.
 // Run: node tools/bench.mjs livelog   (needs the runner built)
 import { runArgs } from './cli-args.mjs';
 import { spawnSync } from 'node:child_process';
@@ -23,16 +25,27 @@ writeFileSync(join(tmp, 'worker.json'), JSON.stringify({ workerId: WORKER_ID, wo
 const devNull = openSync('/dev/null', 'w');
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
-/** ms and peak RSS (KiB) of a command, stdout to /dev/null. */
-function run(cmd, args) {
+/** ms, peak RSS (KiB) and stderr of a command, stdout to /dev/null. */
+function run(cmd, args, env = process.env) {
   const start = now();
   const r = spawnSync('/usr/bin/time', ['-f', 'PEAK_RSS_KIB %M', cmd, ...args], {
     stdio: ['ignore', devNull, 'pipe'],
     encoding: 'utf8',
+    env,
+    maxBuffer: 64 * 1048576,
   });
   const ms = now() - start;
   if (r.status !== 0) throw new Error(`${cmd} exited ${r.status}: ${r.stderr.slice(-2000)}`);
-  return { ms, rssKiB: Number(/PEAK_RSS_KIB (\d+)/.exec(r.stderr)?.[1] ?? 0) };
+  return { ms, rssKiB: Number(/PEAK_RSS_KIB (\d+)/.exec(r.stderr)?.[1] ?? 0), stderr: r.stderr };
+}
+/** Seconds per stage from the runner's debug log (`"stage":"step_script","ms":16444.4`). */
+function stages(stderr) {
+  const total = {};
+  for (const [, stage, ms] of stderr.matchAll(/"stage":"(\w+)","ms":([\d.]+)/g))
+    total[stage] = (total[stage] ?? 0) + Number(ms) / 1000;
+  return Object.entries(total)
+    .map(([stage, s]) => `${stage} ${s.toFixed(2)} s`)
+    .join(', ');
 }
 function worker(mib, i) {
   const task = join(tmp, `task-${i}.json`);
@@ -40,7 +53,7 @@ function worker(mib, i) {
     task,
     JSON.stringify({ payload: { image: IMAGE, command: ['sh', '-c', script(mib)], maxRunTime: 600 } }),
   );
-  return run(process.execPath, runArgs(cli, task, tmp, i));
+  return run(process.execPath, runArgs(cli, task, tmp, i), { ...process.env, LOG_LEVEL: 'debug' });
 }
 const raw = (mib) => run('docker', ['run', '--rm', IMAGE, 'sh', '-c', script(mib)]);
 
@@ -56,7 +69,7 @@ try {
     `docker run (raw engine output to /dev/null): ${MIB} MiB in ${(base.ms / 1000).toFixed(1)} s = ${(MIB / (base.ms / 1000)).toFixed(0)} MiB/s`,
   );
   console.log(
-    `docker-worker run (live log file + redaction + stdout): ${(w.ms / 1000).toFixed(1)} s = ${(MIB / (w.ms / 1000)).toFixed(0)} MiB/s`,
+    `docker-worker run (live log file + redaction + stdout): ${(w.ms / 1000).toFixed(1)} s = ${(MIB / (w.ms / 1000)).toFixed(0)} MiB/s (${stages(w.stderr)})`,
   );
   console.log(
     `P5 throughput ratio ${ratio.toFixed(2)} (target >= 0.8); runner peak RSS ${(w.rssKiB / 1024).toFixed(0)} MiB vs ${(idle.rssKiB / 1024).toFixed(0)} MiB on a trivial task: +${growthMiB.toFixed(0)} MiB (target < 100)`,

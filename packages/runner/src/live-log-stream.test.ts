@@ -9,7 +9,7 @@ function newLog() {
   const path = join(mkdtempSync(join(tmpdir(), 'livelog-')), 'live.log');
   const seen: string[] = [];
   const log = new LiveLog(path, new FakeClock(Date.UTC(2016, 4, 2, 10, 11, 12, 345)), {
-    write: (s) => seen.push(s) > 0,
+    write: (s) => seen.push(s.toString()) > 0,
   });
   return { log, path, seen };
 }
@@ -182,6 +182,83 @@ describe('LiveLog', () => {
     }
   });
 
+  it('passes the bytes of whole lines through unchanged while there is no secret', async () => {
+    const { log, path, seen } = newLog();
+    const text = 'ä€😀 one\ntwo 😀\nthree';
+    const bytes = Buffer.from(text);
+    for (let i = 0; i < bytes.length; i += 5) await log.output(bytes.subarray(i, i + 5));
+    expect(seen.join('')).toBe('ä€😀 one\ntwo 😀\n'); // whole lines only, whole characters
+    await log.close();
+    expect(readFileSync(path, 'utf8')).toBe(`${text}\n`);
+    expect(seen.join('')).toBe(`${text}\n`);
+  });
+
+  it('gives the decoded text for bytes that are not valid UTF-8, as before the first secret', async () => {
+    const bytes = Buffer.from([0x61, 0xff, 0x0a, 0x62, 0xe2, 0x82, 0x0a, 0xc3, 0x0a, 0xa4, 0x63, 0x0a]);
+    for (let i = 0; i <= bytes.length; i++) {
+      const { log, path } = newLog();
+      await log.output(bytes.subarray(0, i));
+      await log.output(bytes.subarray(i));
+      await log.close();
+      expect(readFileSync(path, 'utf8')).toBe(bytes.toString());
+    }
+  });
+
+  it('redacts a secret added while the start of a line is still held as bytes', async () => {
+    const { log, path } = newLog();
+    await log.output(Buffer.from('first line\nthe key is hun'));
+    log.addSecret('hunter2');
+    await log.output(Buffer.from('ter2\nhunter2 again\nand hunt'));
+    await log.output(Buffer.from('er2'));
+    await log.close();
+    expect(readFileSync(path, 'utf8')).toBe(
+      'first line\nthe key is [secret]\n[secret] again\nand [secret]\n',
+    );
+  });
+
+  it('redacts bytes still held back when a secret comes just before the end', async () => {
+    const { log, path } = newLog();
+    await log.output(Buffer.from('ok\nno newline hunter2'));
+    log.addSecret('hunter2');
+    await log.flush();
+    await log.close();
+    expect(readFileSync(path, 'utf8')).toBe('ok\nno newline [secret]\n');
+  });
+
+  it('lets a line longer than 64 KiB out in pieces, also from bytes with no secret', async () => {
+    const { log, seen } = newLog();
+    await log.output(Buffer.from('start\n'));
+    for (let i = 0; i < 20; i++) await log.output(Buffer.from('€'.repeat(4096))); // 240 KiB, one line
+    expect(seen.join('').length).toBeGreaterThan(64 * 1024);
+    expect(seen.join('').length).toBeLessThanOrEqual(20 * 4096 + 'start\n'.length);
+    await log.output(Buffer.from('\nend\n'));
+    await log.close();
+    expect(seen.join('')).toBe(`start\n${'€'.repeat(20 * 4096)}\nend\n`);
+  });
+
+  it('gives the text as it came for byte chunks of any size with no secret', async () => {
+    let seed = 11;
+    const rand = (n: number): number => {
+      seed = (seed * 48271) % 2147483647;
+      return seed % n;
+    };
+    const alphabet = ['x', 'ü', '€', '\n', '😀'];
+    for (let round = 0; round < 50; round++) {
+      const { log, path, seen } = newLog();
+      const text = Array.from({ length: 200 }, () => alphabet[rand(alphabet.length)]).join('');
+      const bytes = Buffer.from(text);
+      for (let i = 0; i < bytes.length;) {
+        const n = 1 + rand(12);
+        await log.output(bytes.subarray(i, i + n));
+        i += n;
+      }
+      await log.close();
+      const want = text.endsWith('\n') ? text : `${text}\n`;
+      expect(readFileSync(path, 'utf8')).toBe(want);
+      expect(seen.join('')).toBe(want);
+    }
+  });
+
   it.each([
     ['a full disk (/dev/full: every write is ENOSPC)', '/dev/full', 'ENOSPC'],
     ['a missing work directory', '/nonexistent-dir-of-this-test/live.log', 'ENOENT'],
@@ -189,7 +266,7 @@ describe('LiveLog', () => {
     'survives %s: keeps the error, the sink still gets every line, close resolves',
     async (_what, path, code) => {
       const seen: string[] = [];
-      const log = new LiveLog(path, new FakeClock(0), { write: (s) => seen.push(s) > 0 });
+      const log = new LiveLog(path, new FakeClock(0), { write: (s) => seen.push(s.toString()) > 0 });
       for (let i = 0; i < 200; i++) await log.output(`${'x'.repeat(1024)} line ${i}\n`);
       log.info('still here');
       await log.close();

@@ -7,21 +7,36 @@
  * Each output source has its own UTF-8 decoder (a character split across chunks stays whole) and
  * its own streaming {@link Redactor} (a secret split across chunks or lines is still caught), and
  * goes out a whole line at a time, except that a line longer than 64 KiB is let out in pieces.
+ *
+ * Cost: while the log has no secret, a source's output bytes go out as they came (its whole lines,
+ * checked to be valid UTF-8), with no decoding, re-encoding or copy; once a secret is known (or an
+ * invalid byte or a 64 KiB line comes) that source goes through its decoder and redactor for good.
+ * Either way each piece is encoded once, the same bytes go to the file and the sink, and the file
+ * buffers up to 1 MiB (a write seldom waits for the disk).
  */
+import { isUtf8 } from 'node:buffer';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { EventEmitter, once } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
 import type { Clock } from './clock.js';
 import { Redactor, SecretSet, redact } from './redactor.js';
 
-/** Where the live log also goes (stdout in local mode). `once('drain')` lets slow readers apply back-pressure. */
+/**
+ * Where the live log also goes (stdout in local mode): its UTF-8 bytes, whole characters in each
+ * chunk. `once('drain')` lets slow readers apply back-pressure.
+ */
 export interface LiveLogSink {
-  write(chunk: string): boolean;
+  write(chunk: Buffer): boolean;
   once?(event: 'drain', listener: () => void): unknown;
 }
 
 /** Longest line kept before it is flushed without its end-of-line. */
 const MAX_PARTIAL = 64 * 1024;
+
+/** What the backing file buffers before a write waits for it. */
+const FILE_BUFFER = 1024 * 1024;
+
+const NO_BYTES = Buffer.alloc(0);
 
 /** One output source (the container, or a sidecar by alias). */
 interface Source {
@@ -30,6 +45,11 @@ interface Source {
   /** Redacted text of the current line, not yet written. */
   line: string;
   prefix: string;
+  /**
+   * Bytes as they came, not yet decoded: the start of the current line while the source is raw
+   * (its whole lines go out as bytes), null once it goes through `decoder` and `redactor`.
+   */
+  raw: Buffer | null;
 }
 
 export class LiveLog {
@@ -47,7 +67,7 @@ export class LiveLog {
     private readonly clock: Clock,
     private readonly sink?: LiveLogSink,
   ) {
-    this.file = createWriteStream(path, { flags: 'a' });
+    this.file = createWriteStream(path, { flags: 'a', highWaterMark: FILE_BUFFER });
     // A full disk or a vanished work directory must not crash the worker: the first error is
     // kept (the caller reports it), the file takes no more writes, the sink still does.
     this.file.on('error', (err) => {
@@ -107,6 +127,20 @@ export class LiveLog {
   /** Output of one source (the container by default), written a line at a time, redacted. */
   async output(chunk: Buffer | string, source = '', prefix = ''): Promise<void> {
     const src = this.source(source, prefix);
+    if (src.raw) {
+      if (typeof chunk !== 'string' && !src.prefix && this.secrets.forms.length === 0) {
+        const rest = await this.rawLines(src, src.raw, chunk);
+        if (rest.length <= MAX_PARTIAL) {
+          src.raw = rest;
+          return;
+        }
+        chunk = rest;
+      } else {
+        chunk =
+          typeof chunk === 'string' ? src.decoder.write(src.raw) + chunk : Buffer.concat([src.raw, chunk]);
+      }
+      src.raw = null; // redacted, prefixed or held back from here on
+    }
     const text = typeof chunk === 'string' ? chunk : src.decoder.write(chunk);
     const safe = src.redactor.push(text);
     const end = safe.lastIndexOf('\n');
@@ -129,7 +163,8 @@ export class LiveLog {
     const src = this.sources.get(source);
     if (!src) return;
     this.sources.delete(source);
-    const rest = src.line + src.redactor.push(src.decoder.end()) + src.redactor.end();
+    const tail = (src.raw ? src.decoder.write(src.raw) : '') + src.decoder.end();
+    const rest = src.line + src.redactor.push(tail) + src.redactor.end();
     if (rest) await this.emitLines(rest.endsWith('\n') ? rest : `${rest}\n`, prefix ?? src.prefix);
   }
 
@@ -155,29 +190,58 @@ export class LiveLog {
   private source(name: string, prefix: string): Source {
     let src = this.sources.get(name);
     if (!src) {
-      src = { decoder: new StringDecoder('utf8'), redactor: new Redactor(this.secrets), line: '', prefix };
+      src = {
+        decoder: new StringDecoder('utf8'),
+        redactor: new Redactor(this.secrets),
+        line: '',
+        prefix,
+        raw: NO_BYTES,
+      };
       this.sources.set(name, src);
     }
     src.prefix = prefix;
     return src;
   }
 
+  /**
+   * A raw source's next bytes: writes its whole lines (`held` then `chunk` up to its last newline)
+   * as they are, when they are valid UTF-8; returns what is not written yet (the start of the
+   * current line, or everything when it is not valid UTF-8: the decoder decides then).
+   */
+  private async rawLines(src: Source, held: Buffer, chunk: Buffer): Promise<Buffer> {
+    const end = chunk.lastIndexOf(10) + 1;
+    if (end === 0) return held.length ? Buffer.concat([held, chunk]) : chunk;
+    const lines = held.length ? Buffer.concat([held, chunk.subarray(0, end)]) : chunk.subarray(0, end);
+    if (!isUtf8(lines)) return held.length ? Buffer.concat([held, chunk]) : chunk;
+    // the next chunk may take a while: keep a copy of the line's start, not the whole chunk
+    src.raw = end < chunk.length ? Buffer.from(chunk.subarray(end)) : NO_BYTES;
+    await this.wait(this.emit(lines));
+    return src.raw;
+  }
+
   private async emitLines(text: string, prefix: string): Promise<void> {
     const body = prefix ? text.replace(/^(?=.)/gm, prefix) : text;
-    const waits = this.emit(body);
+    await this.wait(this.emit(body));
+  }
+
+  private async wait(waits: Promise<void>[]): Promise<void> {
     if (waits.length > 0) await Promise.all(waits);
   }
 
-  /** Writes (already redacted) text to the file and the sink; returns what to await when either is full. */
-  private emit(safe: string): Promise<void>[] {
+  /**
+   * Writes (already redacted) text, or its UTF-8 bytes, to the file and the sink; returns what to
+   * await when either is full.
+   */
+  private emit(safe: string | Buffer): Promise<void>[] {
     if (this.closed) return [];
     const waits: Promise<void>[] = [];
+    const data = typeof safe === 'string' ? Buffer.from(safe, 'utf8') : safe;
     const sink = this.sink;
-    if (sink && !sink.write(safe) && sink.once)
+    if (sink && !sink.write(data) && sink.once)
       waits.push(new Promise((resolve) => sink.once?.('drain', resolve)));
     if (this.failure || this.file.destroyed) return waits;
-    const bytes = Buffer.byteLength(safe);
-    const flushed = this.file.write(safe, (err) => {
+    const bytes = data.length;
+    const flushed = this.file.write(data, (err) => {
       if (err) return;
       this.written += bytes;
       this.changes.emit('change');

@@ -44,6 +44,15 @@ describe('DemuxStream', () => {
     expect(await demux([...all].map((b) => Buffer.from([b])))).toBe('out one\nerr ü\nout two\n');
   });
 
+  it('gives the payloads of one chunk as one buffer', async () => {
+    const out: Buffer[] = [];
+    const demuxer = new DemuxStream();
+    demuxer.on('data', (c: Buffer) => out.push(c));
+    demuxer.end(all);
+    await new Promise((r) => demuxer.on('end', r));
+    expect(out.map(String)).toEqual(['out one\nerr ü\nout two\n']);
+  });
+
   it('holds back when the reader is slow: the source is not drained faster than the reader takes', async () => {
     const big = frame(1, 'x'.repeat(1 << 20));
     let pulled = 0;

@@ -9,19 +9,25 @@
 import { Transform, type TransformCallback } from 'node:stream';
 
 const HEADER = 8;
+const NO_BYTES = Buffer.alloc(0);
 
 export class DemuxStream extends Transform {
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = NO_BYTES;
   /** Payload bytes still due for the current frame (0: a header is next). */
   private due = 0;
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     let buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = Buffer.alloc(0);
+    this.pending = NO_BYTES;
+    // The payloads in one chunk go out as one buffer: a task writing small pieces makes frames of
+    // a few KiB, and every buffer pushed costs the reader a turn (decode, write, await).
+    const parts: Buffer[] = [];
+    let size = 0;
     while (buf.length > 0) {
       if (this.due > 0) {
         const take = Math.min(this.due, buf.length);
-        this.push(buf.subarray(0, take));
+        parts.push(buf.subarray(0, take));
+        size += take;
         this.due -= take;
         buf = buf.subarray(take);
         continue;
@@ -33,12 +39,14 @@ export class DemuxStream extends Transform {
       this.due = buf.readUInt32BE(4);
       buf = buf.subarray(HEADER);
     }
+    if (parts.length === 1) this.push(parts[0]);
+    else if (parts.length > 1) this.push(Buffer.concat(parts, size));
     cb();
   }
 
   override _flush(cb: TransformCallback): void {
     // A stream cut inside a header carries no payload: nothing is lost by dropping it.
-    this.pending = Buffer.alloc(0);
+    this.pending = NO_BYTES;
     cb();
   }
 }
