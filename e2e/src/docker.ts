@@ -3,6 +3,7 @@
  * Test-side Docker helpers: one dockerode client, a session label on everything a test
  * creates, and removal by label (containers first, then networks, then volumes).
  */
+import { iptablesFirewall } from '@docker-worker/runner';
 import Docker from 'dockerode';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -41,14 +42,8 @@ export async function removeLeftovers(): Promise<void> {
  * `docker-worker:bridge`), which a worker adds when it runs tasks there (dockerd --icc=false) and
  * keeps, docker0 never going away: the suite leaves the host's firewall as it found it.
  */
-export function removeDefaultBridgeFence(): void {
-  if (process.getuid?.() !== 0) return;
-  const listed = spawnSync('iptables', ['-w', '-S', 'INPUT'], { encoding: 'utf8' });
-  for (const rule of (listed.stdout ?? '').split('\n'))
-    if (rule.includes('"docker-worker:bridge"') || rule.includes('docker-worker:bridge ')) {
-      const words = [...rule.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
-      spawnSync('iptables', ['-w', '-D', ...words.slice(1)], { stdio: 'ignore' });
-    }
+export async function removeDefaultBridgeFence(): Promise<void> {
+  if (process.getuid?.() === 0) await iptablesFirewall().removeNetwork('bridge');
 }
 
 function alive(pid: number): boolean {

@@ -8,5 +8,5 @@ export async function setup(): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await removeLeftovers();
-  removeDefaultBridgeFence();
+  await removeDefaultBridgeFence();
 }

@@ -7,6 +7,7 @@
 // upload_log the copy of the closed log into the artifacts directory.
 // Run: node tools/bench.mjs livelog   (needs the runner built)
 import { runArgs } from './cli-args.mjs';
+import { removeWorkerLeftovers } from './worker-leftovers.mjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,13 +104,7 @@ try {
   console.error(`livelog bench: ${err instanceof Error ? err.stack : err}`);
   code = 1;
 } finally {
-  spawnSync('docker', ['network', 'rm', `docker-worker-${WORKER_ID}`], { stdio: 'ignore' });
-  const rules = spawnSync('iptables', ['-w', '-S', 'INPUT'], { encoding: 'utf8' }).stdout ?? '';
-  for (const rule of rules.split('\n'))
-    if (rule.includes(`"docker-worker:docker-worker-${WORKER_ID}"`)) {
-      const words = [...rule.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
-      spawnSync('iptables', ['-w', '-D', ...words.slice(1)], { stdio: 'ignore' });
-    }
+  await removeWorkerLeftovers([WORKER_ID]);
   rmSync(tmp, { recursive: true, force: true });
 }
 process.exit(code);

@@ -281,7 +281,7 @@ function parallelBaseline(n, p, args = dockerRun) {
 }
 
 /** Removes every container, network and volume labelled with this run's worker ids. */
-function removeLabelled() {
+async function removeLabelled() {
   const ids = [...workers.map((w) => w.workerId), `${runId}-baseline`];
   for (const id of ids) {
     const f = ['--filter', `label=${WORKER_LABEL}=${id}`];
@@ -296,7 +296,7 @@ function removeLabelled() {
     const volumes = list(['volume', 'ls', '-q']);
     if (volumes.length) spawnSync('docker', ['volume', 'rm', '-f', ...volumes], { stdio: 'ignore' });
   }
-  removeWorkerLeftovers(ids);
+  await removeWorkerLeftovers(ids);
 }
 
 let exitCode = 0;
@@ -466,7 +466,7 @@ try {
   exitCode = 1;
 } finally {
   await Promise.all(workers.map(stopWorker));
-  removeLabelled();
+  await removeLabelled();
   await tc?.close();
   rmSync(tmp, { recursive: true, force: true });
 }

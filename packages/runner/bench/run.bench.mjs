@@ -102,6 +102,6 @@ try {
 } finally {
   // The worker's shared task network (and its host firewall rules) outlive the runs: remove them.
   spawnSync('docker', ['network', 'rm', FLOOR_NET], { stdio: 'ignore' });
-  removeWorkerLeftovers(['bench-runner']);
+  await removeWorkerLeftovers(['bench-runner']);
   rmSync(tmp, { recursive: true, force: true });
 }

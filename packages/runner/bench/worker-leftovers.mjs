@@ -3,15 +3,11 @@
 // engine's default bridge (comment `docker-worker:bridge`), which a worker adds when it runs tasks
 // there (dockerd --icc=false) and keeps, docker0 never going away.
 import { spawnSync } from 'node:child_process';
+import { iptablesFirewall } from '../dist/index.js';
 
-export function removeWorkerLeftovers(workerIds) {
+export async function removeWorkerLeftovers(workerIds) {
   const networks = workerIds.map((id) => `docker-worker-${id}`);
   spawnSync('docker', ['network', 'rm', ...networks], { stdio: 'ignore' });
-  const comments = [...networks, 'bridge'].map((n) => `"docker-worker:${n}"`);
-  const rules = spawnSync('iptables', ['-w', '-S', 'INPUT'], { encoding: 'utf8' }).stdout ?? '';
-  for (const rule of rules.split('\n'))
-    if (comments.some((c) => rule.includes(c))) {
-      const words = [...rule.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
-      spawnSync('iptables', ['-w', '-D', ...words.slice(1)], { stdio: 'ignore' });
-    }
+  const firewall = iptablesFirewall();
+  for (const network of [...networks, 'bridge']) await firewall.removeNetwork(network).catch(() => 0);
 }

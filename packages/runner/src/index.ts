@@ -50,3 +50,4 @@ export type {
   ArtifactErrorReason,
 } from './artifacts/sink.js';
 export type { TaskDefinition, Payload, ImageRef, ArtifactSpec, PhoneCapability } from './task.js';
+export { iptablesFirewall, type HostFirewall } from './docker/host-firewall.js';

@@ -23,6 +23,8 @@ export interface HostFirewall {
   sweep(): Promise<number>;
   /** Throws when the rules cannot be read (no iptables, no permission). */
   probe(): Promise<void>;
+  /** Removes every rule of `network` (`docker-worker:<network>`); returns how many. */
+  removeNetwork(network: string): Promise<number>;
 }
 
 export interface FirewallHandle {
@@ -86,6 +88,8 @@ export function iptablesFirewall(
     ],
   ];
   const insert = (rules: string[][]): Promise<void> => batch(rules.map((r) => ['-I', ...r]));
+  const removeNetwork = (network: string): Promise<number> =>
+    removeMatching((r) => r.includes(`"${COMMENT}${network}"`) || r.includes(`${COMMENT}${network} `));
   return {
     async isolate(bridge, network) {
       const added = fence(bridge, network);
@@ -99,11 +103,7 @@ export function iptablesFirewall(
         // The rules it added, deleted at once; when that fails (one was deleted by hand, say),
         // whatever of this network's is still there.
         remove: async () => {
-          await batch(added.map((r) => ['-D', ...r])).catch(() =>
-            removeMatching(
-              (r) => r.includes(`"${COMMENT}${network}"`) || r.includes(`${COMMENT}${network} `),
-            ),
-          );
+          await batch(added.map((r) => ['-D', ...r])).catch(() => removeNetwork(network));
         },
       };
     },
@@ -115,6 +115,7 @@ export function iptablesFirewall(
       if (!has('REJECT') || !has('ACCEPT')) await insert(fence(bridge, network));
     },
     probe: async () => void (await run(['-S', 'INPUT'])),
+    removeNetwork,
     sweep: () =>
       removeMatching((rule) => {
         const bridge = / -i (\S+)/.exec(rule)?.[1];

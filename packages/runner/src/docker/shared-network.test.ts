@@ -77,6 +77,7 @@ describe("the engine's default bridge", () => {
       isolateShared: async (bridge: string, network: string) => void fenced.push(`${bridge}:${network}`),
       sweep: async () => 0,
       probe: async () => undefined,
+      removeNetwork: async () => 0,
     };
     const net = await sharedNetwork({ docker, workerId: 'test-worker', log, firewall })();
     expect(net).toMatchObject({ name: DEFAULT_BRIDGE, icc: false });
