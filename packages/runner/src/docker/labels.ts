@@ -59,14 +59,20 @@ export async function removeByLabels(
   let removed = 0;
   const failures: Error[] = [];
   // Listed at once (nothing of a finished run is being created); removed containers first, as a
-  // network or volume in use cannot go, then networks and volumes together.
-  const [containers = [], networks = [], volumes = []] = await Promise.all(
+  // network or volume in use cannot go, then networks and volumes together. A list that fails
+  // (an engine restarting) is a failure, but what the others found is still removed.
+  const listed = await Promise.allSettled(
     ORDER.map(async (kind) =>
       (await docker.listByLabel(kind, [`${LABEL.managed}=true`, ...filters])).filter(
         (r) => !LASTING.has(r.labels[LABEL.role] ?? '') && !keep?.(r),
       ),
     ),
   );
+  const [containers = [], networks = [], volumes = []] = listed.map((l) => {
+    if (l.status === 'fulfilled') return l.value;
+    failures.push(l.reason as Error);
+    return [];
+  });
   for (const found of [containers, [...networks, ...volumes]]) {
     const results = await Promise.allSettled(found.map((r) => docker.remove(r)));
     for (const r of results) {
