@@ -10,8 +10,13 @@
 // - dockerode's dependencies for features the runner never uses (BuildKit sessions: grpc,
 //   protobufjs; image builds: tar-fs, dockerignore; DOCKER_HOST=ssh://: ssh2). They are loaded
 //   from node_modules on first use, through a stand-in that requires them then.
+// Two edits of dockerode's own code, for start-up and per-request time:
+// - readable-stream (83 KB; docker-modem's hijacked-connection duplex) is Node's own node:stream;
+// - docker-modem formats every request's options with util.inspect (showHidden, depth: null) for
+//   its `debug` line even when that line is off: it does so only when DEBUG enables it.
 import { build } from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,8 +36,7 @@ const member = (key) =>
 module.exports = new Proxy({}, { get: (_, key) => member(key), has: (_, key) => key in load() });
 `;
 
-for (const f of readdirSync(join(root, 'dist')))
-  if (/^cli-.*\.js$/.test(f)) rmSync(join(root, 'dist', f)); // an earlier build's
+for (const f of readdirSync(join(root, 'dist'))) if (/^cli-.*\.js$/.test(f)) rmSync(join(root, 'dist', f)); // an earlier build's
 
 await build({
   absWorkingDir: root,
@@ -45,8 +49,14 @@ await build({
   platform: 'node',
   target: 'node20',
   logLevel: 'warning',
+  // Less to parse at every start (identifiers are kept: stack traces still name functions).
+  minifyWhitespace: true,
+  minifySyntax: true,
+  alias: { 'readable-stream': 'node:stream' },
   // CommonJS code in the bundle calls require(): give the ES module one.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   plugins: [
     {
       name: 'docker-worker-externals',
@@ -61,6 +71,16 @@ await build({
             ? { path: a.path, external: true }
             : { path: a.path, namespace: 'on-first-use' },
         );
+        b.onLoad({ filter: /docker-modem[\\/]lib[\\/]modem\.js$/ }, async (a) => {
+          const code = await readFile(a.path, 'utf8');
+          const edited = code.replace(
+            "debug('Sending: %s', util.inspect(",
+            "debug.enabled && debug('Sending: %s', util.inspect(",
+          );
+          if (edited === code)
+            throw new Error(`${a.path}: the debug line to guard was not found (docker-modem changed?)`);
+          return { contents: edited, loader: 'js' };
+        });
         b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, (a) => ({
           contents: standIn(a.path),
           loader: 'js',

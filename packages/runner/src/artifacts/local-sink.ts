@@ -2,36 +2,55 @@
  * @module artifacts/local-sink
  * Local mode: each artifact is written to `<dir>/<artifact name>` (names keep their `/`s).
  */
-import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { hashing } from './hashing.js';
-import type { ArtifactErrorRecord, ArtifactRecord, ArtifactSink } from './sink.js';
+import type { ArtifactErrorRecord, ArtifactRecord, ArtifactSink, FileMeta } from './sink.js';
 
 export function createLocalSink(dir: string): ArtifactSink {
   const root = resolve(dir);
   const records: ArtifactRecord[] = [];
   const errors: ArtifactErrorRecord[] = [];
+  /** The file of artifact `name`, its directory made. */
+  const place = async (name: string): Promise<string> => {
+    const path = resolve(root, name);
+    if (!path.startsWith(root + sep))
+      throw new Error(`artifact name ${JSON.stringify(name)} leaves the artifacts directory`);
+    await mkdir(dirname(path), { recursive: true });
+    return path;
+  };
+  const record = (name: string, path: string, meta: FileMeta, sha256: string): ArtifactRecord => {
+    const r = { name, path, contentType: meta.contentType, expires: meta.expires.toISOString(), sha256 };
+    records.push(r);
+    return r;
+  };
   return {
     records,
     errors,
     async putFile(name, body, meta) {
-      const path = resolve(root, name);
-      if (!path.startsWith(root + sep))
-        throw new Error(`artifact name ${JSON.stringify(name)} leaves the artifacts directory`);
-      await mkdir(dirname(path), { recursive: true });
+      const path = await place(name);
       const hash = hashing();
       await pipeline(body, hash.stream, createWriteStream(path));
-      const record = {
-        name,
-        path,
-        contentType: meta.contentType,
-        expires: meta.expires.toISOString(),
-        sha256: hash.sha256(),
-      };
-      records.push(record);
-      return record;
+      return record(name, path, meta, hash.sha256());
+    },
+    // A rename when both are on one file system (the work directory and the artifacts directory
+    // usually are); else a copy, as putFile. The digest is then read from the file where it is.
+    async moveFile(name, from, meta) {
+      const path = await place(name);
+      try {
+        await rename(from, path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+        await copyFile(from, path);
+        await rm(from, { force: true });
+      }
+      const hash = createHash('sha256');
+      for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
+        hash.update(chunk as Buffer);
+      return record(name, path, meta, hash.digest('hex'));
     },
     // Local mode serves no live log: references and links are kept as records of where they point;
     // a reference's URL is also written to `<dir>/<name>.url` while the run goes on (the shell page).

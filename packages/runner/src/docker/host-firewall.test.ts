@@ -84,4 +84,23 @@ describe('iptablesFirewall', () => {
     expect(await fw.sweep()).toBe(2);
     expect(ipt.rules.every((r) => r.includes('br-live'))).toBe(true);
   });
+
+  it("uses the probe's listing for the first sweep only", async () => {
+    const ipt = fakeIptables();
+    const listings: number[] = [];
+    const run = async (args: string[]): Promise<string> => {
+      if (args[0] === '-S') listings.push(listings.length);
+      return ipt.run(args);
+    };
+    const fw = iptablesFirewall(run, (b) => b !== 'br-gone');
+    await fw.isolate('br-gone', 'tc-b-0');
+    await fw.probe();
+    expect(listings).toHaveLength(1);
+    expect(await fw.sweep()).toBe(2); // from the probe's listing: no second `iptables -S`
+    expect(listings).toHaveLength(1);
+    expect(ipt.rules).toEqual([]);
+    await fw.isolate('br-gone', 'tc-c-0');
+    expect(await fw.sweep()).toBe(2); // a later sweep lists again
+    expect(listings).toHaveLength(2);
+  });
 });

@@ -66,8 +66,13 @@ export function iptablesFirewall(
       },
 ): HostFirewall {
   const tag = (network: string): string[] => ['-m', 'comment', '--comment', `${COMMENT}${network}`];
-  const removeMatching = async (match: (rule: string) => boolean): Promise<number> => {
-    const rules = (await run(['-S', 'INPUT'])).split('\n').filter((r) => r.includes(COMMENT) && match(r));
+  // The probe's listing, kept for the first sweep: what it removes (rules of bridges that are gone)
+  // does not depend on a fresher one, and a CLI run then starts one iptables process fewer.
+  let probed: string | undefined;
+  const removeMatching = async (match: (rule: string) => boolean, listing?: string): Promise<number> => {
+    const rules = (listing ?? (await run(['-S', 'INPUT'])))
+      .split('\n')
+      .filter((r) => r.includes(COMMENT) && match(r));
     for (const rule of rules) await run(['-D', ...splitRule(rule).slice(1)]);
     return rules.length;
   };
@@ -114,13 +119,18 @@ export function iptablesFirewall(
       const has = (target: string): boolean => mine.some((r) => r.includes(` -j ${target}`));
       if (!has('REJECT') || !has('ACCEPT')) await insert(fence(bridge, network));
     },
-    probe: async () => void (await run(['-S', 'INPUT'])),
+    probe: async () => {
+      probed = await run(['-S', 'INPUT']);
+    },
     removeNetwork,
-    sweep: () =>
-      removeMatching((rule) => {
+    sweep: () => {
+      const listing = probed;
+      probed = undefined;
+      return removeMatching((rule) => {
         const bridge = / -i (\S+)/.exec(rule)?.[1];
         return bridge !== undefined && !bridgeExists(bridge);
-      }),
+      }, listing);
+    },
   };
 }
 

@@ -91,12 +91,12 @@ async function finish(run: TaskRun, outcome: Outcome, live: boolean): Promise<vo
   try {
     if (outcome.reasonResolved === 'canceled') return;
     const backing = backingLogName(task.payload?.log);
-    await run.artifacts.putFile(backing, createReadStream(log.path), {
-      contentType: TEXT,
-      expires: task.expires,
-      gzip: true,
-    });
-    await storeBulkLog(run, log.path);
+    const meta = { contentType: TEXT, expires: task.expires, gzip: true };
+    // The closed log is this run's no more: a sink that can move it does (a rename locally).
+    const stored = run.artifacts.moveFile
+      ? await run.artifacts.moveFile(backing, log.path, meta)
+      : await run.artifacts.putFile(backing, createReadStream(log.path), meta);
+    await storeBulkLog(run, run.artifacts.moveFile ? stored.path : log.path);
     await run.artifacts.settle();
     // The live log's reference becomes a link to the stored log.
     if (run.liveLogUrl && live) {
