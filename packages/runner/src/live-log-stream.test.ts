@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,18 @@ describe('LiveLog', () => {
     const text = '[taskcluster 2016-05-02 10:11:12.345Z] Task ID: abc\n\n[taskcluster:error] boom\n';
     expect(readFileSync(path, 'utf8')).toBe(text);
     expect(seen.join('')).toBe(text);
+  });
+
+  it('knows the sha256 of what it wrote to its file once closed, redacted bytes and all', async () => {
+    const { log, path } = newLog();
+    log.addSecret('hunter2');
+    log.info('start');
+    await log.output(Buffer.from('raw bytes \xff\n', 'latin1'));
+    await log.output('the password is hunter2\n');
+    expect(log.sha256).toBeUndefined(); // not before it is complete
+    await log.close();
+    expect(log.sha256).toBe(createHash('sha256').update(readFileSync(path)).digest('hex'));
+    expect(log.bytesWritten).toBe(readFileSync(path).length);
   });
 
   it('redacts secrets, also when split across chunks', async () => {

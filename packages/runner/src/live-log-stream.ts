@@ -15,6 +15,7 @@
  * buffers up to 1 MiB (a write seldom waits for the disk).
  */
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { EventEmitter, once } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
@@ -61,6 +62,9 @@ export class LiveLog {
   private ended = false;
   private readonly changes = new EventEmitter().setMaxListeners(0);
   private failure: Error | undefined;
+  // What went to the file, hashed on the way (the stored log's digest without reading it again).
+  private readonly hash = createHash('sha256');
+  private digest: string | undefined;
 
   constructor(
     readonly path: string,
@@ -84,6 +88,15 @@ export class LiveLog {
   /** Bytes of the log that are in the backing file (readers may read that far). */
   get bytesWritten(): number {
     return this.written;
+  }
+
+  /**
+   * Hex sha256 of the bytes this log wrote to its file, once it is complete; undefined when a
+   * write failed (the file then holds less than was hashed).
+   */
+  get sha256(): string | undefined {
+    if (!this.ended || this.failure) return undefined;
+    return (this.digest ??= this.hash.digest('hex'));
   }
 
   /** True once the log is closed and every byte is in the file. */
@@ -241,6 +254,7 @@ export class LiveLog {
       waits.push(new Promise((resolve) => sink.once?.('drain', resolve)));
     if (this.failure || this.file.destroyed) return waits;
     const bytes = data.length;
+    this.hash.update(data);
     const flushed = this.file.write(data, (err) => {
       if (err) return;
       this.written += bytes;

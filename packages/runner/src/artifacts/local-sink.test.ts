@@ -62,4 +62,22 @@ describe('createLocalSink', () => {
     expect(existsSync(from)).toBe(true);
     expect(sink.records).toEqual([]);
   });
+
+  it("takes the caller's digest only when the size it knows is the file's", async () => {
+    const dir = tmp();
+    const work = tmp();
+    const sink = createLocalSink(dir);
+    writeFileSync(join(work, 'a.log'), 'abc');
+    const trusted = await sink.moveFile!('a.log', join(work, 'a.log'), meta, {
+      size: 3,
+      sha256: 'f'.repeat(64),
+    });
+    expect(trusted.sha256).toBe('f'.repeat(64));
+    writeFileSync(join(work, 'b.log'), 'abcd'); // more than the caller wrote: its digest is not the file's
+    const read = await sink.moveFile!('b.log', join(work, 'b.log'), meta, {
+      size: 3,
+      sha256: 'f'.repeat(64),
+    });
+    expect(read.sha256).toBe(sha256('abcd'));
+  });
 });

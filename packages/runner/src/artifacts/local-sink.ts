@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { hashing } from './hashing.js';
@@ -37,8 +37,9 @@ export function createLocalSink(dir: string): ArtifactSink {
       return record(name, path, meta, hash.sha256());
     },
     // A rename when both are on one file system (the work directory and the artifacts directory
-    // usually are); else a copy, as putFile. The digest is then read from the file where it is.
-    async moveFile(name, from, meta) {
+    // usually are); else a copy, as putFile. The digest is the caller's when the size it knows is
+    // the file's (nothing else wrote to it); else it is read from the file where it is now.
+    async moveFile(name, from, meta, known) {
       const path = await place(name);
       try {
         await rename(from, path);
@@ -47,6 +48,7 @@ export function createLocalSink(dir: string): ArtifactSink {
         await copyFile(from, path);
         await rm(from, { force: true });
       }
+      if (known && (await stat(path)).size === known.size) return record(name, path, meta, known.sha256);
       const hash = createHash('sha256');
       for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
         hash.update(chunk as Buffer);

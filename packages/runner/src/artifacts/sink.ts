@@ -37,9 +37,15 @@ export interface ArtifactSink {
   /**
    * Optional: stores the file at `path`, which the caller no longer needs, by moving it where a
    * copy would go (local mode: a rename instead of rewriting a log of a gigabyte). The returned
-   * record's `path` is where it is now. Sinks without it get `putFile` of a read stream.
+   * record's `path` is where it is now. Sinks without it get `putFile` of a read stream. `known`:
+   * the file's size and digest when the caller has them (the live log hashes what it writes).
    */
-  moveFile?(name: string, path: string, meta: FileMeta): Promise<ArtifactRecord>;
+  moveFile?(
+    name: string,
+    path: string,
+    meta: FileMeta,
+    known?: { size: number; sha256: string },
+  ): Promise<ArtifactRecord>;
   /** A `reference` artifact: readers are redirected to `url` (the live log while it runs). */
   putReference(name: string, url: string, meta: { contentType: string; expires: Date }): Promise<void>;
   /** A `link` artifact: `name` serves the artifact `target` of the same run. */

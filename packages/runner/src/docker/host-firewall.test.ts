@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { iptablesFirewall } from './host-firewall.js';
+import { hostFirewallFor, iptablesFirewall, probedFirewall } from './host-firewall.js';
 
 /** A fake `iptables` keeping INPUT rules as `iptables -S` prints them. */
 function fakeIptables() {
@@ -103,4 +103,25 @@ describe('iptablesFirewall', () => {
     expect(await fw.sweep()).toBe(2); // a later sweep lists again
     expect(listings).toHaveLength(2);
   });
+
+  // hostFirewallFor asks for root (iptables needs it) before it looks at the probe.
+  it.runIf(process.getuid?.() === 0)(
+    "takes a probe started early: its firewall when the probe passed, the probe's reason when not",
+    async () => {
+      const config = { taskContainer: { blockHostAccess: true } };
+      const works = iptablesFirewall(fakeIptables().run, () => true);
+      expect((await hostFirewallFor(config, probedFirewall(works))).firewall).toBe(works);
+      const broken = iptablesFirewall(async () => {
+        throw new Error('iptables: command not found\nmore');
+      });
+      const early = probedFirewall(broken); // its rejection is held, not unhandled
+      await new Promise((r) => setImmediate(r));
+      expect(await hostFirewallFor(config, early)).toEqual({
+        reason: 'iptables is not usable: iptables: command not found',
+      });
+      expect(await hostFirewallFor({ taskContainer: { blockHostAccess: false } }, early)).toEqual({
+        reason: 'taskContainer.blockHostAccess is false',
+      });
+    },
+  );
 });

@@ -139,18 +139,36 @@ function splitRule(rule: string): string[] {
   return [...rule.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
 }
 
+/** A host firewall whose probe was started before it was known to be wanted (the CLI's entry). */
+export interface ProbedFirewall {
+  firewall: HostFirewall;
+  probe: Promise<void>;
+}
+
+/**
+ * iptables' firewall with its probe under way; a failure of the probe waits for whoever awaits
+ * it (`hostFirewallFor` gives the reason), it is never an unhandled rejection.
+ */
+export function probedFirewall(firewall: HostFirewall = iptablesFirewall()): ProbedFirewall {
+  const probe = firewall.probe();
+  probe.catch(() => undefined);
+  return { firewall, probe };
+}
+
 /**
  * The host firewall the config asks for (`taskContainer.blockHostAccess`), when it can work here
- * (root, with iptables); else undefined, with the reason for the operator log.
+ * (root, with iptables); else undefined, with the reason for the operator log. `early`: one whose
+ * probe is already running, used instead of a new one.
  */
-export async function hostFirewallFor(config: {
-  taskContainer: { blockHostAccess: boolean };
-}): Promise<{ firewall?: HostFirewall; reason?: string }> {
+export async function hostFirewallFor(
+  config: { taskContainer: { blockHostAccess: boolean } },
+  early?: ProbedFirewall,
+): Promise<{ firewall?: HostFirewall; reason?: string }> {
   if (!config.taskContainer.blockHostAccess) return { reason: 'taskContainer.blockHostAccess is false' };
   if (process.getuid?.() !== 0) return { reason: 'the worker does not run as root (iptables needs it)' };
-  const firewall = iptablesFirewall();
+  const { firewall, probe } = early ?? probedFirewall();
   try {
-    await firewall.probe();
+    await probe;
   } catch (err) {
     return { reason: `iptables is not usable: ${(err as Error).message.split('\n')[0]}` };
   }

@@ -94,7 +94,12 @@ async function finish(run: TaskRun, outcome: Outcome, live: boolean): Promise<vo
     const meta = { contentType: TEXT, expires: task.expires, gzip: true };
     // The closed log is this run's no more: a sink that can move it does (a rename locally).
     const stored = run.artifacts.moveFile
-      ? await run.artifacts.moveFile(backing, log.path, meta)
+      ? await run.artifacts.moveFile(
+          backing,
+          log.path,
+          meta,
+          log.sha256 === undefined ? undefined : { size: log.bytesWritten, sha256: log.sha256 },
+        )
       : await run.artifacts.putFile(backing, createReadStream(log.path), meta);
     await storeBulkLog(run, run.artifacts.moveFile ? stored.path : log.path);
     await run.artifacts.settle();
