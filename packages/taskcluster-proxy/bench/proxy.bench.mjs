@@ -1,19 +1,20 @@
 #!/usr/bin/env node
 // Benchmark of the taskcluster-proxy (built dist/cli.js, run as its own process) against
-// fake-taskcluster (built dist, in this process), loopback only, bounded in count and time:
+// fake-taskcluster (built dist, in this process), loopback only, bounded in count and time; the
+// client of the small GETs is a process of its own (bench/client.mjs):
 //   1. small authenticated GETs: through the proxy vs a client signing its own requests directly
 //      (same run, same upstream, same client and agent, concurrency 8, each side warmed up, the
 //      sides interleaved in rounds) — reported as a throughput ratio, with a minimal signing
 //      forwarder as the floor and the CPU per request of both signing processes;
 //   2. the proxy process's peak RSS growth (from /proc) during a 1 GiB streamed PUT and GET.
 // Last stdout line: BENCH_JSON {...}.
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import hawk from 'hawk';
 import { blobStream, startFakeTaskcluster } from '@docker-worker/fake-taskcluster';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -30,6 +31,7 @@ const CONCURRENCY = 8; // issue #14, P3
 const TIME_LIMIT_MS = 30_000;
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
+const cores = availableParallelism();
 
 const tc = await startFakeTaskcluster({ clients: [WORKER] });
 /**
@@ -71,31 +73,23 @@ const { proc: proxyProc, port: proxyPort } = await startSigner('proxy', [
   ...SCOPES,
 ]);
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-
-function request(port, path, headers = {}) {
+// The client of the small GETs, in a process of its own (see client.mjs).
+const client = fork(fileURLToPath(new URL('./client.mjs', import.meta.url)), [], {
+  env: {
+    PATH: process.env.PATH,
+    TASKCLUSTER_CLIENT_ID: WORKER.clientId,
+    TASKCLUSTER_ACCESS_TOKEN: WORKER.accessToken,
+    BENCH_CONCURRENCY: String(CONCURRENCY),
+    BENCH_SCOPES_JSON: JSON.stringify({ authorizedScopes: SCOPES }),
+  },
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
+/** Up to `n` GETs of a side by the client before `deadline`; resolves with how many were made. */
+function run(side, n, deadline) {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, headers, agent }, (res) => {
-      res.resume();
-      res.on('end', () =>
-        res.statusCode === 200 ? resolve() : reject(new Error(`${path}: ${res.statusCode}`)),
-      );
-    });
-    req.on('error', reject);
+    client.once('message', (m) => (m.error ? reject(new Error(m.error)) : resolve(m.done)));
+    client.send({ ...side.target, n, ms: Math.max(0, Math.min(deadline - performance.now(), 2 ** 31 - 1)) });
   });
-}
-
-/** Up to `n` requests made by CONCURRENCY workers; resolves with how many were made. */
-async function run(one, n, deadline) {
-  let done = 0;
-  const worker = async () => {
-    while (done < n && performance.now() < deadline) {
-      done += 1;
-      await one();
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return done;
 }
 
 /** CPU time (user + system) a process has used so far, in seconds, from /proc. */
@@ -110,41 +104,54 @@ function cpuSeconds(pid) {
  * side's throughput is its requests over its summed time. `pid`: the signer whose CPU per request
  * is reported too.
  */
+/** The whole machine's busy and total CPU time so far, in seconds of one core, from /proc/stat. */
+function machineSeconds() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // user … steal (guest is inside user)
+  return { busy: (total - f[3] - f[4]) / 100, total: total / 100 }; // idle, iowait
+}
+
 async function throughputs(sides) {
-  const total = sides.map(() => ({ done: 0, seconds: 0, cpu: 0 }));
+  const total = sides.map(() => ({ done: 0, seconds: 0, cpu: 0, client: 0, self: 0, busy: 0, all: 0 }));
   const deadline = performance.now() + TIME_LIMIT_MS;
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < sides.length; k++) {
       const i = (round + k) % sides.length;
-      const { one, pid } = sides[i];
+      const { pid } = sides[i];
       const cpu = pid ? cpuSeconds(pid) : 0;
+      const clientCpu = cpuSeconds(client.pid);
+      const self = process.cpuUsage();
+      const machine = machineSeconds();
       const started = performance.now();
-      total[i].done += await run(one, REQUESTS / ROUNDS, deadline);
+      total[i].done += await run(sides[i], REQUESTS / ROUNDS, deadline);
       total[i].seconds += (performance.now() - started) / 1000;
       if (pid) total[i].cpu += cpuSeconds(pid) - cpu;
+      total[i].client += cpuSeconds(client.pid) - clientCpu;
+      const used = process.cpuUsage(self);
+      total[i].self += (used.user + used.system) / 1e6;
+      const after = machineSeconds();
+      total[i].busy += after.busy - machine.busy;
+      total[i].all += after.total - machine.total;
     }
   }
   return sides.map(({ name, pid }, i) => {
-    const { done, seconds, cpu } = total[i];
+    const { done, seconds, cpu, client: clientS, self, busy, all } = total[i];
     const rps = done / seconds;
     const cpuUs = pid ? (cpu * 1e6) / done : undefined;
+    // What one request costs the machine: the client, this process (the fake Taskcluster), the
+    // signer, the kernel's loopback TCP; and how much of the machine was busy meanwhile.
+    const clientUs = (clientS * 1e6) / done;
+    const selfUs = (self * 1e6) / done;
+    const machineUs = (busy * 1e6) / done;
+    const coresBusy = (busy / all) * cores;
     console.log(
-      `${name}: ${done} GETs in ${seconds.toFixed(2)} s = ${rps.toFixed(0)} req/s${cpuUs === undefined ? '' : `; ${cpuUs.toFixed(0)} µs of its CPU per request`}`,
+      `${name}: ${done} GETs in ${seconds.toFixed(2)} s = ${rps.toFixed(0)} req/s${cpuUs === undefined ? '' : `; ${cpuUs.toFixed(0)} µs of its CPU per request`}; client ${clientUs.toFixed(0)} µs, fake Taskcluster ${selfUs.toFixed(0)} µs; the machine ${machineUs.toFixed(0)} µs per request, ${coresBusy.toFixed(2)} of ${cores} cores busy`,
     );
-    return { rps, cpuUs };
+    return { rps, cpuUs, clientUs, selfUs, machineUs, coresBusy };
   });
 }
 
 const directPath = '/api/fake/v1/whoami';
-const directHeaders = () => {
-  const ext = Buffer.from(JSON.stringify({ authorizedScopes: SCOPES })).toString('base64');
-  const { header } = hawk.client.header(`${tc.rootUrl}${directPath}`, 'GET', {
-    credentials: { id: WORKER.clientId, key: WORKER.accessToken, algorithm: 'sha256' },
-    ext,
-  });
-  return { authorization: header };
-};
-
 // The floor: the least a signing proxy can do (min-forwarder.mjs), its own process like ours.
 const { proc: floorProc, port: floorPort } = await startSigner('min-forwarder', [
   fileURLToPath(new URL('./min-forwarder.mjs', import.meta.url)),
@@ -152,14 +159,19 @@ const { proc: floorProc, port: floorPort } = await startSigner('min-forwarder', 
   ...SCOPES,
 ]);
 const sides = [
-  { name: 'direct (client signs)', one: () => request(tc.port, directPath, directHeaders()) },
-  { name: 'through the proxy    ', one: () => request(proxyPort, '/fake/v1/whoami'), pid: proxyProc.pid },
-  { name: 'minimal forwarder    ', one: () => request(floorPort, '/fake/v1/whoami'), pid: floorProc.pid },
+  {
+    name: 'direct (client signs)',
+    target: { port: tc.port, path: directPath, signUrl: `${tc.rootUrl}${directPath}` },
+  },
+  { name: 'through the proxy    ', target: { port: proxyPort, path: '/fake/v1/whoami' }, pid: proxyProc.pid },
+  { name: 'minimal forwarder    ', target: { port: floorPort, path: '/fake/v1/whoami' }, pid: floorProc.pid },
 ];
-// Warm-up: every side at the measured concurrency (the JIT of this process and of both signers).
-for (const { one } of sides) await run(one, WARMUP, Infinity);
-const [{ rps: direct }, { rps: proxied, cpuUs: proxyCpuUs }, { rps: floor, cpuUs: floorCpuUs }] =
-  await throughputs(sides);
+// Warm-up: every side at the measured concurrency (the JIT of the client, the upstream and both signers).
+for (const side of sides) await run(side, WARMUP, performance.now() + TIME_LIMIT_MS);
+const [directSide, proxySide, floorSide] = await throughputs(sides);
+const { rps: direct } = directSide;
+const { rps: proxied, cpuUs: proxyCpuUs } = proxySide;
+const { rps: floor, cpuUs: floorCpuUs } = floorSide;
 floorProc.kill();
 const ratio = proxied / direct;
 console.log(
@@ -167,6 +179,14 @@ console.log(
 );
 console.log(
   `floor: a 30-line signing forwarder (bench/min-forwarder.mjs) reaches ${(floor / direct).toFixed(2)} of direct; the proxy ${(proxied / floor).toFixed(2)} of that floor`,
+);
+// What a GET costs the whole machine (client, upstream, signer, the kernel's loopback TCP): with
+// the client, the upstream and the hop sharing the 2 cores, a hop that adds more than a ninth of
+// a direct GET's cost cannot reach 0.9 of direct; the 30-line forwarder shows what the least hop adds.
+const cpuBound = directSide.machineUs / proxySide.machineUs;
+const hopBudgetUs = directSide.machineUs / 9;
+console.log(
+  `CPU per GET, whole machine: direct ${directSide.machineUs.toFixed(0)} µs, through the proxy ${proxySide.machineUs.toFixed(0)} µs (the proxy process ${proxyCpuUs.toFixed(0)} µs of it), through the 30-line forwarder ${floorSide.machineUs.toFixed(0)} µs (its process ${floorCpuUs.toFixed(0)} µs); 0.9 of direct allows a hop to add ${hopBudgetUs.toFixed(0)} µs, the least forwarder adds ${(floorSide.machineUs - directSide.machineUs).toFixed(0)} µs, ours ${(proxySide.machineUs - directSide.machineUs).toFixed(0)} µs`,
 );
 
 const rss = () =>
@@ -233,7 +253,7 @@ console.log(
 );
 
 proxyProc.kill('SIGTERM');
-agent.destroy();
+client.kill();
 await tc.close();
 console.log(
   `BENCH_JSON ${JSON.stringify({
@@ -262,6 +282,27 @@ console.log(
     smallGetFloorRatio: Number((floor / direct).toFixed(3)),
     smallGetOverFloor: Number((proxied / floor).toFixed(3)),
     proxyCpuUsPerGet: Math.round(proxyCpuUs),
+    machineCpuUsPerGet: {
+      direct: Math.round(directSide.machineUs),
+      proxied: Math.round(proxySide.machineUs),
+      floor: Math.round(floorSide.machineUs),
+    },
+    clientCpuUsPerGet: {
+      direct: Math.round(directSide.clientUs),
+      proxied: Math.round(proxySide.clientUs),
+      floor: Math.round(floorSide.clientUs),
+    },
+    upstreamCpuUsPerGet: {
+      direct: Math.round(directSide.selfUs),
+      proxied: Math.round(proxySide.selfUs),
+      floor: Math.round(floorSide.selfUs),
+    },
+    coresBusy: {
+      direct: Number(directSide.coresBusy.toFixed(2)),
+      proxied: Number(proxySide.coresBusy.toFixed(2)),
+      floor: Number(floorSide.coresBusy.toFixed(2)),
+    },
+    cpuBoundRatio: Number(cpuBound.toFixed(3)),
     floorCpuUsPerGet: Math.round(floorCpuUs),
     putGiBSeconds: Number(putSeconds.toFixed(2)),
     proxyRssBaselineMiB: Number((baseline / MiB).toFixed(1)),
