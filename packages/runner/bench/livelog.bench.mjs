@@ -4,7 +4,7 @@
 // output read raw from the engine by `docker run` (to /dev/null), once each after a small warm-up.
 // RSS growth: the runner's peak RSS (GNU time %M) minus its peak on a trivial task. The runner's
 // stage times (its debug log) show where its time goes: step_script is the container streaming,
-// upload_log the copy of the closed log into the artifacts directory.
+// upload_log storing the closed log in the artifacts directory (a rename, its digest taken while written).
 // Run: node tools/bench.mjs livelog   (needs the runner built)
 import { runArgs } from './cli-args.mjs';
 import { removeWorkerLeftovers } from './worker-leftovers.mjs';
