@@ -1,6 +1,8 @@
 import type Docker from 'dockerode';
+import type { Agent } from 'node:http';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { createDockerClient } from './docker-client.js';
+import { createDockerClient, defaultEngine } from './docker-client.js';
 
 describe('createDockerClient', () => {
   it('asks the engine for its data root once (docker info is costly), and again after a failure', async () => {
@@ -19,5 +21,23 @@ describe('createDockerClient', () => {
     expect(await docker.dataRoot()).toBe('/var/lib/docker');
     expect(await docker.dataRoot()).toBe('/var/lib/docker');
     expect(calls).toBe(2);
+  });
+
+  it("gives the engine's modem an agent that is cheap to format and works out no TLS name per request", () => {
+    const prior = process.env.DOCKER_HOST;
+    delete process.env.DOCKER_HOST; // the default socket
+    try {
+      const modem = defaultEngine().modem as unknown as {
+        agent: Agent & { options: { servername?: string } };
+      };
+      // docker-modem formats every request's options, agent included, with these options.
+      expect(inspect({ agent: modem.agent }, { showHidden: true, depth: null })).toBe(
+        '{ agent: EngineAgent }',
+      );
+      expect(modem.agent.options.servername).toBe('');
+      expect(modem.agent.keepAlive).toBe(true);
+    } finally {
+      if (prior !== undefined) process.env.DOCKER_HOST = prior;
+    }
   });
 });

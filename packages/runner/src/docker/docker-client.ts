@@ -7,6 +7,7 @@ import Docker from 'dockerode';
 import { Agent as HttpAgent, type AgentOptions as HttpAgentOptions } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { PassThrough, type Readable } from 'node:stream';
+import { inspect } from 'node:util';
 import { DemuxStream } from './demux.js';
 import { createImageEngine, type ImageEngine } from './image-engine.js';
 
@@ -146,20 +147,36 @@ const gone = (err: unknown): boolean => {
 };
 
 /**
+ * docker-modem formats each request's options, agent included, with util.inspect (showHidden,
+ * depth: null) for its debug line, on or off: walking an agent's sockets, parsers and functions
+ * cost milliseconds per request. An engine agent shows itself as one word instead.
+ */
+class EngineAgent extends HttpAgent {
+  [inspect.custom](): string {
+    return 'EngineAgent';
+  }
+}
+class EngineTlsAgent extends HttpsAgent {
+  [inspect.custom](): string {
+    return 'EngineTlsAgent';
+  }
+}
+
+/**
  * An agent for the engine's unix socket or plain-HTTP port. `servername: ''` (a TLS name, unused
  * here) keeps Node from working one out of the host for every request with net.isIP, whose IPv6
  * expression costs 5-8 ms the first time: at every CLI start. Kept-alive sockets: as Node's own
  * global agent (lifo, free sockets closed after 5 s).
  */
 const plainAgent = (keepAlive: boolean): HttpAgent =>
-  new HttpAgent({
+  new EngineAgent({
     keepAlive,
     ...(keepAlive ? { scheduling: 'lifo' as const, timeout: 5000 } : {}),
     servername: '',
   } as HttpAgentOptions);
 
 /** The engine of DOCKER_HOST (or the default socket), through `plainAgent` unless it is TLS. */
-function defaultEngine(): Docker {
+export function defaultEngine(): Docker {
   const docker = new Docker();
   const modem = docker.modem as unknown as { protocol?: string; agent?: HttpAgent };
   if (modem.protocol !== 'https' && modem.protocol !== 'ssh') modem.agent = plainAgent(true);
@@ -171,7 +188,7 @@ function freshConnection(docker: Docker): Docker {
   const { socketPath, host, port, protocol, ca, cert, key, version } =
     docker.modem as unknown as Docker.DockerOptions;
   const agent =
-    protocol === 'https' ? new HttpsAgent({ keepAlive: false, ca, cert, key }) : plainAgent(false);
+    protocol === 'https' ? new EngineTlsAgent({ keepAlive: false, ca, cert, key }) : plainAgent(false);
   return new Docker({
     socketPath,
     host,

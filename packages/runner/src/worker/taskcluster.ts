@@ -111,7 +111,7 @@ const MODULE: string = 'taskcluster-client';
  * of the moment), so the clients are given one shared pair instead; worker/taskcluster.test.ts
  * checks that consecutive calls share a connection.
  */
-function keepAlive<T extends object>(client: T, agents: { http: HttpAgent; https: HttpsAgent }): T {
+function keepAlive<T>(client: T, agents: { http: HttpAgent; https: HttpsAgent }): T {
   (client as unknown as { _httpAgent: unknown })._httpAgent = agents;
   return client;
 }
