@@ -147,6 +147,7 @@ async function queuePhase(name, { tasks, count, capacity }) {
       source: 'https://example.com/bench',
     },
   };
+  const cpuBefore = phaseCpu(ws);
   const start = process.hrtime.bigint();
   await Promise.all(ids.map((id) => admin.createTask(id, def)));
   const deadline = Date.now() + PHASE_TIMEOUT_MS;
@@ -162,6 +163,7 @@ async function queuePhase(name, { tasks, count, capacity }) {
     await sleep(20);
   }
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const cpu = cpuSince(cpuBefore, phaseCpu(ws));
   const states = {};
   for (const id of ids) {
     const run = tc.queue.statusOf(id).runs.at(-1);
@@ -171,8 +173,36 @@ async function queuePhase(name, { tasks, count, capacity }) {
   await Promise.all(ws.map(stopWorker));
   if (states.completed !== tasks)
     throw new Error(`${name}: not all completed: ${JSON.stringify(states)}\n${ws[0].tail}`);
-  return { ms, workers: ws };
+  return { ms, workers: ws, cpu };
 }
+
+/** CPU seconds (user + system) of a process so far, from /proc/<pid>/stat. */
+function cpuOf(pid) {
+  const f = spawnSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' })
+    .stdout.split(') ')[1]
+    .split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+/** The workers', this process's (the fake Taskcluster) and the whole machine's CPU so far. */
+function phaseCpu(ws) {
+  const stat = spawnSync('cat', ['/proc/stat'], { encoding: 'utf8' })
+    .stdout.split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
+  const self = process.cpuUsage();
+  return {
+    workers: ws.reduce((sum, w) => sum + cpuOf(w.child.pid), 0),
+    fake: (self.user + self.system) / 1e6,
+    machine: (stat.reduce((a, b) => a + b, 0) - stat[3] - stat[4]) / 100, // all but idle, iowait
+  };
+}
+const cpuSince = (a, b) => ({
+  workers: b.workers - a.workers,
+  fake: b.fake - a.fake,
+  machine: b.machine - a.machine,
+});
 
 /** Peak RSS (VmHWM) and current RSS of a process, in KiB. */
 function memoryOf(pid) {
@@ -319,13 +349,19 @@ try {
   ]);
   timed('docker', dockerRun); // warm-up
   timed('docker', floorRun);
+  const m1 = phaseCpu([]).machine;
   const seq = sequentialBaseline(N1);
+  const seqMachine = phaseCpu([]).machine - m1;
   const seqFloor = sequentialBaseline(N1, floorRun);
   const c1 = await queuePhase('c1', { tasks: N1, count: 1, capacity: 1 });
+  const m4 = phaseCpu([]).machine;
   const par4 = parallelBaseline(N4, 4);
+  const par4Machine = phaseCpu([]).machine - m4;
   const par4Floor = parallelBaseline(N4, 4, floorRun);
   const c4 = await queuePhase('c4', { tasks: N4, count: 1, capacity: 4 });
+  const m6 = phaseCpu([]).machine;
   const par6 = parallelBaseline(NF, 6);
+  const par6Machine = phaseCpu([]).machine - m6;
   const par6Floor = parallelBaseline(NF, 6, floorRun);
   const fleet = await queuePhase('fleet', { tasks: NF, count: 3, capacity: 2 });
   const rawLog = timed('sh', [
@@ -345,6 +381,8 @@ try {
       w: c1.ms,
       b: seq,
       f: seqFloor,
+      cpu: c1.cpu,
+      baseMachine: seqMachine,
       kind: 'time',
       target: 1.1,
     },
@@ -355,6 +393,8 @@ try {
       w: c4.ms,
       b: par4,
       f: par4Floor,
+      cpu: c4.cpu,
+      baseMachine: par4Machine,
       kind: 'rate',
       target: 0.9,
     },
@@ -365,6 +405,8 @@ try {
       w: fleet.ms,
       b: par6,
       f: par6Floor,
+      cpu: fleet.cpu,
+      baseMachine: par6Machine,
       kind: 'rate',
       target: 0.9,
     },
@@ -400,6 +442,15 @@ try {
     console.log(
       `  ${pad(r.id, 5)}floor ${seconds(r.f).toFixed(1)} s = ${r.floorPerMin.toFixed(0)}/min (${(r.kind === 'time' ? r.f / r.b : r.b / r.f).toFixed(2)}x of plain docker run); worker vs floor ${r.overFloor.toFixed(2)}x`,
     );
+  console.log(
+    'CPU per task (ms of one core; the worker processes, the fake Taskcluster in this process, the whole machine):',
+  );
+  for (const r of rows) {
+    const per = (sec) => ((sec * 1000) / r.tasks).toFixed(0);
+    console.log(
+      `  ${pad(r.id, 5)}workers ${per(r.cpu.workers)}, fake Taskcluster ${per(r.cpu.fake)}, machine ${per(r.cpu.machine)} (${(r.cpu.machine / seconds(r.w)).toFixed(2)} cores busy); the docker runs: machine ${per(r.baseMachine)} (${(r.baseMachine / seconds(r.b)).toFixed(2)} cores busy)`,
+    );
+  }
   console.log(
     `P5q  ${LOG_MIB} MiB through a running worker's live log, read over HTTP: ${seconds(ll.ms).toFixed(1)} s = ${p5.mibps.toFixed(0)} MiB/s vs raw ${p5.rawMibps.toFixed(0)} MiB/s: ${p5.ratio.toFixed(2)}x (>= 0.8); worker peak RSS +${ll.growthMiB.toFixed(0)} MiB (< 100)`,
   );
@@ -437,6 +488,12 @@ try {
           baselineTasksPerMin: r3(r.basePerMin),
           floorSeconds: r3(seconds(r.f)),
           overFloorRatio: r3(r.overFloor),
+          cpuMsPerTask: {
+            workers: Math.round((r.cpu.workers * 1000) / r.tasks),
+            fakeTaskcluster: Math.round((r.cpu.fake * 1000) / r.tasks),
+            machine: Math.round((r.cpu.machine * 1000) / r.tasks),
+            baselineMachine: Math.round((r.baseMachine * 1000) / r.tasks),
+          },
         }))
         .concat([
           {
