@@ -35,7 +35,7 @@ describe('createDockerClient', () => {
         '{ agent: EngineAgent }',
       );
       expect(modem.agent.options.servername).toBe('');
-      expect(modem.agent.keepAlive).toBe(true);
+      expect((modem.agent as unknown as { keepAlive: boolean }).keepAlive).toBe(true);
     } finally {
       if (prior !== undefined) process.env.DOCKER_HOST = prior;
     }
