@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -80,4 +80,23 @@ describe('createLocalSink', () => {
     });
     expect(read.sha256).toBe(sha256('abcd'));
   });
+
+  // /dev/shm is a tmpfs: a rename from it into the temporary directory's file system fails EXDEV.
+  it.runIf(existsSync('/dev/shm') && statSync('/dev/shm').dev !== statSync(tmpdir()).dev)(
+    'moves across file systems by a copy, and the original is gone',
+    async () => {
+      const dir = tmp();
+      const work = mkdtempSync('/dev/shm/local-sink-');
+      dirs.push(work);
+      writeFileSync(join(work, 'live.log'), 'across\n');
+      const r = await createLocalSink(dir).moveFile!(
+        'public/logs/live_backing.log',
+        join(work, 'live.log'),
+        meta,
+      );
+      expect(readFileSync(join(dir, 'public/logs/live_backing.log'), 'utf8')).toBe('across\n');
+      expect(existsSync(join(work, 'live.log'))).toBe(false);
+      expect(r.sha256).toBe(sha256('across\n'));
+    },
+  );
 });
