@@ -13,7 +13,7 @@ import { systemClock } from './clock.js';
 import { loadConfig } from './config.js';
 import { createDockerClient } from './docker/docker-client.js';
 import { hostFirewallFor, type ProbedFirewall } from './docker/host-firewall.js';
-import { sharedNetwork } from './docker/shared-network.js';
+import { sharedNetworkFor } from './docker/shared-network.js';
 import { UsageError, workerShutdown } from './errors.js';
 import { checkWritableFile, prepareDirectory } from './local/output-paths.js';
 import { runLocalTask, type LocalRunResult } from './local/run-local.js';
@@ -120,14 +120,7 @@ async function run(taskFile: string, flags: RunFlags, early: EarlyWork): Promise
     credentials,
     rootUrl,
     stages,
-    sharedNetwork: sharedNetwork({
-      docker,
-      workerId: config.workerId,
-      log,
-      // A worker that lets tasks reach the host keeps off docker0, which may carry a fence.
-      defaultBridge: config.taskContainer.defaultBridge && config.taskContainer.blockHostAccess,
-      ...(firewall ? { firewall } : {}),
-    }),
+    sharedNetwork: sharedNetworkFor(config, { docker, log, ...(firewall ? { firewall } : {}) }),
     onRun: (r) => {
       current = r;
       if (signals > 0) r.abort(workerShutdown('Task has been aborted prematurely. Reason: worker-shutdown'));

@@ -4,7 +4,9 @@
  * bytes, before any gzip), so a sink can record each stored file's digest (the chain of trust).
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 export interface Hashing {
   stream: Transform;
@@ -22,4 +24,11 @@ export function hashing(): Hashing {
   });
   let digest: string | undefined;
   return { stream, sha256: () => (digest ??= hash.digest('hex')) };
+}
+
+/** Hex sha256 of a file's bytes, read in 1 MiB chunks. */
+export async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), hash);
+  return hash.digest('hex');
 }

@@ -2,12 +2,11 @@
  * @module artifacts/local-sink
  * Local mode: each artifact is written to `<dir>/<artifact name>` (names keep their `/`s).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { hashing } from './hashing.js';
+import { hashing, sha256Of } from './hashing.js';
 import type { ArtifactErrorRecord, ArtifactRecord, ArtifactSink, FileMeta } from './sink.js';
 
 export function createLocalSink(dir: string): ArtifactSink {
@@ -49,10 +48,7 @@ export function createLocalSink(dir: string): ArtifactSink {
         await rm(from, { force: true });
       }
       if (known && (await stat(path)).size === known.size) return record(name, path, meta, known.sha256);
-      const hash = createHash('sha256');
-      for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
-        hash.update(chunk as Buffer);
-      return record(name, path, meta, hash.digest('hex'));
+      return record(name, path, meta, await sha256Of(path));
     },
     // Local mode serves no live log: references and links are kept as records of where they point;
     // a reference's URL is also written to `<dir>/<name>.url` while the run goes on (the shell page).

@@ -5,11 +5,9 @@
  * `--artifacts`, the sha256 of every artifact it lists against `DIR/<artifact name>`. One line
  * per check (`ok` or `FAIL` and why); exit 0 when every check passed, 1 otherwise.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { sha256Of } from '../artifacts/hashing.js';
 import { readPublicKey, verifyBytes } from '../cot/ed25519.js';
 import { fileProblem, UsageError } from '../errors.js';
 
@@ -26,12 +24,6 @@ async function read(file: string, what: string): Promise<Buffer> {
   } catch (err) {
     throw new UsageError(`cannot read ${what} ${file}: ${fileProblem(err)}`);
   }
-}
-
-async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
 }
 
 export async function verifyCot(opts: VerifyOptions, write: (line: string) => void): Promise<number> {

@@ -14,6 +14,7 @@
  * firewall then fences `docker0`, so no container on the default bridge reaches this host's ports.
  */
 import type { Logger } from 'pino';
+import type { WorkerConfig } from '../config.js';
 import { internalError } from '../errors.js';
 import { DockerError, type DockerClient, type NetworkInfo } from './docker-client.js';
 import type { HostFirewall } from './host-firewall.js';
@@ -86,4 +87,19 @@ export function sharedNetwork(opts: {
     });
     return current;
   };
+}
+
+/**
+ * The shared network as the worker config asks for it. A worker that lets tasks reach the host
+ * (`taskContainer.blockHostAccess` false) keeps off docker0, which may carry another's fence.
+ */
+export function sharedNetworkFor(
+  config: Pick<WorkerConfig, 'workerId' | 'taskContainer'>,
+  deps: { docker: DockerClient; log: Logger; firewall?: HostFirewall },
+): SharedNetwork {
+  return sharedNetwork({
+    ...deps,
+    workerId: config.workerId,
+    defaultBridge: config.taskContainer.defaultBridge && config.taskContainer.blockHostAccess,
+  });
 }

@@ -11,7 +11,7 @@ import { systemClock } from '../clock.js';
 import type { WorkerConfig } from '../config.js';
 import { createDockerClient } from '../docker/docker-client.js';
 import { hostFirewallFor } from '../docker/host-firewall.js';
-import { sharedNetwork } from '../docker/shared-network.js';
+import { sharedNetworkFor } from '../docker/shared-network.js';
 import { UsageError } from '../errors.js';
 import type { Credentials } from '../features/feature.js';
 import { builtinFeatures } from '../features/index.js';
@@ -108,14 +108,7 @@ export async function startWorker(opts: {
     docker,
     clients,
     ...(firewall ? { firewall } : {}),
-    sharedNetwork: sharedNetwork({
-      docker,
-      workerId: config.workerId,
-      log,
-      // A worker that lets tasks reach the host keeps off docker0, which may carry a fence.
-      defaultBridge: config.taskContainer.defaultBridge && config.taskContainer.blockHostAccess,
-      ...(firewall ? { firewall } : {}),
-    }),
+    sharedNetwork: sharedNetworkFor(config, { docker, log, ...(firewall ? { firewall } : {}) }),
     credentials,
     clock: systemClock,
     log,
