@@ -195,7 +195,8 @@ function phaseCpu(ws) {
   return {
     workers: ws.reduce((sum, w) => sum + cpuOf(w.child.pid), 0),
     fake: (self.user + self.system) / 1e6,
-    machine: (stat.reduce((a, b) => a + b, 0) - stat[3] - stat[4]) / 100, // all but idle, iowait
+    // All but idle, iowait and steal (the hypervisor running someone else: not this machine's work).
+    machine: (stat.reduce((a, b) => a + b, 0) - stat[3] - stat[4] - stat[7]) / 100,
   };
 }
 const cpuSince = (a, b) => ({

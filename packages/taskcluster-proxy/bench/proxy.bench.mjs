@@ -107,7 +107,8 @@ function cpuSeconds(pid) {
 /** The whole machine's busy and total CPU time so far, in seconds of one core, from /proc/stat. */
 function machineSeconds() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // user … steal (guest is inside user)
+  // user … softirq (guest is inside user); steal, the hypervisor running someone else, is left out
+  const total = f.slice(0, 7).reduce((a, b) => a + b, 0);
   return { busy: (total - f[3] - f[4]) / 100, total: total / 100 }; // idle, iowait
 }
 
