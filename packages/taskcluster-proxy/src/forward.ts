@@ -162,20 +162,22 @@ export function forward(f: ForwardRequest): Promise<ForwardResult> {
         onResponseError(_controller, err) {
           if (retried) return;
           const timedOut = TIMEOUT_CODES.has((err as { code?: string }).code ?? '');
+          const error = timedOut ? 'upstream timeout' : err.message;
           if (relaying || res.headersSent) {
             // The response had started: the task sees its connection cut.
             res.destroy();
-            return resolve({ status, attempts: n, error: timedOut ? 'upstream timeout' : err.message });
+            return resolve({ status, attempts: n, error });
           }
           if (closed) return resolve({ status: res.statusCode, attempts: n, error: err.message });
-          if (!timedOut && status === 0 && again()) return;
+          // No final response yet (a 5xx either was relayed or handed over to a retry).
+          if (!timedOut && again()) return;
           const code = timedOut ? 504 : 500;
           const message = timedOut
             ? `Gateway timeout: ${target.host} sent nothing for ${f.upstreamTimeoutMs / 1000} s (the proxy's --upstream-timeout); try again later`
             : `Failed during proxy request: ${err.message}`;
           for (const [name, value] of Object.entries(f.responseHeaders)) res.setHeader(name, value);
           res.writeHead(code, { 'content-type': 'text/plain' }).end(`${message}\n`);
-          resolve({ status: code, attempts: n, error: timedOut ? 'upstream timeout' : err.message });
+          resolve({ status: code, attempts: n, error });
         },
       };
       dispatcher.dispatch(
