@@ -4,9 +4,16 @@
 // taskcluster) and wait for its "listening" line, run the task on it, remove the proxy and the
 // network. Alternating, BENCH_RUNS (default 5) each after one warm-up; medians. The proxy is
 // never called (the task runs `true`), so the root URL is a placeholder on loopback.
-// Run: node tools/bench.mjs proxy-task   (needs the runner built and the proxy image)
+// P2w: the same task through a running worker (`docker-worker start`, capacity 1, a fake
+// Taskcluster in this process on loopback), timed from createTask to the run resolved, one task at
+// a time, alternating with the same by-hand flow: the worker's own cost without a Node start.
+// Run: node tools/bench.mjs proxy-task   (needs the runner and fake-taskcluster built, the proxy image)
 import { runArgs } from './cli-args.mjs';
+import { startQueueWorker, stopQueueWorker } from './queue-worker.mjs';
+import { removeWorkerLeftovers } from './worker-leftovers.mjs';
 import { spawnSync } from 'node:child_process';
+import { startFakeTaskcluster } from '@docker-worker/fake-taskcluster';
+import taskcluster from 'taskcluster-client';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -103,6 +110,51 @@ function byHand(i) {
   return now() - start;
 }
 
+/** P2w: one `docker-worker start` (capacity 1) on a fake Taskcluster; `task()` times one task. */
+const ADMIN = { clientId: 'admin', accessToken: 'admin-token-0123456789', scopes: ['*'] };
+const Q_WORKER_ID = `${WORKER_ID}-q`;
+let tc;
+let queueWorker;
+async function startWorkerOnQueue() {
+  tc = await startFakeTaskcluster({ clients: [ADMIN], host: '127.0.0.1', claimWorkWaitMs: 20_000 });
+  const taskQueueId = `bench-proxy/p${process.pid}`;
+  queueWorker = await startQueueWorker({ tc, cli, tmp, workerId: Q_WORKER_ID, taskQueueId, capacity: 1 });
+}
+
+async function queueTask() {
+  const admin = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: ADMIN });
+  const taskId = taskcluster.slugid();
+  const t = Date.now();
+  const start = now();
+  await admin.createTask(taskId, {
+    taskQueueId: queueWorker.taskQueueId,
+    created: new Date(t).toJSON(),
+    deadline: new Date(t + 3600_000).toJSON(),
+    expires: new Date(t + 86_400_000).toJSON(),
+    scopes: [],
+    retries: 0,
+    payload: { image: IMAGE, command: ['true'], maxRunTime: 60, features: { taskclusterProxy: true } },
+    metadata: {
+      name: 'bench',
+      description: 'P2w',
+      owner: 'bench@example.com',
+      source: 'https://example.com/bench',
+    },
+  });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const run = tc.queue.statusOf(taskId)?.runs.at(-1);
+    if (run && run.state !== 'pending' && run.state !== 'running') {
+      if (run.state !== 'completed')
+        throw new Error(`P2w task resolved ${run.state}/${run.reasonResolved}:\n${queueWorker.tail}`);
+      return now() - start;
+    }
+    if (queueWorker.done) throw new Error(`the worker exited:\n${queueWorker.tail}`);
+    if (Date.now() > deadline) throw new Error(`P2w task not resolved within 120 s:\n${queueWorker.tail}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 let code = 0;
 try {
   worker('warm');
@@ -115,12 +167,27 @@ try {
     b.push(byHand(i));
     a.push(worker(i));
   }
+  await startWorkerOnQueue();
+  await queueTask(); // warm-up
+  queueWorker.stages.length = 0;
+  const qa = [];
+  const qb = [];
+  for (let i = 0; i < N; i++) {
+    qb.push(byHand(`q${i}`));
+    qa.push(await queueTask());
+  }
   const w = median(a);
   const h = median(b);
   const ratio = w / h;
+  const qw = median(qa);
+  const qh = median(qb);
+  const qratio = qw / qh;
   console.log(`by hand (network, proxy until listening, task, removal)  median ${h.toFixed(0)} ms over ${N}`);
   console.log(`docker-worker run with features.taskclusterProxy       median ${w.toFixed(0)} ms over ${N}`);
   console.log(`ratio P2 worker / by hand: ${ratio.toFixed(2)}x (target <= 1.10)`);
+  console.log(`P2w by hand, alternating with the queue tasks       median ${qh.toFixed(0)} ms over ${N}`);
+  console.log(`P2w running worker, createTask -> resolved          median ${qw.toFixed(0)} ms over ${N}`);
+  console.log(`ratio P2w running worker / by hand: ${qratio.toFixed(2)}x (target <= 1.10)`);
   const stages = {};
   for (const key of new Set(stageRuns.flatMap((r) => Object.keys(r))))
     stages[key] = Math.round(median(stageRuns.map((r) => r[key] ?? 0)));
@@ -131,6 +198,13 @@ try {
   for (const [k, v] of Object.entries(handSteps)) console.log(`  ${k.padEnd(30)}${String(v).padStart(6)}`);
   console.log('breakdown of the worker run (median ms):');
   for (const [k, v] of Object.entries(stages)) console.log(`  ${k.padEnd(30)}${String(v).padStart(6)}`);
+  const qStages = {};
+  for (const key of new Set(queueWorker.stages.flatMap((r) => Object.keys(r))))
+    qStages[key] = Math.round(median(queueWorker.stages.map((r) => r[key] ?? 0)));
+  console.log(
+    'breakdown of a task in the running worker (median ms; the rest of createTask -> resolved is the claim):',
+  );
+  for (const [k, v] of Object.entries(qStages)) console.log(`  ${k.padEnd(30)}${String(v).padStart(6)}`);
   console.log(
     `BENCH_JSON ${JSON.stringify({
       rows: [
@@ -142,7 +216,19 @@ try {
           better: 'lower',
           met: ratio <= 1.1,
         },
+        {
+          id: 'P2w',
+          measure:
+            'task with taskclusterProxy through a running worker (createTask -> resolved) vs the same by hand',
+          ratio: Number(qratio.toFixed(3)),
+          target: 1.1,
+          better: 'lower',
+          met: qratio <= 1.1,
+        },
       ],
+      queueWorkerMedianMs: Math.round(qw),
+      queueByHandMedianMs: Math.round(qh),
+      queueStagesMedianMs: qStages,
       workerMedianMs: Math.round(w),
       byHandMedianMs: Math.round(h),
       stagesMedianMs: stages,
@@ -153,15 +239,20 @@ try {
   console.error(`proxy-task bench: ${err instanceof Error ? err.stack : err}`);
   code = 1;
 } finally {
-  const f = ['--filter', `label=${LABEL}`];
-  const list = (args) =>
-    spawnSync('docker', [...args, ...f], { encoding: 'utf8' })
-      .stdout.split('\n')
-      .filter(Boolean);
-  const cs = list(['ps', '-aq']);
-  if (cs.length) spawnSync('docker', ['rm', '-f', '-v', ...cs], { stdio: 'ignore' });
-  for (const n of list(['network', 'ls', '-q']))
-    spawnSync('docker', ['network', 'rm', n], { stdio: 'ignore' });
+  if (queueWorker) await stopQueueWorker(queueWorker);
+  await tc?.close();
+  for (const id of [WORKER_ID, Q_WORKER_ID]) {
+    const f = ['--filter', `label=org.docker-worker.worker-id=${id}`];
+    const list = (args) =>
+      spawnSync('docker', [...args, ...f], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean);
+    const cs = list(['ps', '-aq']);
+    if (cs.length) spawnSync('docker', ['rm', '-f', '-v', ...cs], { stdio: 'ignore' });
+    for (const n of list(['network', 'ls', '-q']))
+      spawnSync('docker', ['network', 'rm', n], { stdio: 'ignore' });
+  }
+  await removeWorkerLeftovers([WORKER_ID, Q_WORKER_ID]);
   rmSync(tmp, { recursive: true, force: true });
 }
 process.exit(code);

@@ -21,13 +21,12 @@
 // it directly (`tc.queue.statusOf`). Everything is labelled with a workerId unique to the run and
 // removed at the end.
 // Run: node tools/bench.mjs queue   (needs: npx nx run-many -t build --projects=runner,fake-taskcluster)
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { startQueueWorker, stopQueueWorker } from './queue-worker.mjs';
 import { removeWorkerLeftovers } from './worker-leftovers.mjs';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import taskcluster from 'taskcluster-client';
 import { startFakeTaskcluster } from '../../fake-taskcluster/dist/index.js';
@@ -50,7 +49,6 @@ const PHASE_TIMEOUT_MS = 10 * 60_000;
 const runId = `bench-queue-${process.pid}-${Date.now().toString(36)}`;
 const BASELINE_LABEL = `${WORKER_LABEL}=${runId}-baseline`;
 const ADMIN = { clientId: 'admin', accessToken: 'admin-token-0123456789', scopes: ['*'] };
-const WORKER_TOKEN = 'worker-token-0123456789';
 const tmp = mkdtempSync(join(tmpdir(), 'runner-queue-bench-'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms) => ms / 1000;
@@ -61,65 +59,10 @@ const workers = [];
 
 /** One `docker-worker start` of `capacity` on `taskQueueId`; its debug log is parsed as it comes. */
 async function startWorker(workerId, taskQueueId, capacity) {
-  const workerGroup = 'bench';
-  tc.store.addClient({
-    clientId: `worker/${workerId}`,
-    accessToken: WORKER_TOKEN,
-    scopes: [`queue:claim-work:${taskQueueId}`, `queue:worker-id:${workerGroup}/*`],
-  });
-  const file = join(tmp, `${workerId}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      taskQueueId,
-      workerGroup,
-      workerId,
-      capacity,
-      cacheVolumePrefix: `${workerId}-cache-`,
-      workDir: join(tmp, `work-${workerId}`),
-      pollingIntervalMs: 150,
-      liveLog: { port: 0, host: '127.0.0.1' },
-      capacityManagement: { diskspaceThreshold: 0 },
-    }),
-  );
-  const child = spawn(process.execPath, [cli, 'start', '--config', file], {
-    env: {
-      ...process.env,
-      TASKCLUSTER_ROOT_URL: tc.rootUrl,
-      TASKCLUSTER_CLIENT_ID: `worker/${workerId}`,
-      TASKCLUSTER_ACCESS_TOKEN: WORKER_TOKEN,
-      LOG_LEVEL: 'debug',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const w = { workerId, child, done: false, tail: '', stages: [], resolves: [], events: [], taskQueueId };
-  w.exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }));
-  w.exited.then(() => (w.done = true));
-  createInterface({ input: child.stderr }).on('line', (line) => {
-    w.tail = (w.tail + line + '\n').slice(-20_000);
-    if (!line.startsWith('{')) return;
-    const e = JSON.parse(line);
-    if (e.msg === 'task stages') w.stages.push(e.stages);
-    else if (e.msg === 'stage resolve') w.resolves.push(e.ms);
-    else if (e.msg === 'claimed' || e.msg === 'task resolved') w.events.push({ msg: e.msg, time: e.time });
-  });
+  const config = { cacheVolumePrefix: `${workerId}-cache-`, pollingIntervalMs: 150 };
+  const w = await startQueueWorker({ tc, cli, tmp, workerId, taskQueueId, capacity, config });
   workers.push(w);
-  // Ready once it has asked the queue for work (its start-up sweep is behind it).
-  const client = `worker/${workerId}`;
-  const deadline = Date.now() + 60_000;
-  while (!tc.requests.some((r) => r.clientId === client && r.path.includes('claim-work'))) {
-    if (w.done) throw new Error(`worker ${workerId} exited before claiming:\n${w.tail}`);
-    if (Date.now() > deadline) throw new Error(`worker ${workerId} did not claim within 60 s:\n${w.tail}`);
-    await sleep(50);
-  }
   return w;
-}
-
-async function stopWorker(w) {
-  if (!w.done) w.child.kill('SIGTERM');
-  const t = setTimeout(() => w.done || w.child.kill('SIGKILL'), 30_000);
-  await w.exited;
-  clearTimeout(t);
 }
 
 /** `tasks` tasks through `count` workers of `capacity` on one queue: ms from the first createTask to the last resolution. */
@@ -170,7 +113,7 @@ async function queuePhase(name, { tasks, count, capacity }) {
     const st = run.state === 'exception' ? `exception/${run.reasonResolved}` : run.state;
     states[st] = (states[st] ?? 0) + 1;
   }
-  await Promise.all(ws.map(stopWorker));
+  await Promise.all(ws.map(stopQueueWorker));
   if (states.completed !== tasks)
     throw new Error(`${name}: not all completed: ${JSON.stringify(states)}\n${ws[0].tail}`);
   return { ms, workers: ws, cpu };
@@ -267,7 +210,7 @@ async function liveLogPhase(mib) {
     }
     await sleep(20);
   }
-  await stopWorker(w);
+  await stopQueueWorker(w);
   if (bytes < mib * 1048576) throw new Error(`the reader got ${bytes} bytes, fewer than the task printed`);
   return { ms, bytes, growthMiB: (after.hwm - before.hwm) / 1024, peakMiB: after.hwm / 1024 };
 }
@@ -523,7 +466,7 @@ try {
   console.error(`queue bench: ${err instanceof Error ? err.stack : err}`);
   exitCode = 1;
 } finally {
-  await Promise.all(workers.map(stopWorker));
+  await Promise.all(workers.map(stopQueueWorker));
   await removeLabelled();
   await tc?.close();
   rmSync(tmp, { recursive: true, force: true });

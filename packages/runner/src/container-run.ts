@@ -1,6 +1,8 @@
 /**
  * @module container-run
- * Runs the task container to its end: create, start, copy its output into the live log, wait.
+ * Runs the task container to its end in two steps, between which the lifecycle waits for the
+ * features' sidecars to be ready (they get ready while the engine creates it): create; then
+ * start, copy its output into the live log, wait.
  * When the run's signal fires (max-run-time, cancellation, shutdown) the container is killed and
  * the abort reason is thrown. What it learns (container id, exit code) goes into `result`.
  */
@@ -11,8 +13,13 @@ import { failure, internalError } from './errors.js';
 import type { ContainerResult } from './outcome.js';
 import type { TaskRun } from './run-context.js';
 
-export async function runContainer(run: TaskRun, spec: SpecBuilder, result: ContainerResult): Promise<void> {
-  const { docker, liveLog, signal } = run;
+/** Creates the task container (not started yet); its id also goes into `result`. */
+export async function createTaskContainer(
+  run: TaskRun,
+  spec: SpecBuilder,
+  result: ContainerResult,
+): Promise<string> {
+  const { docker } = run;
   const network = await run.taskNetwork();
   const box = run.config.taskContainer;
   const built = spec.build({
@@ -31,6 +38,14 @@ export async function runContainer(run: TaskRun, spec: SpecBuilder, result: Cont
     throw startFailure(err);
   }
   result.containerId = id;
+  return id;
+}
+
+/** Starts the created task container and runs it to its end; the exit code goes into `result`. */
+export async function runCreatedContainer(run: TaskRun, id: string, result: ContainerResult): Promise<void> {
+  const { docker, liveLog, signal } = run;
+  const box = run.config.taskContainer;
+  const network = await run.taskNetwork();
   signal.throwIfAborted();
   const kill = (): void => void docker.killContainer(id).catch((err) => run.log.warn({ err }, 'kill failed'));
   signal.addEventListener('abort', kill, { once: true });

@@ -1,7 +1,7 @@
 /**
  * @module @docker-worker/runner
  * The docker-worker task lifecycle over features: `runTask` (the lifecycle), `TaskRun` (the
- * per-run context), the built-in features, `startSidecar` for feature sidecars, and local mode.
+ * per-run context), the built-in features, `startSidecar` / `launchSidecar` for feature sidecars, and local mode.
  */
 export { runTask } from './task-run.js';
 export { TaskRun } from './run-context.js';
@@ -13,10 +13,10 @@ export { builtinFeatures } from './features/index.js';
 export * as features from './features/index.js';
 export type { Contribution, Credentials, Feature, FeatureRun, Outcome } from './features/feature.js';
 export { payloadErrors } from './features/payload.js';
-export { startSidecar } from './docker/sidecar.js';
+export { launchSidecar, startSidecar } from './docker/sidecar.js';
 export { urlForContainers } from './run-network.js';
 export { reservedEnv } from './reserved-env.js';
-export type { Sidecar, SidecarOptions } from './docker/sidecar.js';
+export type { LaunchedSidecar, Sidecar, SidecarOptions } from './docker/sidecar.js';
 export { createDockerClient, DockerError } from './docker/docker-client.js';
 export type {
   ContainerSpec,

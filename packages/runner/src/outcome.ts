@@ -7,7 +7,7 @@ import type { TaskError } from './errors.js';
 import type { Outcome } from './features/feature.js';
 import type { TaskDefinition } from './task.js';
 
-/** What the lifecycle learnt of the task container: filled in by `runContainer` as it goes. */
+/** What the lifecycle learnt of the task container: filled in by `container-run.ts` as it goes. */
 export interface ContainerResult {
   containerId?: string;
   exitCode?: number;

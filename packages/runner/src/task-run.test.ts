@@ -219,4 +219,56 @@ describe('runTask abort races', () => {
     expect(docker.kills.length).toBeGreaterThanOrEqual(1);
     expect(docker.resources.size).toBe(0);
   });
+
+  it("creates the task container while a feature's ready is pending, and starts it only once ready resolves", async () => {
+    const docker = new FakeDocker();
+    const { run } = fakeRun({ docker });
+    let markReady = (): void => undefined;
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    let createdBeforeReady = 0;
+    const sidecarLike: Feature = {
+      name: 'side',
+      isEnabled: () => true,
+      isRequested: () => true,
+      async start() {
+        return { contribution: { image: 'sha256:x' }, ready };
+      },
+    };
+    const outcome = runTask(run, [sidecarLike]);
+    // The container is created (not started) while the feature still gets ready.
+    for (let i = 0; i < 100 && docker.containers.size === 0; i++) await new Promise((r) => setImmediate(r));
+    createdBeforeReady = docker.containers.size;
+    expect(docker.started).toEqual([]);
+    markReady();
+    expect(createdBeforeReady).toBe(1);
+    expect(await outcome).toMatchObject({ state: 'completed', exitCode: 0 });
+    expect(docker.started).toHaveLength(1);
+    expect(docker.resources.size).toBe(0);
+  });
+
+  it("a feature's ready that rejects fails the run: the container never starts, the stops still run", async () => {
+    const docker = new FakeDocker();
+    const { run } = fakeRun({ docker });
+    const calls: string[] = [];
+    const notReady: Feature = {
+      name: 'side',
+      isEnabled: () => true,
+      isRequested: () => true,
+      async start() {
+        const ready = Promise.reject(failure('the side sidecar did not answer'));
+        ready.catch(() => undefined);
+        return {
+          contribution: { image: 'sha256:x' },
+          ready,
+          stop: async () => void calls.push('stop side'),
+        };
+      },
+    };
+    const outcome = await runTask(run, [notReady, recorder('b', calls)]);
+    expect(outcome).toMatchObject({ state: 'failed', reasonResolved: 'failed', exitCode: null });
+    expect(outcome.error?.message).toBe('the side sidecar did not answer');
+    expect(docker.started).toEqual([]);
+    expect(calls).toEqual(['start b', 'stop b', 'stop side', 'afterCleanup b']);
+    expect(docker.resources.size).toBe(0);
+  });
 });

@@ -1,12 +1,13 @@
 /**
  * @module task-run
  * The thin lifecycle: start each requested feature in order (enabled? scopes?), keeping the
- * handle each start returns; run the container; stop the handles in reverse (always); remove
+ * handle each start returns; run the container (created while the features' sidecars get ready,
+ * started once they are); stop the handles in reverse (always); remove
  * everything by label; then the handles' afterCleanup (the live log's footer last), and map the
  * outcome to a resolution. It never learns about images, logs or artifacts.
  */
 import { SpecBuilder } from './container-spec.js';
-import { runContainer } from './container-run.js';
+import { createTaskContainer, runCreatedContainer } from './container-run.js';
 import { malformedPayload, TaskError, toTaskError } from './errors.js';
 import type { Feature, FeatureRun, Outcome } from './features/feature.js';
 import { outcomeOf, type ContainerResult } from './outcome.js';
@@ -17,6 +18,8 @@ export async function runTask(run: TaskRun, features: readonly Feature[]): Promi
   const handles: { name: string; handle: FeatureRun }[] = [];
   const errors: TaskError[] = [];
   const container: ContainerResult = {};
+  /** The features' `ready`: the task container is created meanwhile and started after them. */
+  const readies: Promise<void>[] = [];
   const record = (err: unknown): void => {
     const error = toTaskError(err, run.signal);
     if (errors.includes(error)) return;
@@ -56,11 +59,15 @@ export async function runTask(run: TaskRun, features: readonly Feature[]): Promi
       const handle =
         (await run.stages.time('prepare_script', () => feature.start(run), { feature: feature.name })) ?? {};
       handles.push({ name: feature.name, handle });
+      if (handle.ready) readies.push(handle.ready);
       spec.merge(handle.contribution);
       run.signal.throwIfAborted();
     }
     await run.stages.time('prepare_script', () => run.taskNetwork(), { step: 'network' });
-    await run.stages.time('step_script', () => runContainer(run, spec, container));
+    const id = await run.stages.time('step_script', () => createTaskContainer(run, spec, container));
+    if (readies.length > 0)
+      await run.stages.time('prepare_script', () => Promise.all(readies), { step: 'ready' });
+    await run.stages.time('step_script', () => runCreatedContainer(run, id, container));
   } catch (err) {
     record(err);
   }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeDocker } from '../testing/fake-docker.js';
 import { fakeRun } from '../testing/fake-run.js';
-import { startSidecar } from './sidecar.js';
+import { launchSidecar, startSidecar } from './sidecar.js';
 
 let server: Server | undefined;
 afterEach(() => server?.close());
@@ -139,5 +139,46 @@ describe('startSidecar', () => {
     await expect(
       startSidecar(run, { image: 'absent:1', alias: 'x', readyPort: 80, timeoutMs: 10 }),
     ).rejects.toMatchObject({ resolution: 'resource-unavailable' });
+  });
+
+  it('launchSidecar hands back its address before it answers; ready resolves once it does', async () => {
+    const { docker, run, clock } = setup();
+    let status = 503;
+    server = createServer((_req, res) => res.writeHead(status).end());
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const sidecar = await launchSidecar(run, {
+      image: 'side:1',
+      alias: 'side',
+      readyPort: port,
+      readyPath: '/',
+      timeoutMs: 5000,
+      intervalMs: 100,
+    });
+    expect(sidecar.hostsEntry).toBe(`side:${docker.ip}`);
+    let ready = false;
+    void sidecar.ready.then(() => (ready = true));
+    await clock.advance(100);
+    expect(ready).toBe(false); // still 503
+    status = 200;
+    for (let i = 0; i < 20 && !ready; i++) await clock.advance(100);
+    expect(ready).toBe(true);
+    await sidecar.stop();
+  });
+
+  it('a stop while it is not ready yet ends the wait and removes it; ready rejects, never unhandled', async () => {
+    const { docker, run } = setup();
+    const port = await loopbackServer(503);
+    const sidecar = await launchSidecar(run, {
+      image: 'side:1',
+      alias: 'side',
+      readyPort: port,
+      readyPath: '/',
+      timeoutMs: 60_000,
+    });
+    await sidecar.stop();
+    await expect(sidecar.ready).rejects.toThrow();
+    expect(docker.stops).toEqual([{ id: sidecar.containerId, graceSeconds: 5 }]);
+    expect(docker.resources.size).toBe(1); // only the network
   });
 });

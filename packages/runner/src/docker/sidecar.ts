@@ -60,7 +60,28 @@ export interface Sidecar extends AsyncDisposable {
 
 const KEEP_LINES = 50;
 
+/** A sidecar that has an address but may not answer yet (`launchSidecar`). */
+export interface LaunchedSidecar extends Sidecar {
+  /**
+   * Settles once it answers on its port: resolves, or rejects with a `failed` TaskError carrying
+   * its last log lines (it is stopped by then). Never an unhandled rejection.
+   */
+  readonly ready: Promise<void>;
+}
+
+/** Starts the sidecar and waits until it answers (`launchSidecar`, then its `ready`). */
 export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<Sidecar> {
+  const sidecar = await launchSidecar(run, opts);
+  await sidecar.ready;
+  return sidecar;
+}
+
+/**
+ * Starts the sidecar and returns as soon as it has its address on the task network (which the
+ * task container's hosts entry needs), leaving the wait until it answers to `ready`: the worker
+ * creates the task container meanwhile and starts it once every sidecar is ready.
+ */
+export async function launchSidecar(run: TaskRun, opts: SidecarOptions): Promise<LaunchedSidecar> {
   const { docker, liveLog } = run;
   if (!(await docker.inspectImage(opts.image))) {
     throw resourceUnavailable(
@@ -101,9 +122,13 @@ export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<
     throw err;
   }
   const graceSeconds = opts.stopGraceSeconds ?? run.config.sidecarStopGraceSeconds;
+  // A stop ends the wait for readiness (a later feature failed, the run was aborted).
+  const stopping = new AbortController();
+  const waitSignal = AbortSignal.any([run.signal, stopping.signal]);
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
+      stopping.abort();
       try {
         await docker.stopContainer(containerId, graceSeconds);
         await copied; // it has stopped, so its output ends: keep its last words
@@ -113,56 +138,90 @@ export async function startSidecar(run: TaskRun, opts: SidecarOptions): Promise<
         await liveLog.flush(opts.alias, prefix);
       }
     })());
-  try {
-    const ip = await waitUntilReady(run, containerId, network.name, opts);
-    run.log.info({ alias: opts.alias, containerId, ip }, 'sidecar ready');
-    const hostsEntry = `${opts.alias}:${ip}`;
-    return {
-      alias: opts.alias,
-      containerId,
-      ip,
-      hostsEntry,
-      lastLines: () => [...lines],
-      stop,
-      [Symbol.asyncDispose]: stop,
-    };
-  } catch (err) {
+  /** Stops it, then turns a NotReady into a failure quoting its log (every line is copied by then). */
+  const fail = async (err: unknown): Promise<never> => {
     await stop().catch((stopErr: unknown) =>
       run.log.warn({ err: stopErr, alias: opts.alias }, 'sidecar clean-up failed'),
     );
     if (!(err instanceof NotReady)) throw err;
-    // Stopped: every line it wrote has been copied by now.
     throw failure(
       `the ${opts.alias} sidecar (${opts.image}) ${err.message}; its last log lines:\n${lines.slice(-20).join('\n') || '(no output)'}`,
     );
+  };
+  const deadline = run.clock.now() + opts.timeoutMs;
+  let ip: string;
+  try {
+    ip = await waitForAddress(run, containerId, network.name, opts, deadline, waitSignal);
+    await run.allowHostAccess(ip); // a sidecar may reach this host (the task may not)
+  } catch (err) {
+    return fail(err);
   }
+  const ready = waitUntilAnswers(run, containerId, network.name, ip, opts, deadline, waitSignal).then(
+    () => run.log.info({ alias: opts.alias, containerId, ip }, 'sidecar ready'),
+    fail,
+  );
+  ready.catch(() => undefined); // awaited by whoever needs it; never unhandled meanwhile
+  return {
+    alias: opts.alias,
+    containerId,
+    ip,
+    hostsEntry: `${opts.alias}:${ip}`,
+    ready,
+    lastLines: () => [...lines],
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
 }
 
 /** Why a sidecar never became ready; turned into a TaskError with its log lines once it is stopped. */
 class NotReady extends Error {}
 
-async function waitUntilReady(
+/** Its address on the network, once the engine has given it one (normally at the first look). */
+async function waitForAddress(
   run: TaskRun,
   id: string,
   network: string,
   opts: SidecarOptions,
+  deadline: number,
+  signal: AbortSignal,
 ): Promise<string> {
-  const deadline = run.clock.now() + opts.timeoutMs;
-  let allowed = false;
   for (;;) {
     const state = await run.docker.inspectContainer(id, network);
     if (!state.running) throw new NotReady(`exited with status ${state.exitCode} before it was ready`);
-    if (state.ip && !allowed) {
-      allowed = true;
-      await run.allowHostAccess(state.ip); // a sidecar may reach this host (the task may not)
-    }
-    if (state.ip && (await probe(state.ip, opts))) return state.ip;
-    if (run.clock.now() >= deadline)
-      throw new NotReady(
-        `did not answer on port ${opts.readyPort} within ${Math.round(opts.timeoutMs / 1000)}s`,
-      );
-    await run.clock.sleep(opts.intervalMs ?? 100, run.signal);
+    if (state.ip) return state.ip;
+    await pause(run, opts, deadline, signal);
   }
+}
+
+async function waitUntilAnswers(
+  run: TaskRun,
+  id: string,
+  network: string,
+  ip: string,
+  opts: SidecarOptions,
+  deadline: number,
+  signal: AbortSignal,
+): Promise<void> {
+  for (;;) {
+    const state = await run.docker.inspectContainer(id, network);
+    if (!state.running) throw new NotReady(`exited with status ${state.exitCode} before it was ready`);
+    if (await probe(ip, opts)) return;
+    await pause(run, opts, deadline, signal);
+  }
+}
+
+/** The wait between two looks; past the deadline, NotReady. */
+async function pause(
+  run: TaskRun,
+  opts: SidecarOptions,
+  deadline: number,
+  signal: AbortSignal,
+): Promise<void> {
+  if (run.clock.now() >= deadline)
+    throw new NotReady(
+      `did not answer on port ${opts.readyPort} within ${Math.round(opts.timeoutMs / 1000)}s`,
+    );
+  await run.clock.sleep(opts.intervalMs ?? 100, signal);
 }
 
 async function probe(ip: string, opts: SidecarOptions): Promise<boolean> {

@@ -132,4 +132,23 @@ describe('balrogVPNProxy', () => {
     expect(log).toContain('[balrog] balrog-vpn-proxy: No VPN configuration found in /vpn');
     expect(docker.resources.size).toBe(0);
   });
+
+  it('a tunnel that goes down after the start, while the task container waits for it, is internal-error too', async () => {
+    const docker = new FakeDocker();
+    docker.images.add(IMAGE);
+    docker.script = { output: 'openvpn: connecting\n' }; // runs until told
+    const { run, clock } = fakeRun({ docker, config: { balrog }, ...requested });
+    const handle = await balrogVPNProxy.start(run);
+    const [sidecarId] = [...docker.containers.keys()];
+    docker.exit(sidecarId!, 1);
+    let err: unknown;
+    handle?.ready?.catch((e: unknown) => (err = e));
+    for (let i = 0; i < 50 && err === undefined; i++) await clock.advance(500);
+    expect(err).toBeInstanceOf(TaskError);
+    expect((err as TaskError).resolution).toBe('internal-error');
+    expect((err as TaskError).message).toMatch(
+      /^balrogVPNProxy: could not reach https:\/\/balrog\.example through the VPN: the balrog sidecar .* exited with status \d+ before it was ready/,
+    );
+    expect([...docker.resources.values()].filter((r) => r.kind === 'container')).toEqual([]);
+  });
 });

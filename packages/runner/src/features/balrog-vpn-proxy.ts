@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startSidecar } from '../docker/sidecar.js';
+import { launchSidecar } from '../docker/sidecar.js';
 import { internalError, TaskError } from '../errors.js';
 import type { Feature } from './feature.js';
 
@@ -35,7 +35,7 @@ export const balrogVPNProxy: Feature = {
     // openvpn may print its configuration: the VPN keys never reach the task's log.
     for (const secret of await vpnSecrets(balrog.vpnConfigDir)) run.liveLog.addSecret(secret);
     try {
-      const sidecar = await startSidecar(run, {
+      const sidecar = await launchSidecar(run, {
         image: balrog.image,
         alias: 'balrog',
         env: {
@@ -53,17 +53,24 @@ export const balrogVPNProxy: Feature = {
         intervalMs: balrog.probe.intervalMs,
         timeoutMs: sidecarTimeoutMs + probeMs,
       });
-      return { contribution: { extraHosts: [sidecar.hostsEntry] }, stop: () => sidecar.stop() };
+      // The task container is created while the tunnel comes up; it starts once the proxy answers.
+      const ready = sidecar.ready.catch((err: unknown) => {
+        throw tunnelError(balrog.proxiedServer, err);
+      });
+      ready.catch(() => undefined); // awaited by the lifecycle; never unhandled meanwhile
+      return { contribution: { extraHosts: [sidecar.hostsEntry] }, ready, stop: () => sidecar.stop() };
     } catch (err) {
-      if (err instanceof TaskError && err.resolution !== 'failed') throw err;
-      const why = err instanceof Error ? err.message : String(err);
-      throw internalError(
-        `balrogVPNProxy: could not reach ${balrog.proxiedServer} through the VPN: ${why}`,
-        err,
-      );
+      throw tunnelError(balrog.proxiedServer, err);
     }
   },
 };
+
+/** A tunnel that does not come up is the worker's fault: a sidecar's `failed` becomes internal-error; cancels and the like pass. */
+function tunnelError(proxiedServer: string, err: unknown): unknown {
+  if (err instanceof TaskError && err.resolution !== 'failed') return err;
+  const why = err instanceof Error ? err.message : String(err);
+  return internalError(`balrogVPNProxy: could not reach ${proxiedServer} through the VPN: ${why}`, err);
+}
 
 /** The contents of the key files of the VPN configuration directory (private keys, TLS auth keys). */
 async function vpnSecrets(dir: string): Promise<string[]> {

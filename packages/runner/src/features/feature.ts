@@ -60,6 +60,12 @@ export interface Outcome {
 /** One feature's part in one run: created by `start`, owning whatever that run needs later. */
 export interface FeatureRun {
   contribution?: Contribution;
+  /**
+   * Settles when what the feature started is ready for the task (a sidecar answers). The lifecycle
+   * starts the next features and creates the task container meanwhile, and starts the container
+   * only once every `ready` has resolved; a rejection fails the run like a failed `start`.
+   */
+  ready?: Promise<void>;
   /** Called once the container has ended (or the start failed), in reverse start order. */
   stop?(outcome: Outcome): Promise<void>;
   /**

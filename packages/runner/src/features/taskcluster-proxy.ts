@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SECRETS_DIR } from '../docker/docker-client.js';
-import { startSidecar, type Sidecar } from '../docker/sidecar.js';
+import { launchSidecar, type Sidecar } from '../docker/sidecar.js';
 import { featureEnabled } from '../config.js';
 import { resourceUnavailable } from '../errors.js';
 import { urlForContainers } from '../run-network.js';
@@ -52,7 +52,7 @@ export const taskclusterProxy: Feature = {
       secretFiles.certificate = creds.certificate;
       env.TASKCLUSTER_CERTIFICATE_FILE = `${SECRETS_DIR}/certificate`;
     }
-    const sidecar = await startSidecar(run, {
+    const sidecar = await launchSidecar(run, {
       image: run.config.images.taskclusterProxy,
       alias: 'taskcluster',
       env,
@@ -69,8 +69,8 @@ export const taskclusterProxy: Feature = {
       intervalMs: 20,
       timeoutMs: run.config.sidecarTimeoutMs,
     });
-    // Updates go one after the other, so the sidecar always ends with the newest set.
-    let updates = Promise.resolve();
+    // Updates go one after the other, once it answers, so it always ends with the newest set.
+    let updates = sidecar.ready.catch(() => undefined);
     const unsubscribe = run.onCredentials((next) => {
       updates = updates.then(() => putCredentials(run, sidecar, secret, next));
     });
@@ -79,6 +79,8 @@ export const taskclusterProxy: Feature = {
         env: { TASKCLUSTER_PROXY_URL: 'http://taskcluster' },
         extraHosts: [sidecar.hostsEntry],
       },
+      // The task container is created while the proxy starts; it starts once the proxy answers.
+      ready: sidecar.ready,
       async stop() {
         unsubscribe();
         await updates;

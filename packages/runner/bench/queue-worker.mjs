@@ -1,0 +1,78 @@
+// One `docker-worker start` for the queue-mode benches, on a fake Taskcluster (`tc`, in the
+// bench's process): its client is added to the fake's store, its debug log parsed as it comes
+// ('task stages', 'stage resolve', claimed / resolved times); it is handed back once it has asked
+// the queue for work (its start-up sweep behind it).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const WORKER_TOKEN = 'worker-token-0123456789';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function startQueueWorker({ tc, cli, tmp, workerId, taskQueueId, capacity, config = {} }) {
+  const workerGroup = 'bench';
+  tc.store.addClient({
+    clientId: `worker/${workerId}`,
+    accessToken: WORKER_TOKEN,
+    scopes: [`queue:claim-work:${taskQueueId}`, `queue:worker-id:${workerGroup}/*`],
+  });
+  const file = join(tmp, `${workerId}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      taskQueueId,
+      workerGroup,
+      workerId,
+      capacity,
+      workDir: join(tmp, `work-${workerId}`),
+      liveLog: { port: 0, host: '127.0.0.1' },
+      capacityManagement: { diskspaceThreshold: 0 },
+      ...config,
+    }),
+  );
+  const child = spawn(process.execPath, [cli, 'start', '--config', file], {
+    env: {
+      ...process.env,
+      TASKCLUSTER_ROOT_URL: tc.rootUrl,
+      TASKCLUSTER_CLIENT_ID: `worker/${workerId}`,
+      TASKCLUSTER_ACCESS_TOKEN: WORKER_TOKEN,
+      LOG_LEVEL: 'debug',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const w = { workerId, child, done: false, tail: '', stages: [], resolves: [], events: [], taskQueueId };
+  w.exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }));
+  w.exited.then(() => (w.done = true));
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    w.tail = (w.tail + line + '\n').slice(-20_000);
+    if (!line.startsWith('{')) return;
+    const e = JSON.parse(line);
+    if (e.msg === 'task stages') w.stages.push(e.stages);
+    else if (e.msg === 'stage resolve') w.resolves.push(e.ms);
+    else if (e.msg === 'claimed' || e.msg === 'task resolved') w.events.push({ msg: e.msg, time: e.time });
+  });
+  const client = `worker/${workerId}`;
+  const deadline = Date.now() + 60_000;
+  while (!tc.requests.some((r) => r.clientId === client && r.path.includes('claim-work'))) {
+    if (w.done) {
+      w.child.kill('SIGKILL');
+      throw new Error(`worker ${workerId} exited before claiming:\n${w.tail}`);
+    }
+    if (Date.now() > deadline) {
+      w.child.kill('SIGKILL');
+      throw new Error(`worker ${workerId} did not claim within 60 s:\n${w.tail}`);
+    }
+    await sleep(50);
+  }
+  return w;
+}
+
+/** SIGTERM (it finishes or hands back its tasks), SIGKILL after 30 s. */
+export async function stopQueueWorker(w) {
+  if (!w.done) w.child.kill('SIGTERM');
+  const t = setTimeout(() => w.done || w.child.kill('SIGKILL'), 30_000);
+  await w.exited;
+  clearTimeout(t);
+}
