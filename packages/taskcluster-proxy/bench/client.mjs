@@ -4,7 +4,8 @@
 // core, and a side's throughput was that process's, not the machine's.
 // On each IPC message {port, path, signUrl?, n, ms} it makes up to n GETs of `path` on 127.0.0.1:port,
 // CONCURRENCY at a time, within ms; with signUrl each carries a Hawk header for that URL (the
-// worker's credentials, the task's scopes in ext), as a client calling Taskcluster directly does.
+// worker's credentials, the task's scopes in ext), as a client calling Taskcluster directly does;
+// with hostHeader, that Host (a relay's client names the upstream it signed for).
 // It answers {done, seconds}.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -31,9 +32,12 @@ function request(port, path, headers) {
   });
 }
 
-process.on('message', async ({ port, path, signUrl, n, ms }) => {
+process.on('message', async ({ port, path, signUrl, hostHeader, n, ms }) => {
+  const host = hostHeader ? { host: hostHeader } : {};
   const headers = () =>
-    signUrl ? { authorization: hawk.client.header(signUrl, 'GET', { credentials, ext }).header } : {};
+    signUrl
+      ? { ...host, authorization: hawk.client.header(signUrl, 'GET', { credentials, ext }).header }
+      : host;
   const deadline = performance.now() + ms;
   const started = performance.now();
   let done = 0;

@@ -5,7 +5,8 @@
 //   1. small authenticated GETs: through the proxy vs a client signing its own requests directly
 //      (same run, same upstream, same client and agent, concurrency 8, each side warmed up, the
 //      sides interleaved in rounds) — reported as a throughput ratio, with a minimal signing
-//      forwarder as the floor and the CPU per request of both signing processes;
+//      forwarder as the floor, a TCP relay (no HTTP, the client signing) as the floor of any hop,
+//      and the CPU per request of each hop's process;
 //   2. the proxy process's peak RSS growth (from /proc) during a 1 GiB streamed PUT and GET.
 // Last stdout line: BENCH_JSON {...}.
 import { fork, spawn } from 'node:child_process';
@@ -159,6 +160,17 @@ const { proc: floorProc, port: floorPort } = await startSigner('min-forwarder', 
   tc.rootUrl,
   ...SCOPES,
 ]);
+// The floor of any hop: bytes relayed, nothing parsed (tcp-relay.mjs); the client signs for the upstream.
+const { proc: relayProc, port: relayPort } = await startSigner('tcp-relay', [
+  fileURLToPath(new URL('./tcp-relay.mjs', import.meta.url)),
+  tc.rootUrl,
+]);
+// The floor of a signing hop: request heads read and re-signed by hand, the rest relayed as bytes.
+const { proc: headProc, port: headPort } = await startSigner('head-signer', [
+  fileURLToPath(new URL('./head-signer.mjs', import.meta.url)),
+  tc.rootUrl,
+  ...SCOPES,
+]);
 const sides = [
   {
     name: 'direct (client signs)',
@@ -166,20 +178,39 @@ const sides = [
   },
   { name: 'through the proxy    ', target: { port: proxyPort, path: '/fake/v1/whoami' }, pid: proxyProc.pid },
   { name: 'minimal forwarder    ', target: { port: floorPort, path: '/fake/v1/whoami' }, pid: floorProc.pid },
+  {
+    name: 'TCP relay (no HTTP)  ',
+    target: {
+      port: relayPort,
+      path: directPath,
+      signUrl: `${tc.rootUrl}${directPath}`,
+      hostHeader: new URL(tc.rootUrl).host,
+    },
+    pid: relayProc.pid,
+  },
+  { name: 'head-signing relay   ', target: { port: headPort, path: '/fake/v1/whoami' }, pid: headProc.pid },
 ];
 // Warm-up: every side at the measured concurrency (the JIT of the client, the upstream and both signers).
 for (const side of sides) await run(side, WARMUP, performance.now() + TIME_LIMIT_MS);
-const [directSide, proxySide, floorSide] = await throughputs(sides);
+const [directSide, proxySide, floorSide, relaySide, headSide] = await throughputs(sides);
 const { rps: direct } = directSide;
 const { rps: proxied, cpuUs: proxyCpuUs } = proxySide;
 const { rps: floor, cpuUs: floorCpuUs } = floorSide;
 floorProc.kill();
+relayProc.kill();
+headProc.kill();
 const ratio = proxied / direct;
 console.log(
   `small-GET throughput through the proxy = ${(ratio * 100).toFixed(0)} % of direct (ratio ${ratio.toFixed(2)})`,
 );
 console.log(
   `floor: a 30-line signing forwarder (bench/min-forwarder.mjs) reaches ${(floor / direct).toFixed(2)} of direct; the proxy ${(proxied / floor).toFixed(2)} of that floor`,
+);
+console.log(
+  `floor of any hop: a TCP relay (bench/tcp-relay.mjs: bytes piped, nothing parsed or signed) reaches ${(relaySide.rps / direct).toFixed(2)} of direct, adding ${(relaySide.machineUs - directSide.machineUs).toFixed(0)} µs of machine CPU per GET (its process ${relaySide.cpuUs.toFixed(0)} µs)`,
+);
+console.log(
+  `floor of a signing hop: request heads re-signed by hand, the rest relayed as bytes (bench/head-signer.mjs, GETs only) reaches ${(headSide.rps / direct).toFixed(2)} of direct, adding ${(headSide.machineUs - directSide.machineUs).toFixed(0)} µs per GET (its process ${headSide.cpuUs.toFixed(0)} µs)`,
 );
 // What a GET costs the whole machine (client, upstream, signer, the kernel's loopback TCP): with
 // the client, the upstream and the hop sharing the 2 cores, a hop that adds more than a ninth of
@@ -280,6 +311,8 @@ console.log(
     smallGetProxiedRps: Math.round(proxied),
     smallGetRatio: Number(ratio.toFixed(3)),
     smallGetFloorRps: Math.round(floor),
+    smallGetRelayRps: Math.round(relaySide.rps),
+    smallGetRelayRatio: Number((relaySide.rps / direct).toFixed(3)),
     smallGetFloorRatio: Number((floor / direct).toFixed(3)),
     smallGetOverFloor: Number((proxied / floor).toFixed(3)),
     proxyCpuUsPerGet: Math.round(proxyCpuUs),
@@ -287,24 +320,35 @@ console.log(
       direct: Math.round(directSide.machineUs),
       proxied: Math.round(proxySide.machineUs),
       floor: Math.round(floorSide.machineUs),
+      relay: Math.round(relaySide.machineUs),
+      headSigner: Math.round(headSide.machineUs),
     },
     clientCpuUsPerGet: {
       direct: Math.round(directSide.clientUs),
       proxied: Math.round(proxySide.clientUs),
       floor: Math.round(floorSide.clientUs),
+      relay: Math.round(relaySide.clientUs),
+      headSigner: Math.round(headSide.clientUs),
     },
     upstreamCpuUsPerGet: {
       direct: Math.round(directSide.selfUs),
       proxied: Math.round(proxySide.selfUs),
       floor: Math.round(floorSide.selfUs),
+      relay: Math.round(relaySide.selfUs),
+      headSigner: Math.round(headSide.selfUs),
     },
     coresBusy: {
       direct: Number(directSide.coresBusy.toFixed(2)),
       proxied: Number(proxySide.coresBusy.toFixed(2)),
       floor: Number(floorSide.coresBusy.toFixed(2)),
+      relay: Number(relaySide.coresBusy.toFixed(2)),
+      headSigner: Number(headSide.coresBusy.toFixed(2)),
     },
     cpuBoundRatio: Number(cpuBound.toFixed(3)),
     floorCpuUsPerGet: Math.round(floorCpuUs),
+    relayCpuUsPerGet: Math.round(relaySide.cpuUs),
+    headSignerCpuUsPerGet: Math.round(headSide.cpuUs),
+    smallGetHeadSignerRatio: Number((headSide.rps / direct).toFixed(3)),
     putGiBSeconds: Number(putSeconds.toFixed(2)),
     proxyRssBaselineMiB: Number((baseline / MiB).toFixed(1)),
     proxyRssPeakMiB: Number((peak / MiB).toFixed(1)),
