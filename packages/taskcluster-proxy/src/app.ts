@@ -1,18 +1,16 @@
 /**
  * @module app
- * `createHandler(deps)`: the proxy's request listener. `/__health`, `/credentials` and `/bewit`
- * go to the express app (`createApp`); every other request-target is mapped (routing.ts) and
- * forwarded signed (forward.ts) straight from node:http, without express on the hot path (its
- * per-request set-up cost a third of a small GET's time in the proxy). Never listens.
+ * `createHandler(deps)`: the proxy's request listener. `GET /__health` is answered here; the rest
+ * of `/__health`, `/credentials` and `/bewit` go to the express app (`control-app.ts`), loaded on
+ * the first such request (express and body-parser cost ~110 ms of the proxy's start, which every
+ * proxied task waits for); every other request-target is mapped (routing.ts) and forwarded signed
+ * (forward.ts) straight from node:http, without express on the hot path (its per-request set-up
+ * cost a third of a small GET's time in the proxy). Never listens.
  */
-import express from 'express';
-import type { Express } from 'express';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { bewitRoute } from './bewit-route.js';
-import { credentialsRoute } from './credentials-route.js';
 import type { Credentials, CredentialStore } from './credentials.js';
-import { errorHandler, HttpError } from './errors.js';
+import { HttpError } from './errors.js';
 import { DEFAULT_RETRY, DEFAULT_UPSTREAM_TIMEOUT_MS, forward } from './forward.js';
 import type { RetryOptions } from './forward.js';
 import { proxyHeaders, setHeaders } from './proxy-headers.js';
@@ -41,32 +39,13 @@ function loggable(url: string): string {
   return url.replace(/([?&]bewit=)[^&#]*/g, '$1<redacted>');
 }
 
-/** The control routes (`/__health`, `/credentials`, `/bewit`) as an express app. */
-export function createApp(deps: ProxyDeps): Express {
-  const app = express();
-  const identity = deps.identity ?? DEFAULT_IDENTITY;
-  app.disable('x-powered-by');
-  app.set('etag', false);
-
-  app.use((_req, res, next) => {
-    setHeaders(res, proxyHeaders(identity, deps.credentials.current, deps.authorizedScopes));
-    next();
-  });
-  app.get('/__health', (_req, res) => {
-    res.json({ status: 'ok', version: identity.version, rootUrl: deps.rootUrl });
-  });
-  app.use(credentialsRoute(deps.credentials, deps.credentialsSecret, deps.logger));
-  app.use(bewitRoute(deps.credentials, deps.authorizedScopes));
-
-  app.use(errorHandler(deps.logger));
-  return app;
-}
-
 /** Paths the express app answers; everything else is forwarded. */
 const OWN_PATHS = new Set(['/__health', '/credentials', '/bewit']);
 
 export function createHandler(deps: ProxyDeps): RequestListener {
-  const app = createApp(deps);
+  let control: Promise<RequestListener> | undefined;
+  const controlApp = (): Promise<RequestListener> =>
+    (control ??= import('./control-app.js').then(({ createApp }) => createApp(deps)));
   const identity = deps.identity ?? DEFAULT_IDENTITY;
   const retry = deps.retry ?? DEFAULT_RETRY;
   const upstreamTimeoutMs = deps.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
@@ -125,11 +104,36 @@ export function createHandler(deps: ProxyDeps): RequestListener {
     const q = url.indexOf('?');
     // As express matches routes: case-insensitive, a trailing slash allowed.
     const path = (q < 0 ? url : url.slice(0, q)).toLowerCase().replace(/(.)\/$/, '$1');
-    if (OWN_PATHS.has(path)) return void app(req, res);
     const creds = deps.credentials.current;
     const headers = headersFor(creds);
+    if (path === '/__health' && (req.method === 'GET' || req.method === 'HEAD')) {
+      return health(req, res, headers, identity, deps.rootUrl);
+    }
+    if (OWN_PATHS.has(path)) {
+      return void controlApp().then(
+        (app) => app(req, res),
+        (err: unknown) => failed(err, req, res, deps.logger, headers),
+      );
+    }
     proxied(req, res, creds, headers).catch((err: unknown) => failed(err, req, res, deps.logger, headers));
   };
+}
+
+/** `GET /__health` (the sidecar's readiness probe) as express answered it: JSON, the §4.4 headers. */
+function health(
+  req: IncomingMessage,
+  res: ServerResponse,
+  headers: Record<string, string>,
+  identity: ProxyIdentity,
+  rootUrl: string,
+): void {
+  const body = JSON.stringify({ status: 'ok', version: identity.version, rootUrl });
+  setHeaders(res, headers);
+  res.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 /** The express error handler's answer, for the forwarding path: one text/plain line, with the §4.4 headers. */

@@ -11,8 +11,10 @@
  * timeout is not retried (it would multiply the wait).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
+// Only the Agent: undici's index also loads fetch, WebSocket, caches and cookies (~120 ms of the
+// proxy's start, which every proxied task waits for).
+import Agent from 'undici/lib/dispatcher/agent.js';
 import type { Credentials } from './credentials.js';
 import type { Target } from './routing.js';
 import { authorizationHeader } from './signing.js';
@@ -187,7 +189,11 @@ export function forward(f: ForwardRequest): Promise<ForwardResult> {
           path,
           method: method as Dispatcher.HttpMethod,
           // A fresh signature per attempt; replaces whatever Authorization the task sent.
-          headers: outgoingHeaders(req, target, authorizationHeader(target, method, f.creds, f.authorizedScopes)),
+          headers: outgoingHeaders(
+            req,
+            target,
+            authorizationHeader(target, method, f.creds, f.authorizedScopes),
+          ),
           // A body streams through once (never retried); a retryable request has none.
           body: retryable ? null : req,
           headersTimeout: f.upstreamTimeoutMs,

@@ -2,7 +2,8 @@
  * @module @docker-worker/taskcluster-proxy
  * Scope-limited Taskcluster credential signing proxy, reached by tasks as http://taskcluster.
  */
-export { createApp, createHandler, DEFAULT_IDENTITY } from './app.js';
+export { createHandler, DEFAULT_IDENTITY } from './app.js';
+export { createApp } from './control-app.js';
 export type { ProxyDeps } from './app.js';
 export { startTaskclusterProxy } from './server.js';
 export type { ListenOptions, RunningProxy } from './server.js';

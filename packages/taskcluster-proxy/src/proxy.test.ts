@@ -492,4 +492,25 @@ describe('/__health', () => {
     await startProxy();
     expect(await json('/__health')).toMatchObject({ status: 200, body: { status: 'ok', version: '0.1.0' } });
   });
+
+  it('answers as the express route did: JSON with the proxy headers, HEAD without a body, any case, a trailing slash', async () => {
+    await startProxy();
+    const get = await fetch(`${proxy.url}/__HEALTH/`);
+    expect(get.status).toBe(200);
+    expect(get.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(get.headers.get('x-taskcluster-proxy-version')).toBe('0.1.0');
+    expect(get.headers.get('x-powered-by')).toBeNull();
+    expect(await get.json()).toMatchObject({ status: 'ok' });
+    const head = await fetch(`${proxy.url}/__health`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(get.headers.get('content-length'));
+    expect(await head.text()).toBe('');
+  });
+
+  it('leaves other methods to the control app, loaded on first use: 404 as before', async () => {
+    await startProxy();
+    const res = await fetch(`${proxy.url}/__health`, { method: 'POST' });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('x-taskcluster-proxy-version')).toBe('0.1.0');
+  });
 });
