@@ -10,6 +10,7 @@
  * // ... later, in the feature's stop():
  * await proxy.stop();
  */
+import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
 import type { Readable } from 'node:stream';
 import { failure, resourceUnavailable } from '../errors.js';
@@ -237,15 +238,18 @@ async function probe(ip: string, opts: SidecarOptions): Promise<boolean> {
       socket.once('timeout', () => done(false));
     });
   }
-  try {
-    const res = await fetch(`http://${ip}:${opts.readyPort}${opts.readyPath}`, {
-      signal: AbortSignal.timeout(2000),
+  // node:http rather than fetch: fetch would load Node's bundled undici (~40 ms of CPU) while the
+  // sidecar itself starts on the same cores.
+  const path = opts.readyPath;
+  const status = await new Promise<number | undefined>((resolve) => {
+    const req = httpGet({ host: ip, port: opts.readyPort, path, agent: false, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
     });
-    await res.body?.cancel();
-    return (opts.isReady ?? ((s) => s >= 200 && s < 300))(res.status);
-  } catch {
-    return false;
-  }
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => resolve(undefined));
+  });
+  return status !== undefined && (opts.isReady ?? ((s) => s >= 200 && s < 300))(status);
 }
 
 async function copyOutput(stream: Readable, onChunk: (chunk: Buffer) => Promise<void>): Promise<void> {
