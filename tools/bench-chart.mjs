@@ -21,13 +21,13 @@ export function table(rows) {
   return lines.join('\n');
 }
 
-export function svg(rows, at) {
+export function svg(rows, at, stealShare) {
   const h = 48 + rows.length * ROW + 20;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${h}" fill="#fff"/>`,
     `<text x="10" y="20" font-size="14" font-weight="bold">npm run bench: each measure against its target (line)</text>`,
-    `<text x="10" y="36" fill="#555">${esc(at)} · ratios measured side by side in one run · green met, red missed</text>`,
+    `<text x="10" y="36" fill="#555">${esc(at)} · ratios measured side by side in one run${stealShare === undefined ? '' : ` · steal ${Math.round(stealShare * 100)} %`} · green met, red missed</text>`,
   ];
   rows.forEach((r, i) => {
     const y = 48 + i * ROW;

@@ -5,7 +5,7 @@
 // .bench/results.json; the rows they report against the targets of issue #14 are printed as one
 // table and drawn in docs/bench.svg (tools/bench-chart.mjs). Benchmarks are never part of `npm test`.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rowsOf, svg, table } from './bench-chart.mjs';
@@ -28,11 +28,29 @@ if (scripts.length === 0) {
   console.error('bench: no benchmark scripts found (packages/*/bench/*.bench.mjs)');
   process.exit(1);
 }
+/** /proc/stat's first line: busy (user … softirq) and steal ticks of the whole machine. */
+function cpuTicks() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { busy: f.slice(0, 7).reduce((a, b) => a + b, 0) - f[3] - f[4], steal: f[7] ?? 0 };
+}
+/**
+ * The hypervisor's steal, as a share of the CPU time this machine wanted (busy + steal): on a
+ * shared host it slows the CPU-bound sides (Node's start, the proxy) and the engine unevenly, so
+ * each benchmark prints it beside its ratios, and a reader can tell a noisy run.
+ */
+const stealShare = (a, b) => {
+  const busy = b.busy - a.busy;
+  const steal = b.steal - a.steal;
+  return busy + steal > 0 ? steal / (busy + steal) : 0;
+};
 const results = {};
+const steal = {};
 let failed = 0;
+const started = cpuTicks();
 for (const script of scripts) {
   const name = relative(root, script);
   console.log(`\n== ${name}`);
+  const before = cpuTicks();
   const r = spawnSync(process.execPath, [script], {
     cwd: root,
     encoding: 'utf8',
@@ -42,6 +60,10 @@ for (const script of scripts) {
   const lines = r.stdout.trimEnd().split('\n');
   const last = lines.at(-1) ?? '';
   for (const l of last.startsWith('BENCH_JSON ') ? lines.slice(0, -1) : lines) console.log(l);
+  steal[name] = Number(stealShare(before, cpuTicks()).toFixed(3));
+  console.log(
+    `(steal: ${(steal[name] * 100).toFixed(0)} % of the CPU time this machine wanted went to other guests)`,
+  );
   if (r.status !== 0 || !last.startsWith('BENCH_JSON ')) {
     console.error(`bench: ${name} failed (exit ${r.status})`);
     failed += 1;
@@ -51,14 +73,20 @@ for (const script of scripts) {
 }
 const at = new Date().toISOString();
 mkdirSync(join(root, '.bench'), { recursive: true });
-writeFileSync(join(root, '.bench/results.json'), JSON.stringify({ at, results }, null, 2) + '\n');
-console.log(`\nbench: figures written to .bench/results.json`);
+const stealWhole = Number(stealShare(started, cpuTicks()).toFixed(3));
+writeFileSync(
+  join(root, '.bench/results.json'),
+  JSON.stringify({ at, stealShare: stealWhole, stealShareByBench: steal, results }, null, 2) + '\n',
+);
+console.log(
+  `\nbench: figures written to .bench/results.json (steal over the whole run: ${(stealWhole * 100).toFixed(0)} %)`,
+);
 const rows = rowsOf(results);
 if (rows.length > 0) {
   console.log(`\n${table(rows)}`);
   // Only a whole run redraws the chart the README shows (a partial one would drop rows).
   if (only.length === 0 && failed === 0) {
-    writeFileSync(join(root, 'docs/bench.svg'), svg(rows, at));
+    writeFileSync(join(root, 'docs/bench.svg'), svg(rows, at, stealWhole));
     console.log('bench: chart written to docs/bench.svg');
   }
 }
