@@ -6,8 +6,8 @@
 // not a proxy (no framing of bodies, no retries, no checks, no logs).
 // Usage: head-signer.mjs <upstream root URL> <scope>... (credentials from TASKCLUSTER_CLIENT_ID /
 // TASKCLUSTER_ACCESS_TOKEN); prints {"msg": "listening", "port": N}.
-import net from 'node:net';
 import hawk from 'hawk';
+import { serveRelay } from './relay.mjs';
 
 const [rootUrl, ...scopes] = process.argv.slice(2);
 const upstream = new URL(rootUrl);
@@ -17,11 +17,7 @@ const credentials = {
   algorithm: 'sha256',
 };
 const ext = Buffer.from(JSON.stringify({ authorizedScopes: scopes })).toString('base64');
-const server = net.createServer((client) => {
-  const up = net.connect(Number(upstream.port), upstream.hostname);
-  client.setNoDelay(true);
-  up.setNoDelay(true);
-  up.pipe(client);
+serveRelay(upstream, (client, up) => {
   let pending = '';
   client.on('data', (chunk) => {
     pending += chunk.toString('latin1');
@@ -42,14 +38,4 @@ const server = net.createServer((client) => {
       );
     }
   });
-  const close = () => {
-    client.destroy();
-    up.destroy();
-  };
-  client.on('error', close).on('close', close);
-  up.on('error', close).on('close', close);
 });
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ msg: 'listening', port: server.address().port })}\n`);
-});
-process.on('SIGTERM', () => process.exit(0));

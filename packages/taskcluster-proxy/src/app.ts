@@ -119,8 +119,8 @@ export function createHandler(deps: ProxyDeps): RequestListener {
   };
 }
 
-/** `GET /__health` (the sidecar's readiness probe) as express answered it: JSON, the §4.4 headers. */
-function health(
+/** `GET|HEAD /__health` (the sidecar's readiness probe): JSON, with the §4.4 headers. The control app answers with it too. */
+export function health(
   req: IncomingMessage,
   res: ServerResponse,
   headers: Record<string, string>,

@@ -6,7 +6,7 @@
  */
 import express from 'express';
 import type { Express } from 'express';
-import { DEFAULT_IDENTITY, type ProxyDeps } from './app.js';
+import { DEFAULT_IDENTITY, health, type ProxyDeps } from './app.js';
 import { bewitRoute } from './bewit-route.js';
 import { credentialsRoute } from './credentials-route.js';
 import { errorHandler } from './errors.js';
@@ -23,9 +23,8 @@ export function createApp(deps: ProxyDeps): Express {
     setHeaders(res, proxyHeaders(identity, deps.credentials.current, deps.authorizedScopes));
     next();
   });
-  app.get('/__health', (_req, res) => {
-    res.json({ status: 'ok', version: identity.version, rootUrl: deps.rootUrl });
-  });
+  // The §4.4 headers are set above.
+  app.get('/__health', (req, res) => health(req, res, {}, identity, deps.rootUrl));
   app.use(credentialsRoute(deps.credentials, deps.credentialsSecret, deps.logger));
   app.use(bewitRoute(deps.credentials, deps.authorizedScopes));
 

@@ -152,12 +152,14 @@ export async function launchSidecar(run: TaskRun, opts: SidecarOptions): Promise
   const deadline = run.clock.now() + opts.timeoutMs;
   let ip: string;
   try {
-    ip = await waitForAddress(run, containerId, network.name, opts, deadline, waitSignal);
+    ip = await watch(run, containerId, network.name, opts, deadline, waitSignal, async (at) => at);
     await run.allowHostAccess(ip); // a sidecar may reach this host (the task may not)
   } catch (err) {
     return fail(err);
   }
-  const ready = waitUntilAnswers(run, containerId, network.name, ip, opts, deadline, waitSignal).then(
+  const answers = async (at: string): Promise<true | undefined> =>
+    (await probe(at, opts)) ? true : undefined;
+  const ready = watch(run, containerId, network.name, opts, deadline, waitSignal, answers).then(
     () => run.log.info({ alias: opts.alias, containerId, ip }, 'sidecar ready'),
     fail,
   );
@@ -177,52 +179,30 @@ export async function launchSidecar(run: TaskRun, opts: SidecarOptions): Promise
 /** Why a sidecar never became ready; turned into a TaskError with its log lines once it is stopped. */
 class NotReady extends Error {}
 
-/** Its address on the network, once the engine has given it one (normally at the first look). */
-async function waitForAddress(
+/**
+ * Looks at the sidecar until `found(ip)` gives a value, failing at once if it has exited: its
+ * address (normally at the first look), then whether it answers.
+ */
+async function watch<T>(
   run: TaskRun,
   id: string,
   network: string,
   opts: SidecarOptions,
   deadline: number,
   signal: AbortSignal,
-): Promise<string> {
+  found: (ip: string) => Promise<T | undefined>,
+): Promise<T> {
   for (;;) {
     const state = await run.docker.inspectContainer(id, network);
     if (!state.running) throw new NotReady(`exited with status ${state.exitCode} before it was ready`);
-    if (state.ip) return state.ip;
-    await pause(run, opts, deadline, signal);
+    const value = state.ip ? await found(state.ip) : undefined;
+    if (value !== undefined) return value;
+    if (run.clock.now() >= deadline)
+      throw new NotReady(
+        `did not answer on port ${opts.readyPort} within ${Math.round(opts.timeoutMs / 1000)}s`,
+      );
+    await run.clock.sleep(opts.intervalMs ?? 100, signal);
   }
-}
-
-async function waitUntilAnswers(
-  run: TaskRun,
-  id: string,
-  network: string,
-  ip: string,
-  opts: SidecarOptions,
-  deadline: number,
-  signal: AbortSignal,
-): Promise<void> {
-  for (;;) {
-    const state = await run.docker.inspectContainer(id, network);
-    if (!state.running) throw new NotReady(`exited with status ${state.exitCode} before it was ready`);
-    if (await probe(ip, opts)) return;
-    await pause(run, opts, deadline, signal);
-  }
-}
-
-/** The wait between two looks; past the deadline, NotReady. */
-async function pause(
-  run: TaskRun,
-  opts: SidecarOptions,
-  deadline: number,
-  signal: AbortSignal,
-): Promise<void> {
-  if (run.clock.now() >= deadline)
-    throw new NotReady(
-      `did not answer on port ${opts.readyPort} within ${Math.round(opts.timeoutMs / 1000)}s`,
-    );
-  await run.clock.sleep(opts.intervalMs ?? 100, signal);
 }
 
 async function probe(ip: string, opts: SidecarOptions): Promise<boolean> {
