@@ -110,14 +110,24 @@ function isAlive(pid: number): boolean {
 /**
  * Start-up sweep: removes resources of this worker id whose owner process (on this host) is gone,
  * i.e. what a killed or crashed run left behind. Live concurrent runs are left alone.
+ *
+ * With `active` (the `<taskId>/<runId>` of the runs this process has going), this process's own
+ * resources of any other run go too: what a run's clean-up could not remove (the engine was
+ * restarting as the run ended) is removed once the engine answers again.
  */
-export function sweepLeftovers(docker: DockerClient, workerId: string): Promise<number> {
+export function sweepLeftovers(
+  docker: DockerClient,
+  workerId: string,
+  active?: ReadonlySet<string>,
+): Promise<number> {
   const host = hostname();
   return removeByLabels(docker, [`${LABEL.workerId}=${workerId}`], (r) => {
     const owner = r.labels[LABEL.owner] ?? '';
     const slash = owner.lastIndexOf('/');
     if (owner.slice(0, slash) !== host) return true; // another host's resources: not ours to judge
     const pid = Number(owner.slice(slash + 1));
+    if (active && pid === process.pid)
+      return active.has(`${r.labels[LABEL.taskId] ?? ''}/${r.labels[LABEL.runId] ?? ''}`);
     return Number.isInteger(pid) && pid > 0 && isAlive(pid);
   });
 }

@@ -134,6 +134,39 @@ describe('Worker claim loop', () => {
     expect((await done).map((r) => r.report)).toEqual(['completed']);
   });
 
+  it('removes what a run could not remove while the engine was away, before the next claim', async () => {
+    const { f, worker } = setup();
+    let up = true;
+    const ping = f.docker.ping.bind(f.docker);
+    const remove = f.docker.remove.bind(f.docker);
+    f.docker.ping = async () =>
+      up ? ping() : Promise.reject(new Error('connect ENOENT /var/run/docker.sock'));
+    f.docker.remove = async (r) =>
+      up ? remove(r) : Promise.reject(new Error('connect ENOENT /var/run/docker.sock'));
+    const first = f.memory.addClaim();
+    const done = worker.run();
+    const [id = ''] = await f.docker.untilStarted(1);
+    up = false; // the engine stops: it kills the task, and the run's clean-up cannot reach it
+    f.docker.exit(id, 137);
+    await f.memory.waitFor('reportException');
+    expect(f.docker.resources.has(id)).toBe(true);
+    await f.clock.advance(POLL);
+    up = true;
+    const second = f.memory.addClaim();
+    await f.clock.advance(POLL);
+    const [, next = ''] = await f.docker.untilStarted(2);
+    expect(f.docker.resources.has(id)).toBe(false);
+    expect(f.docker.resources.get(next)?.labels['org.docker-worker.task-id']).toBe(second.status.taskId);
+    expect(f.logs.filter((l) => l.msg === 'removed resources an earlier run could not remove')).toHaveLength(
+      1,
+    );
+    expect(first.status.taskId).not.toBe(second.status.taskId);
+    exitAll(f);
+    await f.memory.waitFor('reportCompleted');
+    worker.stop();
+    expect((await done).map((r) => r.report)).toEqual(['exception/internal-error', 'completed']);
+  });
+
   it('stop() stops claiming at once; running tasks go on to their end', async () => {
     const { f, worker } = setup({ capacity: 2 });
     f.memory.addClaim();

@@ -45,6 +45,11 @@ export class Worker {
   private readonly results: ClaimResult[] = [];
   private lowDiskSaid = false;
   private engineDownSaid = false;
+  /**
+   * A run's clean-up may have failed (it ended in an exception, or the engine went away): this
+   * process's leftovers are swept before the next claim.
+   */
+  private sweepOwed = false;
   private counts = { done: 0, failed: 0 };
   /** Since when nothing has run: the last claim, or the end of the last run. */
   private idleSince = 0;
@@ -89,6 +94,7 @@ export class Worker {
       // Between tasks (none running): the image GC, before the disk check it may satisfy.
       if (ready && this.running.size === 0) await deps.betweenTasks?.();
       ready = ready && (await this.enoughDisk());
+      if (ready && this.sweepOwed) await this.sweepOwn();
       if (!ready) {
         await clock.sleep(config.pollingIntervalMs, signal).catch(() => undefined);
         continue;
@@ -129,6 +135,16 @@ export class Worker {
       this.idleSince = clock.now();
     }
     while (this.running.size > 0) await this.untilOneEnds();
+    // What a failed clean-up left goes before the process does (the start-up sweep of the next
+    // process would otherwise be the first to see it).
+    if (
+      this.sweepOwed &&
+      (await this.deps.docker.ping().then(
+        () => true,
+        () => false,
+      ))
+    )
+      await this.sweepOwn();
     return [...this.results];
   }
 
@@ -179,6 +195,7 @@ export class Worker {
       this.results.push(result);
       if (result.outcome.state === 'completed') this.counts.done++;
       else this.counts.failed++;
+      if (result.outcome.state === 'exception') this.sweepOwed = true;
       this.report();
     });
   }
@@ -233,8 +250,21 @@ export class Worker {
       },
     );
     if (up && this.engineDownSaid) log.info('the Docker engine answers again: claiming again');
+    if (!up) this.sweepOwed = true;
     this.engineDownSaid = !up;
     return up;
+  }
+
+  /** Removes this worker's resources of runs no longer going (what a failed clean-up left). */
+  private async sweepOwn(): Promise<void> {
+    const { deps } = this;
+    try {
+      const swept = await sweepLeftovers(deps.docker, deps.config.workerId, new Set(this.running.keys()));
+      if (swept > 0) deps.log.info({ swept }, 'removed resources an earlier run could not remove');
+      this.sweepOwed = false;
+    } catch (err) {
+      deps.log.warn({ err: String(err) }, 'sweep of leftovers failed; trying again before the next claim');
+    }
   }
 
   /** Whether the engine's data root has room; says so once when it has not (and once when it has again). */
