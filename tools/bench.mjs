@@ -47,10 +47,13 @@ const results = {};
 const steal = {};
 let failed = 0;
 const started = cpuTicks();
+const startedAt = performance.now();
+const seconds = {};
 for (const script of scripts) {
   const name = relative(root, script);
   console.log(`\n== ${name}`);
   const before = cpuTicks();
+  const benchStarted = performance.now();
   const r = spawnSync(process.execPath, [script], {
     cwd: root,
     encoding: 'utf8',
@@ -61,8 +64,9 @@ for (const script of scripts) {
   const last = lines.at(-1) ?? '';
   for (const l of last.startsWith('BENCH_JSON ') ? lines.slice(0, -1) : lines) console.log(l);
   steal[name] = Number(stealShare(before, cpuTicks()).toFixed(3));
+  seconds[name] = Math.round((performance.now() - benchStarted) / 1000);
   console.log(
-    `(steal: ${(steal[name] * 100).toFixed(0)} % of the CPU time this machine wanted went to other guests)`,
+    `(${seconds[name]} s; steal: ${(steal[name] * 100).toFixed(0)} % of the CPU time this machine wanted went to other guests)`,
   );
   if (r.status !== 0 || !last.startsWith('BENCH_JSON ')) {
     console.error(`bench: ${name} failed (exit ${r.status})`);
@@ -74,12 +78,24 @@ for (const script of scripts) {
 const at = new Date().toISOString();
 mkdirSync(join(root, '.bench'), { recursive: true });
 const stealWhole = Number(stealShare(started, cpuTicks()).toFixed(3));
+const wholeSeconds = Math.round((performance.now() - startedAt) / 1000);
 writeFileSync(
   join(root, '.bench/results.json'),
-  JSON.stringify({ at, stealShare: stealWhole, stealShareByBench: steal, results }, null, 2) + '\n',
+  JSON.stringify(
+    {
+      at,
+      seconds: wholeSeconds,
+      secondsByBench: seconds,
+      stealShare: stealWhole,
+      stealShareByBench: steal,
+      results,
+    },
+    null,
+    2,
+  ) + '\n',
 );
 console.log(
-  `\nbench: figures written to .bench/results.json (steal over the whole run: ${(stealWhole * 100).toFixed(0)} %)`,
+  `\nbench: ${scripts.length} benchmark(s) in ${Math.floor(wholeSeconds / 60)} min ${wholeSeconds % 60} s; figures written to .bench/results.json (steal over the whole run: ${(stealWhole * 100).toFixed(0)} %)`,
 );
 const rows = rowsOf(results);
 if (rows.length > 0) {

@@ -8,10 +8,8 @@
 //        the tasks/min);
 //   #16  BENCH_FLEET_TASKS (default 30) through 3 workers of capacity 2 on one queue, vs
 //        `xargs -P6 docker run --rm` (tasks/min).
-//   P5q  BENCH_LOG_MIB (default 1024) MiB of task stdout through a running worker's live log, one
-//        HTTP reader following it from the queue's live.log reference to its end, vs the same
-//        container's output raw from the engine (`docker run` to /dev/null); the worker's peak RSS
-//        growth (VmHWM) over the task.
+// (P5q, the live log through a running worker, is in livelog.bench.mjs, beside P5 and their one
+// raw baseline.)
 // The engine's floor is measured too: the same `docker run --rm`s on a user-defined bridge with
 // inter-container traffic off (what the worker's shared network is; the default bridge lets tasks
 // reach each other), so each row also shows what the worker adds beyond the isolation it needs.
@@ -42,7 +40,6 @@ const count = (name, dflt) => {
 const N1 = count('BENCH_TASKS', 50);
 const N4 = count('BENCH_P6_TASKS', 100);
 const NF = count('BENCH_FLEET_TASKS', 30);
-const LOG_MIB = count('BENCH_LOG_MIB', 1024);
 const IMAGE = 'debian:bookworm-slim';
 const WORKER_LABEL = 'org.docker-worker.worker-id';
 const PHASE_TIMEOUT_MS = 10 * 60_000;
@@ -148,73 +145,6 @@ const cpuSince = (a, b) => ({
   machine: b.machine - a.machine,
 });
 
-/** Peak RSS (VmHWM) and current RSS of a process, in KiB. */
-function memoryOf(pid) {
-  const status = spawnSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }).stdout ?? '';
-  const kib = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-  return { hwm: kib('VmHWM'), rss: kib('VmRSS') };
-}
-
-const logScript = (mib) =>
-  `yes 'docker-worker live log benchmark line, one hundred bytes long with its newline: 0123456789' | head -c ${mib * 1048576}`;
-
-/**
- * P5q: one task printing `mib` MiB through a running worker, read over HTTP from the live log
- * reference as it is written: ms from createTask to the reader's last byte, bytes read, RSS growth.
- */
-async function liveLogPhase(mib) {
-  const w = await startWorker(`${runId}-livelog`.slice(-38), `bench-queue/ll${runId.slice(-20)}`, 1);
-  const before = memoryOf(w.child.pid);
-  const admin = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: ADMIN });
-  const taskId = taskcluster.slugid();
-  const now = Date.now();
-  const start = process.hrtime.bigint();
-  await admin.createTask(taskId, {
-    taskQueueId: w.taskQueueId,
-    created: new Date(now).toJSON(),
-    deadline: new Date(now + 3600_000).toJSON(),
-    expires: new Date(now + 86_400_000).toJSON(),
-    scopes: [],
-    retries: 0,
-    payload: { image: IMAGE, command: ['sh', '-c', logScript(mib)], maxRunTime: 600 },
-    metadata: {
-      name: 'bench',
-      description: 'live log bench',
-      owner: 'bench@example.com',
-      source: 'https://example.com/bench',
-    },
-  });
-  const url = admin.buildUrl(admin.getArtifact, taskId, '0', 'public/logs/live.log');
-  let location;
-  const deadline = Date.now() + PHASE_TIMEOUT_MS;
-  while (!location) {
-    if (w.done) throw new Error(`worker exited before the live log was there:\n${w.tail}`);
-    if (Date.now() > deadline) throw new Error('no live log reference within the phase timeout');
-    const res = await fetch(url, { redirect: 'manual' });
-    await res.body?.cancel();
-    const to = res.headers.get('location');
-    if (res.status === 303 && to?.includes('/log/')) location = to;
-    else await sleep(10);
-  }
-  const res = await fetch(location);
-  if (!res.ok || !res.body) throw new Error(`live log answered ${res.status}`);
-  let bytes = 0;
-  for await (const chunk of res.body) bytes += chunk.length;
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  const after = memoryOf(w.child.pid);
-  for (;;) {
-    const run = tc.queue.statusOf(taskId)?.runs.at(-1);
-    if (run && run.state !== 'pending' && run.state !== 'running') {
-      if (run.state !== 'completed') throw new Error(`the live log task resolved ${run.state}:\n${w.tail}`);
-      break;
-    }
-    await sleep(20);
-  }
-  await stopQueueWorker(w);
-  if (bytes < mib * 1048576) throw new Error(`the reader got ${bytes} bytes, fewer than the task printed`);
-  return { ms, bytes, growthMiB: (after.hwm - before.hwm) / 1024, peakMiB: after.hwm / 1024 };
-}
-
 /** Median per stage over the tasks of one phase, and the gap from a resolution to the worker's next claim. */
 function breakdown(ws) {
   const all = ws.flatMap((w) => w.stages);
@@ -308,11 +238,6 @@ try {
   const par6Machine = phaseCpu([]).machine - m6;
   const par6Floor = parallelBaseline(NF, 6, floorRun);
   const fleet = await queuePhase('fleet', { tasks: NF, count: 3, capacity: 2 });
-  const rawLog = timed('sh', [
-    '-c',
-    `docker run --rm --label ${BASELINE_LABEL} ${IMAGE} sh -c "${logScript(LOG_MIB)}" > /dev/null`,
-  ]);
-  const ll = await liveLogPhase(LOG_MIB);
 
   const perMin = (n, ms) => (n / seconds(ms)) * 60;
   const r3 = (x) => Number(x.toFixed(3));
@@ -368,7 +293,6 @@ try {
       floorPerMin: perMin(r.tasks, r.f),
     };
   });
-  const p5 = { ratio: rawLog / ll.ms, mibps: LOG_MIB / seconds(ll.ms), rawMibps: LOG_MIB / seconds(rawLog) };
   const pad = (x, n) => String(x).padEnd(n);
   const lpad = (x, n) => String(x).padStart(n);
   console.log(
@@ -395,9 +319,6 @@ try {
       `  ${pad(r.id, 5)}workers ${per(r.cpu.workers)}, fake Taskcluster ${per(r.cpu.fake)}, machine ${per(r.cpu.machine)} (${(r.cpu.machine / seconds(r.w)).toFixed(2)} cores busy); the docker runs: machine ${per(r.baseMachine)} (${(r.baseMachine / seconds(r.b)).toFixed(2)} cores busy)`,
     );
   }
-  console.log(
-    `P5q  ${LOG_MIB} MiB through a running worker's live log, read over HTTP: ${seconds(ll.ms).toFixed(1)} s = ${p5.mibps.toFixed(0)} MiB/s vs raw ${p5.rawMibps.toFixed(0)} MiB/s: ${p5.ratio.toFixed(2)}x (>= 0.8); worker peak RSS +${ll.growthMiB.toFixed(0)} MiB (< 100)`,
-  );
   const parts = { P1w: breakdown(c1.workers), P6: breakdown(c4.workers), '#16': breakdown(fleet.workers) };
   console.log(
     'breakdown per task in the worker (median ms; docker run --rm of one task here: ' +
@@ -418,47 +339,26 @@ try {
     );
   console.log(
     `BENCH_JSON ${JSON.stringify({
-      rows: rows
-        .map((r) => ({
-          id: r.id,
-          measure: r.measure,
-          ratio: r3(r.ratio),
-          target: r.target,
-          better: r.kind === 'time' ? 'lower' : 'higher',
-          met: r.met,
-          workerSeconds: r3(seconds(r.w)),
-          baselineSeconds: r3(seconds(r.b)),
-          workerTasksPerMin: r3(r.workerPerMin),
-          baselineTasksPerMin: r3(r.basePerMin),
-          floorSeconds: r3(seconds(r.f)),
-          overFloorRatio: r3(r.overFloor),
-          cpuMsPerTask: {
-            workers: Math.round((r.cpu.workers * 1000) / r.tasks),
-            fakeTaskcluster: Math.round((r.cpu.fake * 1000) / r.tasks),
-            machine: Math.round((r.cpu.machine * 1000) / r.tasks),
-            baselineMachine: Math.round((r.baseMachine * 1000) / r.tasks),
-          },
-        }))
-        .concat([
-          {
-            id: 'P5q',
-            measure: `${LOG_MIB} MiB of stdout through a running worker's live log, one HTTP reader, vs raw from the engine`,
-            ratio: r3(p5.ratio),
-            target: 0.8,
-            better: 'higher',
-            met: p5.ratio >= 0.8,
-            workerSeconds: r3(seconds(ll.ms)),
-            baselineSeconds: r3(seconds(rawLog)),
-          },
-          {
-            id: 'P5q RSS',
-            measure: `running worker's peak RSS growth for ${LOG_MIB} MiB of live log read over HTTP, MiB`,
-            value: Number(ll.growthMiB.toFixed(1)),
-            target: 100,
-            better: 'lower',
-            met: ll.growthMiB < 100,
-          },
-        ]),
+      rows: rows.map((r) => ({
+        id: r.id,
+        measure: r.measure,
+        ratio: r3(r.ratio),
+        target: r.target,
+        better: r.kind === 'time' ? 'lower' : 'higher',
+        met: r.met,
+        workerSeconds: r3(seconds(r.w)),
+        baselineSeconds: r3(seconds(r.b)),
+        workerTasksPerMin: r3(r.workerPerMin),
+        baselineTasksPerMin: r3(r.basePerMin),
+        floorSeconds: r3(seconds(r.f)),
+        overFloorRatio: r3(r.overFloor),
+        cpuMsPerTask: {
+          workers: Math.round((r.cpu.workers * 1000) / r.tasks),
+          fakeTaskcluster: Math.round((r.cpu.fake * 1000) / r.tasks),
+          machine: Math.round((r.cpu.machine * 1000) / r.tasks),
+          baselineMachine: Math.round((r.baseMachine * 1000) / r.tasks),
+        },
+      })),
       breakdownMs: parts,
     })}`,
   );
