@@ -12,7 +12,7 @@
 //        from createTask to the reader's last byte; the worker's peak RSS growth (VmHWM) over the task.
 // Run: node tools/bench.mjs livelog   (needs the runner and fake-taskcluster built)
 import { runArgs } from './cli-args.mjs';
-import { startQueueWorker, stopQueueWorker } from './queue-worker.mjs';
+import { benchTask, startQueueWorker, stopQueueWorker } from './queue-worker.mjs';
 import { removeWorkerLeftovers } from './worker-leftovers.mjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -91,23 +91,11 @@ async function queueWorker(tc, mib) {
     const before = peakKiB(w.child.pid);
     const admin = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: ADMIN });
     const taskId = taskcluster.slugid();
-    const t0 = Date.now();
     const start = now();
-    await admin.createTask(taskId, {
-      taskQueueId: w.taskQueueId,
-      created: new Date(t0).toJSON(),
-      deadline: new Date(t0 + 3600_000).toJSON(),
-      expires: new Date(t0 + 86_400_000).toJSON(),
-      scopes: [],
-      retries: 0,
-      payload: { image: IMAGE, command: ['sh', '-c', script(mib)], maxRunTime: 600 },
-      metadata: {
-        name: 'bench',
-        description: 'live log bench',
-        owner: 'bench@example.com',
-        source: 'https://example.com/bench',
-      },
-    });
+    await admin.createTask(
+      taskId,
+      benchTask(w.taskQueueId, { image: IMAGE, command: ['sh', '-c', script(mib)], maxRunTime: 600 }, 'P5q'),
+    );
     const url = admin.buildUrl(admin.getArtifact, taskId, '0', 'public/logs/live.log');
     const deadline = Date.now() + 10 * 60_000;
     let location;

@@ -9,7 +9,7 @@
 // a time, alternating with the same by-hand flow: the worker's own cost without a Node start.
 // Run: node tools/bench.mjs proxy-task   (needs the runner and fake-taskcluster built, the proxy image)
 import { runArgs } from './cli-args.mjs';
-import { startQueueWorker, stopQueueWorker } from './queue-worker.mjs';
+import { benchTask, startQueueWorker, stopQueueWorker } from './queue-worker.mjs';
 import { removeWorkerLeftovers } from './worker-leftovers.mjs';
 import { spawnSync } from 'node:child_process';
 import { startFakeTaskcluster } from '@docker-worker/fake-taskcluster';
@@ -124,23 +124,15 @@ async function startWorkerOnQueue() {
 async function queueTask() {
   const admin = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: ADMIN });
   const taskId = taskcluster.slugid();
-  const t = Date.now();
   const start = now();
-  await admin.createTask(taskId, {
-    taskQueueId: queueWorker.taskQueueId,
-    created: new Date(t).toJSON(),
-    deadline: new Date(t + 3600_000).toJSON(),
-    expires: new Date(t + 86_400_000).toJSON(),
-    scopes: [],
-    retries: 0,
-    payload: { image: IMAGE, command: ['true'], maxRunTime: 60, features: { taskclusterProxy: true } },
-    metadata: {
-      name: 'bench',
-      description: 'P2w',
-      owner: 'bench@example.com',
-      source: 'https://example.com/bench',
-    },
-  });
+  await admin.createTask(
+    taskId,
+    benchTask(
+      queueWorker.taskQueueId,
+      { image: IMAGE, command: ['true'], maxRunTime: 60, features: { taskclusterProxy: true } },
+      'P2w',
+    ),
+  );
   const deadline = Date.now() + 120_000;
   for (;;) {
     const run = tc.queue.statusOf(taskId)?.runs.at(-1);

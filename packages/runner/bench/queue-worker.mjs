@@ -76,3 +76,18 @@ export async function stopQueueWorker(w) {
   await w.exited;
   clearTimeout(t);
 }
+
+/** A task definition for the fake queue: `payload` on `taskQueueId`, no scopes, no retries, due in an hour. */
+export function benchTask(taskQueueId, payload, description) {
+  const t = Date.now();
+  return {
+    taskQueueId,
+    created: new Date(t).toJSON(),
+    deadline: new Date(t + 3600_000).toJSON(),
+    expires: new Date(t + 86_400_000).toJSON(),
+    scopes: [],
+    retries: 0,
+    payload,
+    metadata: { name: 'bench', description, owner: 'bench@example.com', source: 'https://example.com/bench' },
+  };
+}

@@ -20,7 +20,7 @@
 // removed at the end.
 // Run: node tools/bench.mjs queue   (needs: npx nx run-many -t build --projects=runner,fake-taskcluster)
 import { spawnSync } from 'node:child_process';
-import { startQueueWorker, stopQueueWorker } from './queue-worker.mjs';
+import { benchTask, startQueueWorker, stopQueueWorker } from './queue-worker.mjs';
 import { removeWorkerLeftovers } from './worker-leftovers.mjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,22 +71,7 @@ async function queuePhase(name, { tasks, count, capacity }) {
     ws.push(await startWorker(`${runId}-${name}-${i}`.slice(-38), taskQueueId, capacity));
   const admin = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: ADMIN });
   const ids = Array.from({ length: tasks }, () => taskcluster.slugid());
-  const now = Date.now();
-  const def = {
-    taskQueueId,
-    created: new Date(now).toJSON(),
-    deadline: new Date(now + 3600_000).toJSON(),
-    expires: new Date(now + 86_400_000).toJSON(),
-    scopes: [],
-    retries: 0,
-    payload: { image: IMAGE, command: ['true'], maxRunTime: 120 },
-    metadata: {
-      name: 'bench',
-      description: 'queue bench',
-      owner: 'bench@example.com',
-      source: 'https://example.com/bench',
-    },
-  };
+  const def = benchTask(taskQueueId, { image: IMAGE, command: ['true'], maxRunTime: 120 }, 'queue bench');
   const cpuBefore = phaseCpu(ws);
   const start = process.hrtime.bigint();
   await Promise.all(ids.map((id) => admin.createTask(id, def)));
