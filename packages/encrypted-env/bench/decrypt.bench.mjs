@@ -147,7 +147,9 @@ async function failureTiming({ keys, privateKey, message, now }) {
   const fewer = shuffle(jobs.filter((_, i) => i % 10 === 0));
   for (const constantTimePKCS1Decryption of [false, true]) {
     const config = { constantTimePKCS1Decryption };
-    const t = await timeFailures(fewer, async (m) => {
+    // The constant-time path is ~3x slower again: half of those.
+    const subset = constantTimePKCS1Decryption ? fewer.filter((_, i) => i % 2 === 0) : fewer;
+    const t = await timeFailures(subset, async (m) => {
       const msg = await openpgp.readMessage({ binaryMessage: Buffer.from(m, 'base64') });
       await openpgp.decrypt({ message: msg, decryptionKeys: privateKey, config }).then(
         () => {
@@ -157,7 +159,7 @@ async function failureTiming({ keys, privateKey, message, now }) {
       );
     });
     const name = `openpgp.js${constantTimePKCS1Decryption ? ' constantTimePKCS1Decryption' : ''}`;
-    const r = report(name, t, fewer.length / FORGED_KINDS.length);
+    const r = report(name, t, subset.length / FORGED_KINDS.length);
     const key = constantTimePKCS1Decryption ? 'openpgp_ct' : 'openpgp';
     for (const [k, v] of Object.entries(r)) out[k.replace('ours', key)] = v;
   }

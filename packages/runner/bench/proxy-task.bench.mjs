@@ -116,9 +116,20 @@ const Q_WORKER_ID = `${WORKER_ID}-q`;
 let tc;
 let queueWorker;
 async function startWorkerOnQueue() {
-  tc = await startFakeTaskcluster({ clients: [ADMIN], host: '127.0.0.1', claimWorkWaitMs: 20_000 });
+  // A long poll of 2 s: a task created meanwhile is handed over at once, the idle worker asks the
+  // queue every ~2 s beside the by-hand runs, and its start (handed back once its first claimWork
+  // has been answered) waits 2 s, not the fake's default 20.
+  tc = await startFakeTaskcluster({ clients: [ADMIN], host: '127.0.0.1', claimWorkWaitMs: 2_000 });
   const taskQueueId = `bench-proxy/p${process.pid}`;
-  queueWorker = await startQueueWorker({ tc, cli, tmp, workerId: Q_WORKER_ID, taskQueueId, capacity: 1 });
+  queueWorker = await startQueueWorker({
+    tc,
+    cli,
+    tmp,
+    workerId: Q_WORKER_ID,
+    taskQueueId,
+    capacity: 1,
+    config: { pollingIntervalMs: 150 },
+  });
 }
 
 async function queueTask() {

@@ -1,7 +1,8 @@
 // One `docker-worker start` for the queue-mode benches, on a fake Taskcluster (`tc`, in the
 // bench's process): its client is added to the fake's store, its debug log parsed as it comes
-// ('task stages', 'stage resolve', claimed / resolved times); it is handed back once it has asked
-// the queue for work (its start-up sweep behind it).
+// ('task stages', 'stage resolve', claimed / resolved times); it is handed back once its first
+// claimWork has been answered (its start-up sweep behind it): after the fake's long poll
+// (claimWorkWaitMs) when no task is pending, so benches keep that short.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
