@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Queue-mode throughput of trivial tasks (debian:bookworm-slim, `true`), timed from the first
 // createTask to the last task resolved, as ratios to the same containers run by the docker CLI in
-// the same run:
+// the same run, the two sides alternating in rounds (10, 25 and 15 tasks; the worker stays up):
 //   P1w  BENCH_TASKS (default 50) through one `docker-worker start`, capacity 1, vs as many
 //        sequential `docker run --rm` (target <= 1.10x the time);
 //   P6   BENCH_P6_TASKS (default 100), capacity 4, vs `xargs -P4 docker run --rm` (target >= 0.9x
@@ -20,7 +20,7 @@
 // it directly (`tc.queue.statusOf`). Everything is labelled with a workerId unique to the run and
 // removed at the end.
 // Run: node tools/bench.mjs queue   (needs: npx nx run-many -t build --projects=runner,fake-taskcluster)
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { benchTask, startQueueWorker, stopQueueWorker } from './queue-worker.mjs';
 import { removeWorkerLeftovers } from './worker-leftovers.mjs';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -63,33 +63,56 @@ async function startWorker(workerId, taskQueueId, capacity) {
   return w;
 }
 
-/** `tasks` tasks through `count` workers of `capacity` on one queue: ms from the first createTask to the last resolution. */
-async function queuePhase(name, { tasks, count, capacity }) {
+/**
+ * `tasks` tasks through `count` workers of `capacity` on one queue, in `rounds` rounds, each
+ * after the same share of the baseline (`baseline(n)`: ms of `n` docker runs), so that a host whose
+ * speed drifts (a shared hypervisor) weighs on both sides alike. Returns the summed ms of each side
+ * (the worker's from each round's first createTask to its last resolution) and their CPU.
+ */
+async function interleavedPhase(name, { tasks, count, capacity, rounds, baseline }) {
   const queueName = `${runId}-${name}`.slice(0, 38).replace(/-+$/, '');
   const taskQueueId = `bench-queue/${queueName.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`;
   const ws = [];
   for (let i = 0; i < count; i++)
     ws.push(await startWorker(`${runId}-${name}-${i}`.slice(-38), taskQueueId, capacity));
   const admin = new taskcluster.Queue({ rootUrl: tc.rootUrl, credentials: ADMIN });
-  const ids = Array.from({ length: tasks }, () => taskcluster.slugid());
   const def = benchTask(taskQueueId, { image: IMAGE, command: ['true'], maxRunTime: 120 }, 'queue bench');
-  const cpuBefore = phaseCpu(ws);
-  const start = process.hrtime.bigint();
-  await Promise.all(ids.map((id) => admin.createTask(id, def)));
-  const deadline = Date.now() + PHASE_TIMEOUT_MS;
-  for (;;) {
-    const open = ids.filter((id) => {
-      const run = tc.queue.statusOf(id)?.runs.at(-1);
-      return !run || run.state === 'pending' || run.state === 'running';
-    }).length;
-    if (open === 0) break;
-    const dead = ws.find((w) => w.done);
-    if (dead) throw new Error(`worker ${dead.workerId} exited with ${open} tasks open:\n${dead.tail}`);
-    if (Date.now() > deadline) throw new Error(`${open} tasks still open after ${PHASE_TIMEOUT_MS / 1000} s`);
-    await sleep(20);
+  const ids = [];
+  let ms = 0;
+  let baseMs = 0;
+  let baseMachine = 0;
+  let cpu = { workers: 0, fake: 0, machine: 0 };
+  for (let round = 0; round < rounds; round++) {
+    const n = Math.floor((tasks * (round + 1)) / rounds) - Math.floor((tasks * round) / rounds);
+    const machine = phaseCpu([]).machine;
+    baseMs += await baseline(n);
+    baseMachine += phaseCpu([]).machine - machine;
+    const roundIds = Array.from({ length: n }, () => taskcluster.slugid());
+    ids.push(...roundIds);
+    const cpuBefore = phaseCpu(ws);
+    const start = process.hrtime.bigint();
+    await Promise.all(roundIds.map((id) => admin.createTask(id, def)));
+    const deadline = Date.now() + PHASE_TIMEOUT_MS;
+    for (;;) {
+      const open = roundIds.filter((id) => {
+        const run = tc.queue.statusOf(id)?.runs.at(-1);
+        return !run || run.state === 'pending' || run.state === 'running';
+      }).length;
+      if (open === 0) break;
+      const dead = ws.find((w) => w.done);
+      if (dead) throw new Error(`worker ${dead.workerId} exited with ${open} tasks open:\n${dead.tail}`);
+      if (Date.now() > deadline)
+        throw new Error(`${open} tasks still open after ${PHASE_TIMEOUT_MS / 1000} s`);
+      await sleep(20);
+    }
+    ms += Number(process.hrtime.bigint() - start) / 1e6;
+    const used = cpuSince(cpuBefore, phaseCpu(ws));
+    cpu = {
+      workers: cpu.workers + used.workers,
+      fake: cpu.fake + used.fake,
+      machine: cpu.machine + used.machine,
+    };
   }
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  const cpu = cpuSince(cpuBefore, phaseCpu(ws));
   const states = {};
   for (const id of ids) {
     const run = tc.queue.statusOf(id).runs.at(-1);
@@ -99,7 +122,7 @@ async function queuePhase(name, { tasks, count, capacity }) {
   await Promise.all(ws.map(stopQueueWorker));
   if (states.completed !== tasks)
     throw new Error(`${name}: not all completed: ${JSON.stringify(states)}\n${ws[0].tail}`);
-  return { ms, workers: ws, cpu };
+  return { ms, workers: ws, cpu, baseMs, baseMachine };
 }
 
 /** CPU seconds (user + system) of a process so far, from /proc/<pid>/stat. */
@@ -148,26 +171,37 @@ function breakdown(ws) {
   return out;
 }
 
-function timed(cmd, args, opts = {}) {
-  const start = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return Number(process.hrtime.bigint() - start) / 1e6;
+/**
+ * ms of one command, run asynchronously: the fake Taskcluster in this process keeps answering the
+ * idle workers meanwhile (blocked by a spawnSync, it closed their kept-alive connections late, and
+ * a claimWork reset that way cost a worker its 5 s back-off).
+ */
+function timed(cmd, args, { input } = {}) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c));
+    child.once('error', reject);
+    child.once('close', (code) =>
+      code === 0
+        ? resolve(Number(process.hrtime.bigint() - start) / 1e6)
+        : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr}`)),
+    );
+    if (input !== undefined) child.stdin.end(input);
+  });
 }
 const dockerRun = ['run', '--rm', '--label', BASELINE_LABEL, IMAGE, 'true'];
 const FLOOR_NET = `docker-worker-${runId}-floor`.slice(0, 60);
 const floorRun = ['run', '--rm', '--label', BASELINE_LABEL, '--network', FLOOR_NET, IMAGE, 'true'];
-function sequentialBaseline(n, args = dockerRun) {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) timed('docker', args);
-  return Number(process.hrtime.bigint() - start) / 1e6;
+async function sequentialBaseline(n, args = dockerRun) {
+  let ms = 0;
+  for (let i = 0; i < n; i++) ms += await timed('docker', args);
+  return ms;
 }
 function parallelBaseline(n, p, args = dockerRun) {
   const input = Array.from({ length: n }, (_, i) => String(i)).join('\n') + '\n';
-  return timed('xargs', [`-P${p}`, '-I{}', 'docker', ...args], {
-    input,
-    stdio: ['pipe', 'ignore', 'pipe'],
-  });
+  return timed('xargs', [`-P${p}`, '-I{}', 'docker', ...args], { input });
 }
 
 /**
@@ -175,9 +209,9 @@ function parallelBaseline(n, p, args = dockerRun) {
  * it is not its baseline, and fewer runs keep the whole bench within 10 minutes.
  */
 const FLOOR_TASKS = 30;
-function floorOf(n, measure) {
+async function floorOf(n, measure) {
   const m = Math.min(n, FLOOR_TASKS);
-  return (measure(m) * n) / m;
+  return ((await measure(m)) * n) / m;
 }
 
 /** Removes every container, network and volume labelled with this run's worker ids. */
@@ -208,7 +242,7 @@ try {
     claimWorkWaitMs: 500,
     sweepIntervalMs: 200,
   });
-  timed('docker', [
+  await timed('docker', [
     'network',
     'create',
     '--label',
@@ -217,23 +251,36 @@ try {
     'com.docker.network.bridge.enable_icc=false',
     FLOOR_NET,
   ]);
-  timed('docker', dockerRun); // warm-up
-  timed('docker', floorRun);
-  const m1 = phaseCpu([]).machine;
-  const seq = sequentialBaseline(N1);
-  const seqMachine = phaseCpu([]).machine - m1;
-  const seqFloor = floorOf(N1, (n) => sequentialBaseline(n, floorRun));
-  const c1 = await queuePhase('c1', { tasks: N1, count: 1, capacity: 1 });
-  const m4 = phaseCpu([]).machine;
-  const par4 = parallelBaseline(N4, 4);
-  const par4Machine = phaseCpu([]).machine - m4;
-  const par4Floor = floorOf(N4, (n) => parallelBaseline(n, 4, floorRun));
-  const c4 = await queuePhase('c4', { tasks: N4, count: 1, capacity: 4 });
-  const m6 = phaseCpu([]).machine;
-  const par6 = parallelBaseline(NF, 6);
-  const par6Machine = phaseCpu([]).machine - m6;
-  const par6Floor = floorOf(NF, (n) => parallelBaseline(n, 6, floorRun));
-  const fleet = await queuePhase('fleet', { tasks: NF, count: 3, capacity: 2 });
+  await timed('docker', dockerRun); // warm-up
+  await timed('docker', floorRun);
+  // Rounds of 10 (P1w), 25 (P6) and 15 (#16) tasks, each after as many docker runs.
+  const c1 = await interleavedPhase('c1', {
+    tasks: N1,
+    count: 1,
+    capacity: 1,
+    rounds: Math.max(1, Math.round(N1 / 10)),
+    baseline: (n) => sequentialBaseline(n),
+  });
+  const [seq, seqMachine] = [c1.baseMs, c1.baseMachine];
+  const seqFloor = await floorOf(N1, (n) => sequentialBaseline(n, floorRun));
+  const c4 = await interleavedPhase('c4', {
+    tasks: N4,
+    count: 1,
+    capacity: 4,
+    rounds: Math.max(1, Math.round(N4 / 25)),
+    baseline: (n) => parallelBaseline(n, 4),
+  });
+  const [par4, par4Machine] = [c4.baseMs, c4.baseMachine];
+  const par4Floor = await floorOf(N4, (n) => parallelBaseline(n, 4, floorRun));
+  const fleet = await interleavedPhase('fleet', {
+    tasks: NF,
+    count: 3,
+    capacity: 2,
+    rounds: Math.max(1, Math.round(NF / 15)),
+    baseline: (n) => parallelBaseline(n, 6),
+  });
+  const [par6, par6Machine] = [fleet.baseMs, fleet.baseMachine];
+  const par6Floor = await floorOf(NF, (n) => parallelBaseline(n, 6, floorRun));
 
   const perMin = (n, ms) => (n / seconds(ms)) * 60;
   const r3 = (x) => Number(x.toFixed(3));
