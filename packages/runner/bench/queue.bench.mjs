@@ -214,6 +214,18 @@ async function floorOf(n, measure) {
   return ((await measure(m)) * n) / m;
 }
 
+/**
+ * One row: its worker phase in rounds of about `roundSize` tasks, alternating with its baseline
+ * (`p` docker runs at a time, 1: one after another), then the engine floor of the same.
+ */
+async function row(name, { tasks, count, capacity, roundSize, p }) {
+  const base = (n, args) => (p === 1 ? sequentialBaseline(n, args) : parallelBaseline(n, p, args));
+  const rounds = Math.max(1, Math.round(tasks / roundSize));
+  const run = await interleavedPhase(name, { tasks, count, capacity, rounds, baseline: (n) => base(n) });
+  const floor = await floorOf(tasks, (n) => base(n, floorRun));
+  return { run, floor };
+}
+
 /** Removes every container, network and volume labelled with this run's worker ids. */
 async function removeLabelled() {
   const ids = [...workers.map((w) => w.workerId), `${runId}-baseline`];
@@ -254,33 +266,30 @@ try {
   await timed('docker', dockerRun); // warm-up
   await timed('docker', floorRun);
   // Rounds of 10 (P1w), 25 (P6) and 15 (#16) tasks, each after as many docker runs.
-  const c1 = await interleavedPhase('c1', {
+  const { run: c1, floor: seqFloor } = await row('c1', {
     tasks: N1,
     count: 1,
     capacity: 1,
-    rounds: Math.max(1, Math.round(N1 / 10)),
-    baseline: (n) => sequentialBaseline(n),
+    roundSize: 10,
+    p: 1,
   });
-  const [seq, seqMachine] = [c1.baseMs, c1.baseMachine];
-  const seqFloor = await floorOf(N1, (n) => sequentialBaseline(n, floorRun));
-  const c4 = await interleavedPhase('c4', {
+  const { run: c4, floor: par4Floor } = await row('c4', {
     tasks: N4,
     count: 1,
     capacity: 4,
-    rounds: Math.max(1, Math.round(N4 / 25)),
-    baseline: (n) => parallelBaseline(n, 4),
+    roundSize: 25,
+    p: 4,
   });
-  const [par4, par4Machine] = [c4.baseMs, c4.baseMachine];
-  const par4Floor = await floorOf(N4, (n) => parallelBaseline(n, 4, floorRun));
-  const fleet = await interleavedPhase('fleet', {
+  const { run: fleet, floor: par6Floor } = await row('fleet', {
     tasks: NF,
     count: 3,
     capacity: 2,
-    rounds: Math.max(1, Math.round(NF / 15)),
-    baseline: (n) => parallelBaseline(n, 6),
+    roundSize: 15,
+    p: 6,
   });
+  const [seq, seqMachine] = [c1.baseMs, c1.baseMachine];
+  const [par4, par4Machine] = [c4.baseMs, c4.baseMachine];
   const [par6, par6Machine] = [fleet.baseMs, fleet.baseMachine];
-  const par6Floor = await floorOf(NF, (n) => parallelBaseline(n, 6, floorRun));
 
   const perMin = (n, ms) => (n / seconds(ms)) * 60;
   const r3 = (x) => Number(x.toFixed(3));
