@@ -150,7 +150,8 @@ describe('queue mode: the image GC runs between tasks, never during one', () => 
     const taskId = await q.createTask({
       command: ['/bin/sh', '-c', 'while [ ! -f /tmp/go ]; do sleep 0.1; done'],
     });
-    const worker = await q.startWorker({ capacity: 2 });
+    // Collecting whenever the claim loop is idle (the default waits 60 s between collections).
+    const worker = await q.startWorker({ capacity: 2, garbageCollection: { intervalSeconds: 0 } });
     const container = await q.taskContainer(taskId);
     await holder.remove({ force: true });
     // The free slot keeps polling while the task runs: two more rounds of the claim loop.

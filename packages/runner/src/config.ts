@@ -54,7 +54,7 @@ export interface WorkerConfig {
   dockerConfig: { allowPrivileged?: boolean; maxAttempts: number; delayFactorMs: number };
   /** Credentials per registry host (never logged). */
   registries: Record<string, { username: string; password: string }>;
-  garbageCollection: { imageExpirationSeconds: number; betweenTasks: boolean };
+  garbageCollection: { imageExpirationSeconds: number; betweenTasks: boolean; intervalSeconds: number };
   /** One core per task (cpuset), capacity at most the cores. */
   restrictCPU: boolean;
   ssl: { certificate?: string; key?: string };

@@ -34,15 +34,43 @@ describe('betweenTasksGc', () => {
     expect(hook({ garbageCollection: { betweenTasks: false } }).gc).toBeUndefined();
   });
 
-  it('collects at most once per pollingIntervalMs', async () => {
+  it('collects at most once per garbageCollection.intervalSeconds (default 60 s)', async () => {
     const { clock, results, gc } = hook({ capacityManagement: { diskspaceThreshold: 0 } });
     await gc?.();
+    await gc?.();
+    await clock.advance(60_000 - 1);
+    await gc?.();
+    expect(results).toHaveLength(1);
+    await clock.advance(1);
+    await gc?.();
+    expect(results).toHaveLength(2);
+  });
+
+  it('with intervalSeconds 0, at most once per pollingIntervalMs', async () => {
+    const { clock, results, gc } = hook({
+      capacityManagement: { diskspaceThreshold: 0 },
+      garbageCollection: { intervalSeconds: 0 },
+    });
     await gc?.();
     await clock.advance(POLL - 1);
     await gc?.();
     expect(results).toHaveLength(1);
     await clock.advance(1);
     await gc?.();
+    expect(results).toHaveLength(2);
+  });
+
+  it('while the data root is short of space, once per pollingIntervalMs', async () => {
+    const { clock, results, gc } = hook({ capacityManagement: { diskspaceThreshold: 0 } });
+    await gc?.({ diskShort: false });
+    await clock.advance(POLL - 1);
+    await gc?.({ diskShort: true });
+    expect(results).toHaveLength(1);
+    await clock.advance(1);
+    await gc?.({ diskShort: true });
+    expect(results).toHaveLength(2);
+    await clock.advance(POLL);
+    await gc?.({ diskShort: false }); // space is back: the interval again
     expect(results).toHaveLength(2);
   });
 
@@ -76,22 +104,26 @@ describe('betweenTasksGc', () => {
 });
 
 describe('Worker: the image GC between tasks', () => {
-  function setup(capacity: number) {
+  let free = 0;
+  function setup(capacity: number, diskspaceThreshold = 0) {
     const f = fakeWorker({
-      config: { pollingIntervalMs: POLL, capacity, capacityManagement: { diskspaceThreshold: 0 } },
+      config: { pollingIntervalMs: POLL, capacity, capacityManagement: { diskspaceThreshold } },
     });
     f.docker.script = { output: 'working\n' }; // containers run until the test ends them
     const calls: number[] = [];
+    const diskShort: boolean[] = [];
     let called = (): void => undefined;
     const worker = new Worker({
       ...f.deps,
-      betweenTasks: async () => {
+      freeBytes: async () => free,
+      betweenTasks: async (state) => {
         calls.push(worker.status.running);
+        diskShort.push(state.diskShort);
         called();
       },
     });
     const nextCall = () => new Promise<void>((r) => (called = r));
-    return { f, worker, calls, nextCall };
+    return { f, worker, calls, nextCall, diskShort };
   }
 
   it('runs before claiming while no task runs, never while one does, and again once it ended', async () => {
@@ -108,6 +140,29 @@ describe('Worker: the image GC between tasks', () => {
     expect(calls).toEqual([0, 0]);
     worker.stop();
     expect((await done).map((r) => r.report)).toEqual(['completed']);
+  });
+
+  it('is told when the last disk check found the data root short of space', async () => {
+    free = 1_000;
+    const { f, worker, diskShort, nextCall } = setup(1, 10_000);
+    const done = worker.run();
+    let next = nextCall();
+    await next; // the first round: no disk check yet
+    next = nextCall();
+    await f.clock.advance(POLL);
+    await next; // after a check that found 1000 bytes < 10000
+    free = 50_000;
+    next = nextCall();
+    await f.clock.advance(POLL);
+    await next;
+    next = nextCall();
+    await f.clock.advance(POLL);
+    await next; // after a check that found enough
+    expect(diskShort).toEqual([false, true, true, false]);
+    expect(f.memory.callsOf('claimWork').length).toBeGreaterThan(0);
+    worker.stop();
+    await f.clock.advance(POLL);
+    await done;
   });
 
   it('with a free slot but a task running, claims without collecting', async () => {

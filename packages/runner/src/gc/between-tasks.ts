@@ -1,8 +1,10 @@
 /**
  * @module gc/between-tasks
  * Queue mode's image GC: the claim loop calls the hook whenever no task is running; it collects
- * at most once per `pollingIntervalMs`, never twice at once, and only with
- * `garbageCollection.betweenTasks`. A GC that fails is logged and never stops the worker.
+ * at most once per `garbageCollection.intervalSeconds` (as docker-worker's `interval`, default
+ * 60 s: each collection lists the engine's images and containers), once per `pollingIntervalMs`
+ * while the last disk check found the data root short of space, never twice at once, and only
+ * with `garbageCollection.betweenTasks`. A GC that fails is logged and never stops the worker.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -25,15 +27,19 @@ export interface BetweenTasksGcDeps {
 }
 
 /** The hook for `WorkerDeps.betweenTasks`, or undefined when the config turns it off. */
-export function betweenTasksGc(deps: BetweenTasksGcDeps): (() => Promise<void>) | undefined {
+export function betweenTasksGc(
+  deps: BetweenTasksGcDeps,
+): ((state?: { diskShort: boolean }) => Promise<void>) | undefined {
   const { config, clock, log } = deps;
   if (!config.garbageCollection.betweenTasks) return undefined;
   const freeBytes = dataRootFree(deps.docker, deps.freeBytes);
   let last: number | undefined;
   let current: Promise<void> | undefined;
-  return () => {
+  const every = Math.max(config.pollingIntervalMs, config.garbageCollection.intervalSeconds * 1000);
+  return ({ diskShort } = { diskShort: false }) => {
     if (current) return current;
-    if (last !== undefined && clock.now() - last < config.pollingIntervalMs) return Promise.resolve();
+    const wait = diskShort ? config.pollingIntervalMs : every;
+    if (last !== undefined && clock.now() - last < wait) return Promise.resolve();
     last = clock.now();
     current = collectImages({
       engine: deps.docker.imageEngine,

@@ -26,7 +26,7 @@ export interface WorkerDeps extends Omit<ClaimDeps, 'secrets'> {
   /** Told whenever the numbers change (the CLI's status line). */
   onStatus?: (status: WorkerStatus) => void;
   /** Awaited before a claim while no task runs (the image GC, `gc/between-tasks.ts`). */
-  betweenTasks?: () => Promise<void>;
+  betweenTasks?: (state: { diskShort: boolean }) => Promise<void>;
 }
 
 export interface WorkerStatus {
@@ -92,7 +92,7 @@ export class Worker {
       }
       let ready = await this.engineAnswers();
       // Between tasks (none running): the image GC, before the disk check it may satisfy.
-      if (ready && this.running.size === 0) await deps.betweenTasks?.();
+      if (ready && this.running.size === 0) await deps.betweenTasks?.({ diskShort: this.lowDiskSaid });
       ready = ready && (await this.enoughDisk());
       if (ready && this.sweepOwed) await this.sweepOwn();
       if (!ready) {
