@@ -12,7 +12,13 @@
 //        from createTask to the reader's last byte; the worker's peak RSS growth (VmHWM) over the task.
 // Run: node tools/bench.mjs livelog   (needs the runner and fake-taskcluster built)
 import { runArgs } from './cli-args.mjs';
-import { benchTask, startQueueWorker, stopQueueWorker } from './queue-worker.mjs';
+import {
+  ADMIN,
+  benchTask,
+  startBenchTaskcluster,
+  startQueueWorker,
+  stopQueueWorker,
+} from './queue-worker.mjs';
 import { removeWorkerLeftovers } from './worker-leftovers.mjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +26,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import taskcluster from 'taskcluster-client';
-import { startFakeTaskcluster } from '../../fake-taskcluster/dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = resolve(here, '../dist/cli.js');
@@ -28,7 +33,6 @@ const MIB = Number(process.env.BENCH_LOG_MIB ?? 1024);
 const IMAGE = 'debian:bookworm-slim';
 const WORKER_ID = `bench-livelog-${process.pid}`;
 const Q_WORKER_ID = `${WORKER_ID}-q`;
-const ADMIN = { clientId: 'admin', accessToken: 'admin-token-0123456789', scopes: ['*'] };
 const tmp = mkdtempSync(join(tmpdir(), 'runner-livelog-bench-'));
 const script = (mib) =>
   `yes 'docker-worker live log benchmark line, one hundred bytes long with its newline: 0123456789' | head -c ${mib * 1048576}`;
@@ -137,13 +141,7 @@ try {
   raw(1);
   const w = worker(MIB, 'big');
   const base = raw(MIB);
-  tc = await startFakeTaskcluster({
-    clients: [ADMIN],
-    host: '127.0.0.1',
-    claimTimeoutSeconds: 60,
-    claimWorkWaitMs: 500,
-    sweepIntervalMs: 200,
-  });
+  tc = await startBenchTaskcluster();
   const q = await queueWorker(tc, MIB);
   const ratio = base.ms / w.ms; // throughput ratio
   const qRatio = base.ms / q.ms;

@@ -9,10 +9,15 @@
 // a time, alternating with the same by-hand flow: the worker's own cost without a Node start.
 // Run: node tools/bench.mjs proxy-task   (needs the runner and fake-taskcluster built, the proxy image)
 import { runArgs } from './cli-args.mjs';
-import { benchTask, startQueueWorker, stopQueueWorker } from './queue-worker.mjs';
+import {
+  ADMIN,
+  benchTask,
+  startBenchTaskcluster,
+  startQueueWorker,
+  stopQueueWorker,
+} from './queue-worker.mjs';
 import { removeWorkerLeftovers } from './worker-leftovers.mjs';
 import { spawnSync } from 'node:child_process';
-import { startFakeTaskcluster } from '@docker-worker/fake-taskcluster';
 import taskcluster from 'taskcluster-client';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,7 +116,6 @@ function byHand(i) {
 }
 
 /** P2w: one `docker-worker start` (capacity 1) on a fake Taskcluster; `task()` times one task. */
-const ADMIN = { clientId: 'admin', accessToken: 'admin-token-0123456789', scopes: ['*'] };
 const Q_WORKER_ID = `${WORKER_ID}-q`;
 let tc;
 let queueWorker;
@@ -119,7 +123,7 @@ async function startWorkerOnQueue() {
   // A long poll of 2 s: a task created meanwhile is handed over at once, the idle worker asks the
   // queue every ~2 s beside the by-hand runs, and its start (handed back once its first claimWork
   // has been answered) waits 2 s, not the fake's default 20.
-  tc = await startFakeTaskcluster({ clients: [ADMIN], host: '127.0.0.1', claimWorkWaitMs: 2_000 });
+  tc = await startBenchTaskcluster(2_000);
   const taskQueueId = `bench-proxy/p${process.pid}`;
   queueWorker = await startQueueWorker({
     tc,

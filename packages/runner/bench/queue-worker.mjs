@@ -8,8 +8,27 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { startFakeTaskcluster } from '@docker-worker/fake-taskcluster';
 
 const WORKER_TOKEN = 'worker-token-0123456789';
+
+/** The client that creates the benches' tasks. */
+export const ADMIN = { clientId: 'admin', accessToken: 'admin-token-0123456789', scopes: ['*'] };
+
+/**
+ * The fake Taskcluster of a queue-mode bench, in its process on loopback: long polls of
+ * `claimWorkWaitMs` (a worker is handed back once its first claimWork is answered), claims of 60 s
+ * swept every 200 ms.
+ */
+export function startBenchTaskcluster(claimWorkWaitMs = 500) {
+  return startFakeTaskcluster({
+    clients: [ADMIN],
+    host: '127.0.0.1',
+    claimTimeoutSeconds: 60,
+    claimWorkWaitMs,
+    sweepIntervalMs: 200,
+  });
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function startQueueWorker({ tc, cli, tmp, workerId, taskQueueId, capacity, config = {} }) {

@@ -21,14 +21,19 @@
 // removed at the end.
 // Run: node tools/bench.mjs queue   (needs: npx nx run-many -t build --projects=runner,fake-taskcluster)
 import { spawn, spawnSync } from 'node:child_process';
-import { benchTask, startQueueWorker, stopQueueWorker } from './queue-worker.mjs';
+import {
+  ADMIN,
+  benchTask,
+  startBenchTaskcluster,
+  startQueueWorker,
+  stopQueueWorker,
+} from './queue-worker.mjs';
 import { removeWorkerLeftovers } from './worker-leftovers.mjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import taskcluster from 'taskcluster-client';
-import { startFakeTaskcluster } from '../../fake-taskcluster/dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = resolve(here, '../dist/cli.js');
@@ -46,7 +51,6 @@ const WORKER_LABEL = 'org.docker-worker.worker-id';
 const PHASE_TIMEOUT_MS = 10 * 60_000;
 const runId = `bench-queue-${process.pid}-${Date.now().toString(36)}`;
 const BASELINE_LABEL = `${WORKER_LABEL}=${runId}-baseline`;
-const ADMIN = { clientId: 'admin', accessToken: 'admin-token-0123456789', scopes: ['*'] };
 const tmp = mkdtempSync(join(tmpdir(), 'runner-queue-bench-'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms) => ms / 1000;
@@ -247,13 +251,7 @@ async function removeLabelled() {
 
 let exitCode = 0;
 try {
-  tc = await startFakeTaskcluster({
-    clients: [ADMIN],
-    host: '127.0.0.1',
-    claimTimeoutSeconds: 60,
-    claimWorkWaitMs: 500,
-    sweepIntervalMs: 200,
-  });
+  tc = await startBenchTaskcluster();
   await timed('docker', [
     'network',
     'create',
