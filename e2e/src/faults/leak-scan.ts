@@ -30,7 +30,11 @@ export function claimedForms(secret: string): Record<string, string> {
   };
 }
 
-/** Every regular file under `dir` (recursively), as text; a missing dir is none. */
+/**
+ * Every regular file under `dir` (recursively), as text; a missing dir is none. A running worker
+ * removes its upload staging files once uploaded (their bytes are scanned as the artifacts they
+ * became): one gone between the listing and the read is skipped.
+ */
 export function filesUnder(dir: string): Source[] {
   let names: string[];
   try {
@@ -43,7 +47,13 @@ export function filesUnder(dir: string): Source[] {
     const st = statSync(path, { throwIfNoEntry: false });
     if (!st) return [];
     if (st.isDirectory()) return filesUnder(path);
-    return st.isFile() ? [{ name: path, text: readFileSync(path, 'latin1') }] : [];
+    if (!st.isFile()) return [];
+    try {
+      return [{ name: path, text: readFileSync(path, 'latin1') }];
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
   });
 }
 
