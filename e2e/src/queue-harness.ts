@@ -207,8 +207,33 @@ export class QueueSession {
       .map((r) => `${r.method} ${r.path.replace(/^\/api\/queue\/v1\/task\/[^/]+/, '')} ${r.status}`);
   }
 
-  leftovers(taskId?: string): Promise<{ containers: number; networks: number }> {
+  /**
+   * What this session's workers left of the task (of any task without `taskId`), once each worker
+   * has removed the runs it claimed (its `run removed` line; a run is reported before its
+   * containers are removed) or has exited.
+   */
+  async leftovers(taskId?: string): Promise<{ containers: number; networks: number }> {
+    await this.removed(taskId);
     return workerLeftovers(this.workerId, taskId);
+  }
+
+  /** Until every run claimed by a live worker of this session (of `taskId`, when given) is logged `run removed`. */
+  private async removed(taskId?: string): Promise<void> {
+    const pending = (): boolean =>
+      this.workers.some((w) => {
+        if (w.child.exitCode !== null || w.child.signalCode !== null) return false;
+        const claimed = new Set<string>();
+        for (const line of w.stderr().split('\n')) {
+          if (!line.startsWith('{') || !line.endsWith('}')) continue; // not pino's, or still being written
+          const e = JSON.parse(line) as { msg?: string; taskId?: string; runId?: number };
+          if (taskId !== undefined && e.taskId !== taskId) continue;
+          const key = `${e.taskId}/${e.runId}`;
+          if (e.msg === 'claimed') claimed.add(key);
+          else if (e.msg === 'run removed') claimed.delete(key);
+        }
+        return claimed.size > 0;
+      });
+    while (pending()) await new Promise((r) => setTimeout(r, 50));
   }
 
   async close(): Promise<void> {

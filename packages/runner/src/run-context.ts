@@ -71,6 +71,7 @@ export class TaskRun {
   private usedShared = false;
   private readonly firewall: HostFirewall | undefined;
   private fence: Promise<FirewallHandle | undefined> | undefined;
+  private removal: Promise<void> | undefined;
 
   constructor(
     readonly task: TaskDefinition,
@@ -177,9 +178,14 @@ export class TaskRun {
   /**
    * Removes every container, then the network, by label. Not tied to `signal` (the run may be
    * aborted already): it has its own timeout. Nothing to do when no network was asked for (no
-   * container either, then). The shared network stays.
+   * container either, then). The shared network stays. Done once: later calls share the first
+   * one's promise (queue mode awaits the removal the lifecycle started).
    */
-  async removeEverything(): Promise<void> {
+  removeEverything(): Promise<void> {
+    return (this.removal ??= this.remove());
+  }
+
+  private async remove(): Promise<void> {
     if (!this.net && !this.usedShared) return;
     const work = (async () => {
       await this.net?.catch(() => undefined); // a failed creation may still have left nothing

@@ -4,7 +4,8 @@
  * breakdown table: `prepare_executor` (engine ping, start-up sweep, host firewall),
  * `prepare_script` (the features' starts: image, network, sidecars), `step_script` (the task
  * container, create to exit), `upload_artifacts` (the features' stops), `cleanup` (removing the
- * run's containers and network), `upload_log` (after clean-up: the live log stored), `resolve`
+ * run's containers and network; in queue mode beside `upload_log` and `resolve`), `upload_log`
+ * (the features' afterCleanup and finish: the live log stored), `resolve`
  * (queue mode: reporting the outcome). Measurement only: nothing reads these times to decide.
  */
 import type { Logger } from 'pino';

@@ -126,6 +126,72 @@ describe('runTask', () => {
   });
 });
 
+describe('runTask with deferCleanup (queue mode)', () => {
+  /** A feature whose handle has a stop and a finish (and an afterCleanup when asked). */
+  const finisher = (calls: string[], afterCleanup = false): Feature => ({
+    name: 'f',
+    isEnabled: () => true,
+    isRequested: () => true,
+    async start() {
+      return {
+        contribution: { image: 'sha256:x' },
+        stop: async () => void calls.push('stop'),
+        finish: async () => void calls.push('finish'),
+        ...(afterCleanup ? { afterCleanup: async () => void calls.push('afterCleanup') } : {}),
+      };
+    },
+  });
+  /** The docker's removals held until `release()`; each removal pushes `removed <kind>` once done. */
+  function heldRemovals(docker: FakeDocker, calls: string[], fail = false) {
+    const remove = docker.remove.bind(docker);
+    let release = (): void => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    docker.remove = async (r) => {
+      await gate;
+      if (fail) throw new Error('engine gone');
+      await remove(r);
+      calls.push(`removed ${r.kind}`);
+    };
+    return () => release();
+  }
+
+  it('reports without waiting for the removal, which the run hands over (run.removeEverything)', async () => {
+    const docker = new FakeDocker();
+    const { run } = fakeRun({ docker });
+    const calls: string[] = [];
+    const release = heldRemovals(docker, calls);
+    const outcome = await runTask(run, [finisher(calls)], { deferCleanup: true });
+    expect(outcome).toMatchObject({ state: 'completed', exitCode: 0 });
+    expect(calls).toEqual(['stop', 'finish']);
+    expect(docker.containers.size).toBe(1); // still being removed
+    release();
+    await run.removeEverything();
+    expect(calls).toEqual(['stop', 'finish', 'removed container', 'removed network']);
+    expect(docker.resources.size).toBe(0);
+  });
+
+  it('a removal that fails is not the task’s: the outcome stays, removeEverything() rejects', async () => {
+    const docker = new FakeDocker();
+    const { run } = fakeRun({ docker });
+    const release = heldRemovals(docker, [], true);
+    const outcome = await runTask(run, [finisher([])], { deferCleanup: true });
+    release();
+    expect(outcome).toMatchObject({ state: 'completed', exitCode: 0 });
+    await expect(run.removeEverything()).rejects.toThrow(/engine gone/);
+  });
+
+  it('waits for the removal when a handle has afterCleanup (a cache purge needs the volumes free)', async () => {
+    const docker = new FakeDocker();
+    const { run } = fakeRun({ docker });
+    const calls: string[] = [];
+    const release = heldRemovals(docker, calls);
+    const done = runTask(run, [finisher(calls, true)], { deferCleanup: true });
+    release();
+    expect(await done).toMatchObject({ state: 'completed' });
+    expect(calls).toEqual(['stop', 'removed container', 'removed network', 'afterCleanup', 'finish']);
+  });
+});
+
 describe('runTask data flow', () => {
   it('gives the stops the container id and exit code in the outcome', async () => {
     const docker = new FakeDocker();

@@ -2,9 +2,12 @@
  * @module task-run
  * The thin lifecycle: start each requested feature in order (enabled? scopes?), keeping the
  * handle each start returns; run the container (created while the features' sidecars get ready,
- * started once they are); stop the handles in reverse (always); remove
- * everything by label; then the handles' afterCleanup (the live log's footer last), and map the
- * outcome to a resolution. It never learns about images, logs or artifacts.
+ * started once they are); stop the handles in reverse (always); remove everything by label, then
+ * the handles' afterCleanup; then their finish (the live log's footer last), and map the outcome
+ * to a resolution. With `deferCleanup` (queue mode) and no afterCleanup hook, the removal starts
+ * after the stops and runs beside the finish hooks: the caller reports the outcome without
+ * waiting for it and awaits `run.removeEverything()` afterwards (its failure is then the
+ * operator's, not the task's). It never learns about images, logs or artifacts.
  */
 import { SpecBuilder } from './container-spec.js';
 import { createTaskContainer, runCreatedContainer } from './container-run.js';
@@ -14,7 +17,16 @@ import { outcomeOf, type ContainerResult } from './outcome.js';
 import type { TaskRun } from './run-context.js';
 import { assertScopes } from './scopes.js';
 
-export async function runTask(run: TaskRun, features: readonly Feature[]): Promise<Outcome> {
+export interface RunTaskOptions {
+  /** Report without waiting for the containers' removal when no handle needs it (queue mode). */
+  deferCleanup?: boolean;
+}
+
+export async function runTask(
+  run: TaskRun,
+  features: readonly Feature[],
+  options: RunTaskOptions = {},
+): Promise<Outcome> {
   const handles: { name: string; handle: FeatureRun }[] = [];
   const errors: TaskError[] = [];
   const container: ContainerResult = {};
@@ -41,7 +53,7 @@ export async function runTask(run: TaskRun, features: readonly Feature[]): Promi
     return cancel ? { ...result, canceled: true } : result;
   };
   /** Calls one hook of every handle, latest first; an error is recorded and the others still run. */
-  const each = async (hookName: 'stop' | 'afterCleanup'): Promise<void> => {
+  const each = async (hookName: 'stop' | 'afterCleanup' | 'finish'): Promise<void> => {
     for (const { name, handle } of [...handles].reverse()) {
       const hook = handle[hookName];
       if (!hook) continue;
@@ -72,8 +84,20 @@ export async function runTask(run: TaskRun, features: readonly Feature[]): Promi
     record(err);
   }
   await run.stages.time('upload_artifacts', () => each('stop'));
+  if (options.deferCleanup && !handles.some(({ handle }) => handle.afterCleanup)) {
+    // Its failure is handled here at once; the caller awaits run.removeEverything() for it.
+    const removal = run.stages.time('cleanup', () => run.removeEverything()).catch(() => undefined);
+    await run.stages.time('upload_log', () => each('finish'));
+    const result = outcome();
+    // The stages line once the removal is over too.
+    void removal.then(() => run.stages.report({ state: result.state }));
+    return result;
+  }
   await run.stages.time('cleanup', () => run.removeEverything().catch(record));
-  await run.stages.time('upload_log', () => each('afterCleanup'));
+  await run.stages.time('upload_log', async () => {
+    await each('afterCleanup');
+    await each('finish');
+  });
   const result = outcome();
   run.stages.report({ state: result.state });
   return result;

@@ -36,7 +36,12 @@ export const cache: Feature = {
       run.liveLog.info(`using cache "${name}" -> ${path}`);
       binds.push(`${volume}:${path}`);
     }
-    return { contribution: { binds }, afterCleanup: (outcome) => purgeIfAsked(run, outcome) };
+    // Only a task that may purge waits for its containers' removal (the volumes must be free).
+    const purges = (run.task.payload.onExitStatus?.purgeCaches ?? []).length > 0;
+    return {
+      contribution: { binds },
+      ...(purges ? { afterCleanup: (outcome: Outcome) => purgeIfAsked(run, outcome) } : {}),
+    };
   },
 };
 

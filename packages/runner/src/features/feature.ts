@@ -70,9 +70,17 @@ export interface FeatureRun {
   stop?(outcome: Outcome): Promise<void>;
   /**
    * Called after every container and the network of the run are removed, in reverse start order
-   * (purging cache volumes; the live log's footer, so no clean-up error follows it).
+   * (purging cache volumes). A handle with this hook makes the run wait for its removal before
+   * `finish`, also in queue mode.
    */
   afterCleanup?(outcome: Outcome): Promise<void>;
+  /**
+   * The run's last step, in reverse start order, after `stop` and any `afterCleanup` (the live
+   * log's footer and its upload). Locally the run's containers are gone by then; in queue mode,
+   * unless a handle has `afterCleanup`, they are being removed meanwhile and the outcome is
+   * reported without waiting for it (docker-worker removed them after the resolution too).
+   */
+  finish?(outcome: Outcome): Promise<void>;
 }
 
 export interface Feature {

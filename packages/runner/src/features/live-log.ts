@@ -1,8 +1,8 @@
 /**
  * @module features/live-log
  * First to start, last to finish: writes the last docker-worker's header (its lines, words and
- * order: tools parse it), then ours; after the run's clean-up (so no clean-up error can follow it)
- * its footer, the last `[taskcluster …]` line, then closes the log and stores it as
+ * order: tools parse it), then ours; at the run's end (`finish`: locally after the clean-up, so no
+ * clean-up error can follow it; in queue mode while the containers are being removed) its footer, the last `[taskcluster …]` line, then closes the log and stores it as
  * `public/logs/live_backing.log` (named after payload.log when given), and the bulk log when asked
  * (`bulk-log.ts`). In queue mode the live log artifact is a `reference` to the worker's log server
  * while the task runs, then a `link` to the stored log, unless features.localLiveLog is false (or
@@ -57,7 +57,7 @@ export const liveLog: Feature = {
           );
         });
     }
-    return { afterCleanup: (outcome) => finish(run, outcome, live) };
+    return { finish: (outcome) => finish(run, outcome, live) };
   },
 };
 

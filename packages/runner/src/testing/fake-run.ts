@@ -79,6 +79,7 @@ export interface StartedFeature {
   contribution: Contribution;
   stop(outcome: Outcome): Promise<void>;
   afterCleanup(outcome: Outcome): Promise<void>;
+  finish(outcome: Outcome): Promise<void>;
 }
 
 /** Starts `feature` for `run` as the lifecycle does (without the enabled/scope checks). */
@@ -88,6 +89,7 @@ export async function startFeature(feature: Feature, run: TaskRun): Promise<Star
     contribution: handle.contribution ?? {},
     stop: (outcome) => handle.stop?.(outcome) ?? Promise.resolve(),
     afterCleanup: (outcome) => handle.afterCleanup?.(outcome) ?? Promise.resolve(),
+    finish: (outcome) => handle.finish?.(outcome) ?? Promise.resolve(),
   };
 }
 

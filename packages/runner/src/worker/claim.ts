@@ -5,7 +5,9 @@
  * credentials goes to the run: the proxy sidecar and the run's own queue calls), the lifecycle,
  * and the report. A reclaim answered 409 is a cancellation: the run is aborted at once (the
  * container is killed), nothing more is uploaded or reported. Other reclaim errors are retried
- * until shortly before `takenUntil`; only then is the run aborted as internal-error.
+ * until shortly before `takenUntil`; only then is the run aborted as internal-error. The run's
+ * containers and network are removed beside the log's upload and the report (`removed` settles
+ * when they are gone), as docker-worker removed them after the resolution.
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -58,6 +60,11 @@ export class ClaimedRun {
   readonly taskId: string;
   readonly runId: number;
   readonly done: Promise<ClaimResult>;
+  /**
+   * Settles (never rejects) once the run's containers and network are removed, after `done`:
+   * false when the removal failed (logged; the worker sweeps before its next claim).
+   */
+  readonly removed: Promise<boolean>;
   private run: TaskRun | undefined;
   private pendingAbort: TaskError | undefined;
 
@@ -65,6 +72,19 @@ export class ClaimedRun {
     this.taskId = claim.status.taskId;
     this.runId = claim.runId;
     this.done = this.execute(claim, deps).catch((err: unknown) => this.failed(claim, deps, err));
+    this.removed = this.done.then(() => this.removal(deps));
+  }
+
+  private async removal(deps: ClaimDeps): Promise<boolean> {
+    const log = deps.log.child({ taskId: this.taskId, runId: this.runId });
+    try {
+      await this.run?.removeEverything();
+      log.info('run removed');
+      return true;
+    } catch (err) {
+      log.warn({ err: String(err) }, 'removing the run failed; sweeping before the next claim');
+      return false;
+    }
   }
 
   /** A worker fault outside the lifecycle (e.g. the work directory): resolve exception/internal-error. */
@@ -182,7 +202,7 @@ export class ClaimedRun {
     log.info({ takenUntil: claim.takenUntil }, 'task started');
     let outcome: Outcome;
     try {
-      outcome = await runTask(run, deps.features);
+      outcome = await runTask(run, deps.features, { deferCleanup: true });
     } finally {
       ended = true;
       cancelTimer();

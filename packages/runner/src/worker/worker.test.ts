@@ -167,6 +167,44 @@ describe('Worker claim loop', () => {
     expect((await done).map((r) => r.report)).toEqual(['exception/internal-error', 'completed']);
   });
 
+  it('frees a slot at the report: the next task starts while the last one is removed; the image GC and run() wait for removals', async () => {
+    const f = fakeWorker({
+      config: { pollingIntervalMs: POLL, capacityManagement: { diskspaceThreshold: 0 } },
+    });
+    f.docker.script = { output: 'working\n' };
+    const remove = f.docker.remove.bind(f.docker);
+    let release = (): void => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    f.docker.remove = async (r) => {
+      await gate;
+      await remove(r);
+    };
+    const gcWhenRunning: number[] = [];
+    const worker = new Worker({
+      ...f.deps,
+      betweenTasks: async () => void gcWhenRunning.push(worker.status.running),
+    });
+    f.memory.addClaim();
+    f.memory.addClaim();
+    let returned = false;
+    const done = worker.run().then((r) => ((returned = true), r));
+    const [first = ''] = await f.docker.untilStarted(1);
+    f.docker.exit(first, 0);
+    await f.memory.waitFor('reportCompleted');
+    const [, second = ''] = await f.docker.untilStarted(2);
+    expect(f.docker.resources.has(first)).toBe(true); // reported, not removed yet
+    expect(gcWhenRunning).toEqual([0]); // once before the first claim, not while a removal was pending
+    f.docker.exit(second, 0);
+    await f.memory.waitFor('reportCompleted', 2);
+    worker.stop();
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(returned).toBe(false); // run() waits for the held removals
+    release();
+    expect((await done).map((r) => r.report)).toEqual(['completed', 'completed']);
+    expect(f.docker.resources.has(first) || f.docker.resources.has(second)).toBe(false);
+    expect(f.logs.filter((l) => l.msg === 'run removed')).toHaveLength(2);
+  });
+
   it('stop() stops claiming at once; running tasks go on to their end', async () => {
     const { f, worker } = setup({ capacity: 2 });
     f.memory.addClaim();

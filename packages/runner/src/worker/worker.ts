@@ -5,7 +5,8 @@
  * sleep (`pollingIntervalMs`) only when the queue gave nothing;
  * no claim while the engine does not answer or its data root has less free space than the
  * threshold (each said once). At
- * start it sweeps what a crashed predecessor left. `stop()` stops claiming at once; `shutdown()`
+ * start it sweeps what a crashed predecessor left. A reported run's slot is free at once; its
+ * removal (`ClaimedRun.removed`) is awaited before the image GC and before `run()` returns. `stop()` stops claiming at once; `shutdown()`
  * lets running tasks finish for `graceSeconds`, then aborts the rest as worker-shutdown.
  */
 import { devicesFor } from '../devices/index.js';
@@ -41,6 +42,8 @@ const ERROR_BACKOFF_MS = 5_000;
 
 export class Worker {
   private readonly running = new Map<string, ClaimedRun>();
+  /** Runs reported whose containers are still being removed (they hold no capacity). */
+  private readonly removing = new Map<string, Promise<boolean>>();
   private readonly stopper = new AbortController();
   private readonly results: ClaimResult[] = [];
   private lowDiskSaid = false;
@@ -91,8 +94,9 @@ export class Worker {
         continue;
       }
       let ready = await this.engineAnswers();
-      // Between tasks (none running): the image GC, before the disk check it may satisfy.
-      if (ready && this.running.size === 0) await deps.betweenTasks?.({ diskShort: this.lowDiskSaid });
+      // Between tasks (none running, none being removed): the image GC, before the disk check it may satisfy.
+      if (ready && this.running.size === 0 && this.removing.size === 0)
+        await deps.betweenTasks?.({ diskShort: this.lowDiskSaid });
       ready = ready && (await this.enoughDisk());
       if (ready && this.sweepOwed) await this.sweepOwn();
       if (!ready) {
@@ -135,6 +139,7 @@ export class Worker {
       this.idleSince = clock.now();
     }
     while (this.running.size > 0) await this.untilOneEnds();
+    await Promise.all(this.removing.values());
     // What a failed clean-up left goes before the process does (the start-up sweep of the next
     // process would otherwise be the first to see it).
     if (
@@ -189,6 +194,11 @@ export class Worker {
     this.report();
     void run.done.then((result) => {
       this.running.delete(key);
+      this.removing.set(key, run.removed);
+      void run.removed.then((ok) => {
+        this.removing.delete(key);
+        if (!ok) this.sweepOwed = true;
+      });
       // Idle time counts from the end of the last run (not from its claim: a worker whose long
       // task just ended is not idle yet).
       this.idleSince = deps.clock.now();
@@ -259,7 +269,8 @@ export class Worker {
   private async sweepOwn(): Promise<void> {
     const { deps } = this;
     try {
-      const swept = await sweepLeftovers(deps.docker, deps.config.workerId, new Set(this.running.keys()));
+      const active = new Set([...this.running.keys(), ...this.removing.keys()]);
+      const swept = await sweepLeftovers(deps.docker, deps.config.workerId, active);
       if (swept > 0) deps.log.info({ swept }, 'removed resources an earlier run could not remove');
       this.sweepOwed = false;
     } catch (err) {
