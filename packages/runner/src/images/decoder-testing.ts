@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Readable } from 'node:stream';
-import { decompressor, type ImageFormat } from './decompress.js';
+import { decompressor, type DecompressOptions, type ImageFormat } from './decompress.js';
 
 /** Compresses with the real CLI (`zstd`, `lz4`), as whoever made the task image did. */
 export function cli(cmd: string, args: string[], input: Buffer): Buffer {
@@ -25,9 +25,17 @@ export function sample(n: number, seed = 1): Buffer {
   return out;
 }
 
-/** Runs `chunks` through the format's decoder; resolves with the output or rejects with its error. */
-export async function decode(format: ImageFormat, chunks: Buffer[]): Promise<Buffer> {
+/**
+ * Runs `chunks` through the format's decoder (in-process unless `opts.commands`); resolves with the
+ * output or rejects with its error.
+ */
+export async function decode(
+  format: ImageFormat,
+  chunks: Buffer[],
+  opts: DecompressOptions = { commands: false },
+): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const part of Readable.from(chunks).pipe(await decompressor(format))) parts.push(part as Buffer);
+  const decoder = await decompressor(format, opts);
+  for await (const part of Readable.from(chunks).pipe(decoder)) parts.push(part as Buffer);
   return Buffer.concat(parts);
 }

@@ -1,0 +1,42 @@
+// scratch (not committed): where the task-image load's time goes
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createReadStream, readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = (p) => pathToFileURL(resolve(here, '../dist', p)).href;
+const { createDockerClient } = await import(dist('index.js'));
+const { fakeRun, publishArtifact } = await import(dist('testing/index.js'));
+const { resolveArtifactImage } = await import(dist('images/sources/task-image.js'));
+const ADMIN = { clientId: 'admin', accessToken: 'admin-token-0123456789' };
+const tmp = mkdtempSync(join(tmpdir(), 'imgparts-'));
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+writeFileSync(join(tmp, 'clients.json'), JSON.stringify([{ ...ADMIN, scopes: ['*'] }]));
+const fake = spawn(process.execPath, [resolve(here, '../../fake-taskcluster/dist/cli.js'), '--clients-file', join(tmp, 'clients.json'), '--storage-dir', join(tmp, 'storage')], { stdio: ['ignore', 'pipe', 'inherit'] });
+const [first] = await once(fake.stdout, 'data');
+const rootUrl = /http:\/\/\S+/.exec(String(first))[0];
+const tar = join(tmp, 'image.tar');
+spawnSync('docker', ['save', 'debian:bookworm-slim', '-o', tar]);
+const taskId = await publishArtifact({ rootUrl, credentials: ADMIN, name: 'public/image.tar', bytes: readFileSync(tar) });
+const docker = createDockerClient();
+const t = async (name, fn) => { const s = now(); await fn(); console.log(name, (now() - s).toFixed(0), 'ms'); };
+const { stripTags } = await import(dist('images/strip-tags.js'));
+const { createWriteStream } = await import('node:fs');
+const { pipeline } = await import('node:stream/promises');
+const stripped = join(tmp, 'stripped.tar');
+await pipeline(await stripTags(createReadStream(tar)), createWriteStream(stripped));
+const url = `${rootUrl}/api/queue/v1/task/${taskId}/artifacts/public%2Fimage.tar`;
+for (let round = 0; round < 2; round++) {
+  await t('fetch + fromWeb, discard', async () => { const r = await fetch(url); for await (const _ of Readable.fromWeb(r.body)) {} });
+  await t('fetch + fromWeb + strip, discard', async () => { const r = await fetch(url); for await (const _ of await stripTags(Readable.fromWeb(r.body))) {} });
+  await t('file -> engine load (stripped tar, our client)', async () => { await docker.imageEngine.load(createReadStream(stripped)); });
+  await t('file -> strip -> engine load', async () => { await docker.imageEngine.load(await stripTags(createReadStream(tar))); });
+  await t('curl download to /dev/null', async () => spawnSync('sh', ['-c', `curl -sL -o /dev/null ${rootUrl}/api/queue/v1/task/${taskId}/artifacts/public%2Fimage.tar`]));
+  await t('node fetch download, discard', async () => { const r = await fetch(`${rootUrl}/api/queue/v1/task/${taskId}/artifacts/public%2Fimage.tar`); for await (const _ of r.body) {} });
+  await t('docker load -i', async () => spawnSync('docker', ['load', '-q', '-i', tar]));
+  await t('resolveArtifactImage', async () => { const { run } = fakeRun({ docker, rootUrl, credentials: ADMIN, config: { dockerConfig: { maxAttempts: 1, delayFactorMs: 0 } } }); const { ref } = await resolveArtifactImage({ taskId, path: 'public/image.tar' }, run); await run.liveLog.close(); spawnSync('docker', ['rmi', ref]); });
+}
+fake.kill('SIGTERM');
