@@ -94,6 +94,9 @@ beforeAll(async () => {
     ['public/image.tar.lz4', compress('lz4', ['-1', '-c', '-q'], tar)],
     ['public/flaky.tar', tar],
   ];
+  // Cut short: zstd fails on it half way, after the engine has had part of the tarball.
+  const zst = files[1]![1];
+  files.push(['public/truncated.tar.zst', zst.subarray(0, zst.length >> 1)]);
   for (const [path, bytes] of files)
     builder.set(
       path,
@@ -102,7 +105,7 @@ beforeAll(async () => {
         credentials: ADMIN,
         name: path,
         bytes,
-        ...(path.endsWith('.zst') ? { namespace: `e2e.images.${id}` } : {}),
+        ...(path === 'public/image.tar.zst' ? { namespace: `e2e.images.${id}` } : {}),
       }),
     );
 }, 120_000);
@@ -176,6 +179,15 @@ describe('task images', () => {
     expect(r.reasonResolved).toBe('malformed-payload');
     expect(r.log).toContain(
       `artifact public/nothing.tar of task ${taskId} cannot be used (404 Artifact not found)`,
+    );
+  });
+
+  it('a truncated .tar.zst is malformed-payload quoting zstd, and the load does not wait for the rest', async () => {
+    const path = 'public/truncated.tar.zst';
+    const r = await run({ type: 'task-image', taskId: builder.get(path)!, path });
+    expect(r.reasonResolved, r.log).toBe('malformed-payload');
+    expect(r.log).toMatch(
+      /is not a docker save tarball the engine can load \(the zstd stream is corrupt or ends early \(\S*zstd: .+\)\)/,
     );
   });
 

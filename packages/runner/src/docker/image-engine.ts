@@ -6,8 +6,43 @@
  * docker-client.ts made. No dockerode type leaves this module.
  */
 import type Docker from 'dockerode';
-import type { Readable } from 'node:stream';
+import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { DockerError } from './docker-client.js';
+
+/** The size of the chunks a load sends the engine. */
+export const LOAD_CHUNK_BYTES = 2 ** 20;
+
+/**
+ * Joins a stream's chunks into ones of at least `bytes` (the last may be shorter). The engine's
+ * load pays per chunk of the chunked upload: 135 MiB sent in 64 KiB chunks (a download's, a file
+ * stream's) took it 631–847 ms, in 1 MiB chunks 430 ms (`docker load -i`: 311–367 ms).
+ */
+export class Coalesce extends Transform {
+  private parts: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly bytes = LOAD_CHUNK_BYTES) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    if (this.size >= this.bytes) this.release();
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.size > 0) this.release();
+    cb();
+  }
+
+  private release(): void {
+    this.push(this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size));
+    this.parts = [];
+    this.size = 0;
+  }
+}
 
 /** One event of a pull's progress stream (per layer: `current`/`total` bytes). */
 export interface PullEvent {
@@ -108,15 +143,23 @@ export function createImageEngine(docker: Docker): ImageEngine {
 
     load: (tar, opts = {}) =>
       call('load image', async () => {
-        const stream = (await docker.loadImage(tar, {
-          quiet: true,
-          ...(opts.signal ? { abortSignal: opts.signal } : {}),
-        })) as Readable;
-        const ids = new Set<string>();
-        await follow(docker, stream, (e) => {
-          for (const m of (e.stream ?? '').matchAll(/Loaded image(?: ID)?: (sha256:[0-9a-f]{64})/g))
-            if (m[1]) ids.add(m[1]);
+        // A tarball that fails on the way (a broken download, a corrupt stream) ends the upload
+        // with its own error, not with an engine waiting for the rest.
+        const broken = new AbortController();
+        const body = pipeline(tar, new Coalesce(), (err) => {
+          if (err) broken.abort(err);
         });
+        const signal = opts.signal ? AbortSignal.any([opts.signal, broken.signal]) : broken.signal;
+        const ids = new Set<string>();
+        try {
+          const stream = (await docker.loadImage(body, { quiet: true, abortSignal: signal })) as Readable;
+          await follow(docker, stream, (e) => {
+            for (const m of (e.stream ?? '').matchAll(/Loaded image(?: ID)?: (sha256:[0-9a-f]{64})/g))
+              if (m[1]) ids.add(m[1]);
+          });
+        } catch (err) {
+          throw broken.signal.aborted ? (broken.signal.reason as Error) : err;
+        }
         const [id, ...more] = [...ids];
         if (!id) throw new Error('the engine loaded no untagged image from the tarball');
         if (more.length > 0)

@@ -7,12 +7,12 @@
  * every later task of this worker that names the same artifact; concurrent runs share one load.
  */
 import { createHash } from 'node:crypto';
-import { Readable, Transform, pipeline } from 'node:stream';
-import type { ReadableStream as WebReadable } from 'node:stream/web';
+import { Transform, pipeline } from 'node:stream';
 import type { ImageEngine } from '../../docker/image-engine.js';
 import { malformedPayload, resourceUnavailable, TaskError } from '../../errors.js';
 import type { TaskRun } from '../../run-context.js';
 import { decompressor, formatOf, type ImageFormat } from '../decompress.js';
+import { httpGet, type HttpResponse } from '../http-get.js';
 import { Progress } from '../progress.js';
 import { TASK_IMAGE_REPO, taskImageName, type ImageSource, type ResolvedImage } from '../source.js';
 import { stripTags } from '../strip-tags.js';
@@ -66,21 +66,21 @@ async function loadOnce(
   const stop = (): void => controller.abort(run.signal.reason);
   run.signal.addEventListener('abort', stop, { once: true });
   try {
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(url, { signal: controller.signal });
+      res = await httpGet(url, controller.signal);
     } catch (err) {
       throw new DownloadError(undefined, (err as Error).message, { cause: err });
     }
-    if (res.status !== 200 || !res.body) {
+    if (res.status !== 200) {
       const body = await res.text().catch(() => '');
       throw new DownloadError(res.status, `${res.status} ${errorMessage(body)}`.trim());
     }
-    const total = Number(res.headers.get('content-length')) || undefined;
+    const total = Number(res.headers['content-length']) || undefined;
     const hash = createHash('sha256');
     const progress = new Progress(`  Downloading and loading ${what}`, run.clock, (l) => run.liveLog.info(l));
     let downloadError: Error | undefined;
-    const body = Readable.fromWeb(res.body as WebReadable<Uint8Array>);
+    const { body } = res;
     body.once('error', (err) => (downloadError ??= err));
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
