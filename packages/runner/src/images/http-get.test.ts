@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpGet } from './http-get.js';
 
@@ -16,6 +17,13 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-length': '11' });
       return void res.end('hello world');
     }
+    if (url === '/gzipped') {
+      const bytes = gzipSync(Buffer.from('stored gzip-encoded'));
+      return void res
+        .writeHead(200, { 'content-encoding': 'gzip', 'content-length': bytes.length })
+        .end(bytes);
+    }
+    if (url === '/packed') return void res.writeHead(200, { 'content-encoding': 'pack200' }).end('x');
     if (url === '/slow') {
       res.writeHead(200);
       res.write('partial');
@@ -51,6 +59,14 @@ describe('httpGet', () => {
     const res = await httpGet(`${base}/missing`, new AbortController().signal);
     expect(res.status).toBe(404);
     expect(await res.text()).toBe('{"message":"no such artifact"}');
+  });
+
+  it('decodes a gzip content-encoding (as fetch does); refuses one it does not know', async () => {
+    const res = await httpGet(`${base}/gzipped`, new AbortController().signal);
+    expect(await read(res.body)).toBe('stored gzip-encoded');
+    await expect(httpGet(`${base}/packed`, new AbortController().signal)).rejects.toThrow(
+      'unsupported content-encoding pack200 (from 127.0.0.1:',
+    );
   });
 
   it('gives up after 5 redirects, naming the origin only', async () => {
