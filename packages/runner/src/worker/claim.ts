@@ -72,7 +72,8 @@ export class ClaimedRun {
     this.taskId = claim.status.taskId;
     this.runId = claim.runId;
     this.done = this.execute(claim, deps).catch((err: unknown) => this.failed(claim, deps, err));
-    this.removed = this.done.then(() => this.removal(deps));
+    const removal = (): Promise<boolean> => this.removal(deps);
+    this.removed = this.done.then(removal, removal);
   }
 
   private async removal(deps: ClaimDeps): Promise<boolean> {
