@@ -84,22 +84,21 @@ export async function runTask(
     record(err);
   }
   await run.stages.time('upload_artifacts', () => each('stop'));
-  if (options.deferCleanup && !handles.some(({ handle }) => handle.afterCleanup)) {
-    // Its failure is handled here at once; the caller awaits run.removeEverything() for it.
-    const removal = run.stages.time('cleanup', () => run.removeEverything()).catch(() => undefined);
-    await run.stages.time('upload_log', () => each('finish'));
-    const result = outcome();
-    // The stages line once the removal is over too.
-    void removal.then(() => run.stages.report({ state: result.state }));
-    return result;
-  }
-  await run.stages.time('cleanup', () => run.removeEverything().catch(record));
+  const defer = options.deferCleanup === true && !handles.some(({ handle }) => handle.afterCleanup);
+  // Deferred, its failure is the caller's (it awaits run.removeEverything()), not the outcome's.
+  const removal = run.stages
+    .time('cleanup', () => run.removeEverything())
+    .catch(defer ? () => undefined : record);
+  if (!defer) await removal;
   await run.stages.time('upload_log', async () => {
     await each('afterCleanup');
     await each('finish');
   });
   const result = outcome();
-  run.stages.report({ state: result.state });
+  const report = (): void => run.stages.report({ state: result.state });
+  // The stages line once the removal is over too.
+  if (defer) void removal.then(report);
+  else report();
   return result;
 }
 

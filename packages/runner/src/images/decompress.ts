@@ -135,7 +135,7 @@ export interface DecompressOptions {
 export async function decompressor(format: ImageFormat, opts: DecompressOptions = {}): Promise<Duplex> {
   const command = format === 'zst' ? 'zstd' : format === 'lz4' ? 'lz4' : undefined;
   const path = command && opts.commands !== false ? onPath(command) : undefined;
-  if (path) return new CommandDecoder(path, format === 'zst' ? 'zstd' : 'lz4');
+  if (command && path) return new CommandDecoder(path, command);
   if (format === 'zst') {
     const { Decompress } = (await import('fzstd')) as unknown as {
       Decompress: ConstructorParameters<typeof ZstdDecoder>[0];

@@ -4,10 +4,10 @@
  * the free slots only (≤ 32; never more than the free exclusive devices, `devices/`); a short
  * sleep (`pollingIntervalMs`) only when the queue gave nothing;
  * no claim while the engine does not answer or its data root has less free space than the
- * threshold (each said once). At
- * start it sweeps what a crashed predecessor left. A reported run's slot is free at once; its
- * removal (`ClaimedRun.removed`) is awaited before the image GC and before `run()` returns. `stop()` stops claiming at once; `shutdown()`
- * lets running tasks finish for `graceSeconds`, then aborts the rest as worker-shutdown.
+ * threshold (each said once). At start it sweeps what a crashed predecessor left. A reported
+ * run's slot is free at once; its removal (`ClaimedRun.removed`) is awaited before the image GC
+ * and before `run()` returns. `stop()` stops claiming at once; `shutdown()` lets running tasks
+ * finish for `graceSeconds`, then aborts the rest as worker-shutdown.
  */
 import { devicesFor } from '../devices/index.js';
 import { sweepLeftovers } from '../docker/labels.js';
