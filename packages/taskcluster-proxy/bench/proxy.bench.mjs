@@ -6,7 +6,9 @@
 //      (same run, same upstream, same client and agent, concurrency 8, each side warmed up, the
 //      sides interleaved in rounds) — reported as a throughput ratio, with a minimal signing
 //      forwarder as the floor, a TCP relay (no HTTP, the client signing) as the floor of any hop,
-//      and the CPU per request of each hop's process;
+//      a signing relay that reads request heads by hand as the floor of a signing hop, the proxy's
+//      routing and signing over HTTP written by hand (upstream side only, and both ways), and the
+//      CPU per request of each hop's process;
 //   2. the proxy process's peak RSS growth (from /proc) during a 1 GiB streamed PUT and GET.
 // Last stdout line: BENCH_JSON {...}.
 import { fork, spawn } from 'node:child_process';
@@ -171,6 +173,19 @@ const { proc: headProc, port: headPort } = await startSigner('head-signer', [
   tc.rootUrl,
   ...SCOPES,
 ]);
+// The proxy's own routing, signing and log with HTTP written by hand: the upstream side only
+// (hand-client.mjs, behind node:http), and both sides (hand-proxy.mjs). What a proxy without the
+// HTTP libraries could reach.
+const { proc: handClientProc, port: handClientPort } = await startSigner('hand-client', [
+  fileURLToPath(new URL('./hand-client.mjs', import.meta.url)),
+  tc.rootUrl,
+  ...SCOPES,
+]);
+const { proc: handProxyProc, port: handProxyPort } = await startSigner('hand-proxy', [
+  fileURLToPath(new URL('./hand-proxy.mjs', import.meta.url)),
+  tc.rootUrl,
+  ...SCOPES,
+]);
 const sides = [
   {
     name: 'direct (client signs)',
@@ -189,16 +204,29 @@ const sides = [
     pid: relayProc.pid,
   },
   { name: 'head-signing relay   ', target: { port: headPort, path: '/fake/v1/whoami' }, pid: headProc.pid },
+  {
+    name: 'hand-written client  ',
+    target: { port: handClientPort, path: '/fake/v1/whoami' },
+    pid: handClientProc.pid,
+  },
+  {
+    name: 'hand-written both    ',
+    target: { port: handProxyPort, path: '/fake/v1/whoami' },
+    pid: handProxyProc.pid,
+  },
 ];
 // Warm-up: every side at the measured concurrency (the JIT of the client, the upstream and both signers).
 for (const side of sides) await run(side, WARMUP, performance.now() + TIME_LIMIT_MS);
-const [directSide, proxySide, floorSide, relaySide, headSide] = await throughputs(sides);
+const [directSide, proxySide, floorSide, relaySide, headSide, handClientSide, handProxySide] =
+  await throughputs(sides);
 const { rps: direct } = directSide;
 const { rps: proxied, cpuUs: proxyCpuUs } = proxySide;
 const { rps: floor, cpuUs: floorCpuUs } = floorSide;
 floorProc.kill();
 relayProc.kill();
 headProc.kill();
+handClientProc.kill();
+handProxyProc.kill();
 const ratio = proxied / direct;
 console.log(
   `small-GET throughput through the proxy = ${(ratio * 100).toFixed(0)} % of direct (ratio ${ratio.toFixed(2)})`,
@@ -211,6 +239,9 @@ console.log(
 );
 console.log(
   `floor of a signing hop: request heads re-signed by hand, the rest relayed as bytes (bench/head-signer.mjs, GETs only) reaches ${(headSide.rps / direct).toFixed(2)} of direct, adding ${(headSide.machineUs - directSide.machineUs).toFixed(0)} µs per GET (its process ${headSide.cpuUs.toFixed(0)} µs)`,
+);
+console.log(
+  `without the HTTP libraries: the proxy's routing, signing and log with a hand-written client to the upstream behind node:http (bench/hand-client.mjs) reach ${(handClientSide.rps / direct).toFixed(2)} of direct (its process ${handClientSide.cpuUs.toFixed(0)} µs per GET), with HTTP written by hand both ways (bench/hand-proxy.mjs) ${(handProxySide.rps / direct).toFixed(2)} (${handProxySide.cpuUs.toFixed(0)} µs)`,
 );
 // What a GET costs the whole machine (client, upstream, signer, the kernel's loopback TCP): with
 // the client, the upstream and the hop sharing the 2 cores, a hop that adds more than a ninth of
@@ -349,6 +380,10 @@ console.log(
     relayCpuUsPerGet: Math.round(relaySide.cpuUs),
     headSignerCpuUsPerGet: Math.round(headSide.cpuUs),
     smallGetHeadSignerRatio: Number((headSide.rps / direct).toFixed(3)),
+    smallGetHandClientRatio: Number((handClientSide.rps / direct).toFixed(3)),
+    smallGetHandProxyRatio: Number((handProxySide.rps / direct).toFixed(3)),
+    handClientCpuUsPerGet: Math.round(handClientSide.cpuUs),
+    handProxyCpuUsPerGet: Math.round(handProxySide.cpuUs),
     putGiBSeconds: Number(putSeconds.toFixed(2)),
     proxyRssBaselineMiB: Number((baseline / MiB).toFixed(1)),
     proxyRssPeakMiB: Number((peak / MiB).toFixed(1)),

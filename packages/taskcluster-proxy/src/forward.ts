@@ -52,7 +52,8 @@ export interface ForwardResult {
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
-const HOP_BY_HOP = new Set([
+/** Headers of one connection (RFC 9110 §7.6.1), never forwarded either way. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
