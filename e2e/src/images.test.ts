@@ -8,7 +8,8 @@
  * even when its tag is re-pointed between the pull and the container start.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeTaskcluster, type FakeTaskcluster } from '@docker-worker/fake-taskcluster';
@@ -29,6 +30,8 @@ let tc: FakeTaskcluster;
 let registry: LocalRegistry | undefined;
 /** Artifact path → the task that stored it. */
 const builder = new Map<string, string>();
+/** The bytes stored as each artifact. */
+const published = new Map<string, Buffer>();
 /** Image ids this file pulled (removed at the end). */
 const pulledIds: string[] = [];
 /** Every tag this file made (removed by name: an untag never removes the base image). */
@@ -97,6 +100,7 @@ beforeAll(async () => {
   // Cut short: zstd fails on it half way, after the engine has had part of the tarball.
   const zst = files[1]![1];
   files.push(['public/truncated.tar.zst', zst.subarray(0, zst.length >> 1)]);
+  for (const [path, bytes] of files) published.set(path, bytes);
   for (const [path, bytes] of files)
     builder.set(
       path,
@@ -160,6 +164,54 @@ describe('task images', () => {
       expect(artifactRequests(path)).toBe(requests); // nothing downloaded
     });
   }
+
+  it("certifies the artifact's sha256 as imageArtifactHash in the chain of trust, loaded or reused", async () => {
+    // A task of its own storing the image, so the first run downloads it and the second reuses it.
+    const path = 'public/image.tar.lz4';
+    const taskId = await publishArtifact({
+      rootUrl: tc.rootUrl,
+      credentials: ADMIN,
+      name: path,
+      bytes: published.get(path)!,
+    });
+    const keyFile = join(workDir, 'cot-key.pem');
+    mkdirSync(workDir, { recursive: true });
+    writeFileSync(
+      keyFile,
+      generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }),
+    );
+    const expected = `sha256:${createHash('sha256').update(published.get(path)!).digest('hex')}`;
+    for (let i = 0; i < 2; i++) {
+      const r = await runInProcess({
+        task: {
+          payload: {
+            image: { type: 'task-image', taskId, path },
+            maxRunTime: 60,
+            command: ['/bin/sh', '-c', 'cat /dw-image-marker'],
+            features: { chainOfTrust: true },
+          },
+        },
+        workerId,
+        workDir,
+        credentials: ADMIN,
+        config: { rootUrl: tc.rootUrl, keys: { ed25519SigningKey: keyFile } },
+      });
+      expect(r.reasonResolved, r.log).toBe('completed');
+      expect(r.log).toContain(
+        i === 0
+          ? `Downloading artifact ${path} of task ${taskId}`
+          : `Reusing artifact ${path} of task ${taskId}`,
+      );
+      const name = /Image: (docker-worker-task-image:[0-9a-f]{64})/.exec(r.log)?.[1];
+      if (name && !tags.includes(name)) tags.push(name);
+      const cot = JSON.parse(
+        readFileSync(join(workDir, 'artifacts', 'public', 'chain-of-trust.json'), 'utf8'),
+      ) as { environment: Record<string, string> };
+      expect(cot.environment.imageArtifactHash).toBe(expected);
+      expect(cot.environment.imageHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(cot.environment.imageHash).not.toBe(expected);
+    }
+  });
 
   it('finds an indexed image through the index findTask', async () => {
     const path = 'public/image.tar.zst';

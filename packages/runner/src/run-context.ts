@@ -63,6 +63,11 @@ export class TaskRun {
   readonly stages: StageTimer;
   /** The worker's record of the images it pulled or loaded (absent: nothing recorded). */
   readonly imageUsage?: ImageUsage;
+  /**
+   * The sha256 (hex) of the artifact the task image was loaded from (task-image, indexed-image),
+   * when known: set by the image feature, certified by chainOfTrust as `imageArtifactHash`.
+   */
+  imageArtifactSha256?: string;
   private readonly controller = new AbortController();
   private readonly credentialListeners = new Set<(c: Credentials) => void>();
   private current: Credentials | undefined;

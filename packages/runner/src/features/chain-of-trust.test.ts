@@ -39,6 +39,7 @@ describe('chainOfTrust', () => {
         network: 'n',
       });
       run.liveLog.info('hello from the task');
+      run.imageArtifactSha256 = sha256('the image artifact'); // as the image feature sets it for a task image
       await run.artifacts.putFile('public/a.txt', Readable.from([Buffer.from('A')]), {
         contentType: 'text/plain',
         expires: run.task.expires,
@@ -63,7 +64,11 @@ describe('chainOfTrust', () => {
         workerId: 'test-worker',
         workerType: run.config.workerType,
         task: { payload: { features: { chainOfTrust: true } } },
-        environment: { imageHash: 'sha256:debian:bookworm-slim', region: 'eu-west-9' },
+        environment: {
+          imageHash: 'sha256:debian:bookworm-slim',
+          imageArtifactHash: `sha256:${sha256('the image artifact')}`,
+          region: 'eu-west-9',
+        },
       });
       const altered = Buffer.from(json);
       altered[10] = altered[10]! ^ 1;

@@ -61,7 +61,9 @@ async function certify(run: TaskRun, key: KeyObject, outcome: Outcome): Promise<
   if (privateIp) environment.privateIpAddress = privateIp;
   const imageHash = await imageOf(run, outcome);
   if (imageHash) environment.imageHash = imageHash;
-  // TODO(#13): a task image's artifact hash (imageArtifactHash), once the image feature records it.
+  // The artifact a task image was loaded from, as docker-worker certified it (scriptworker checks it
+  // against the chain of trust of the task that made the image).
+  if (run.imageArtifactSha256) environment.imageArtifactHash = `sha256:${run.imageArtifactSha256}`;
   for (const tag of ['instanceId', 'instanceType', 'region'] as const) {
     const value = facts[tag];
     if (value) environment[tag] = value;

@@ -1,6 +1,10 @@
 // The image feature and its sources over FakeDocker's image engine; artifact images against a real
 // fake-taskcluster (real routes, scopes, 404s and injected 500s) with taskcluster-client.
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageUsage } from '../images/image-usage.js';
@@ -249,6 +253,11 @@ describe('image: task and indexed images against fake-taskcluster', () => {
       /Downloading and loading artifact public\/image\.tar of task \S+: \d+(\.\d)? KiB in/,
     );
     expect(log1).toContain(`Image: ${name} (${contribution.image})`);
+    // The artifact's own hash (what chainOfTrust certifies), not the loaded image's id.
+    const artifactSha256 = createHash('sha256').update(tarball).digest('hex');
+    expect(first.run.imageArtifactSha256).toBe(artifactSha256);
+    expect(`sha256:${artifactSha256}`).not.toBe(contribution.image);
+    expect(imageUsage.list()[0]?.artifacts).toEqual({ [name]: artifactSha256 });
 
     const second = runOf(ref, { docker, imageUsage });
     expect((await startFeature(image, second.run)).contribution).toEqual(contribution);
@@ -256,6 +265,35 @@ describe('image: task and indexed images against fake-taskcluster', () => {
     expect(await logOf(second.run)).toContain(
       `Reusing artifact public/image.tar of task ${publicTask}, loaded earlier`,
     );
+    expect(second.run.imageArtifactSha256).toBe(artifactSha256);
+  });
+
+  it('a restarted worker reusing a task image still knows its artifact hash from <workDir>/image-usage.json', async () => {
+    const workDir = mkdtempSync(join(tmpdir(), 'image-usage-'));
+    const ref = { type: 'task-image', taskId: privateTask, path: 'private/image.tar' };
+    const scopes = ['queue:get-artifact:private/image.tar'];
+    const first = new FakeDocker();
+    const before = runOf(ref, { docker: first, imageUsage: await ImageUsage.open(workDir), scopes });
+    const { contribution } = await startFeature(image, before.run);
+    const artifactSha256 = before.run.imageArtifactSha256;
+    expect(artifactSha256).toBe(createHash('sha256').update(tarball).digest('hex'));
+
+    // Another process: a new engine client (no memory of the load) over an engine with the image.
+    const docker = new FakeDocker();
+    const name = taskImageName(tc.rootUrl, privateTask, 'private/image.tar');
+    const [repo, tag] = name.split(':') as [string, string];
+    const id = await docker.imageEngine.load(Readable.from([first.imageEngine.loads[0]!]));
+    await docker.imageEngine.tag(id, repo, tag);
+    expect(id).toBe(contribution.image);
+    const after = runOf(ref, { docker, imageUsage: await ImageUsage.open(workDir), scopes });
+    expect((await startFeature(image, after.run)).contribution).toEqual(contribution);
+    expect(docker.imageEngine.loads).toHaveLength(1); // the one made above: nothing downloaded
+    expect(after.run.imageArtifactSha256).toBe(artifactSha256);
+
+    // Without the record (an image the operator loaded by hand), nothing is claimed about its artifact.
+    const unknown = runOf(ref, { docker, imageUsage: ImageUsage.memory(), scopes });
+    await startFeature(image, unknown.run);
+    expect(unknown.run.imageArtifactSha256).toBeUndefined();
   });
 
   it('two runs at the same time share one download', async () => {
@@ -266,6 +304,8 @@ describe('image: task and indexed images against fake-taskcluster', () => {
     expect(ca.contribution).toEqual(cb.contribution);
     expect(docker.imageEngine.loads).toHaveLength(1);
     expect(await logOf(b.run)).toContain(`Waiting for another task's download of artifact public/image.tar`);
+    expect(b.run.imageArtifactSha256).toBe(a.run.imageArtifactSha256);
+    expect(a.run.imageArtifactSha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('needs queue:get-artifact:<path> for a name outside public/, and the queue holds the task to its scopes', async () => {

@@ -3,8 +3,10 @@
  * Resolves payload.image to an image id on the engine through its source (images/sources/): a
  * registry name (`name`, `{type: docker-image}`), a task's artifact (`{type: task-image}`) or an
  * indexed task's artifact (`{type: indexed-image}`). The container runs by that id, never by a
- * tag (a name in the reserved repository is refused by payload-checks.ts). Every image this worker pulled or loaded is recorded in the run's ImageUsage when a task
- * uses it (the image GC reads it).
+ * tag (a name in the reserved repository is refused by payload-checks.ts). Every image this
+ * worker pulled or loaded is recorded in the run's ImageUsage when a task uses it (the image GC
+ * reads it), with the sha256 of the artifact an artifact image came from, which the run keeps
+ * (`imageArtifactSha256`) for chainOfTrust.
  */
 import { malformedPayload } from '../errors.js';
 import type { ImageSource, ResolvedImage } from '../images/source.js';
@@ -37,8 +39,9 @@ async function recordUse(run: TaskRun, image: ResolvedImage): Promise<void> {
   if (!usage) return;
   const source = image.source ?? usage.get(image.id)?.source;
   if (!source) return; // present before this worker pulled it: the operator's, never collected
+  const artifacts = image.artifactSha256 ? { artifacts: { [image.ref]: image.artifactSha256 } } : {};
   await usage
-    .touch({ id: image.id, ref: image.ref, source, lastUsed: run.clock.now() })
+    .touch({ id: image.id, ref: image.ref, source, lastUsed: run.clock.now(), ...artifacts })
     .catch((err: unknown) => run.log.warn({ err: String(err) }, 'could not record the image use'));
 }
 
@@ -53,6 +56,7 @@ export const image: Feature = {
   async start(run) {
     const { source, value } = sourceOf(run.task.payload.image);
     const resolved = await (source as ImageSource<unknown>).resolve(value, run);
+    if (resolved.artifactSha256) run.imageArtifactSha256 = resolved.artifactSha256;
     await recordUse(run, resolved);
     run.liveLog.info(`Image: ${resolved.ref} (${resolved.digest ?? resolved.id})`);
     return { contribution: { image: resolved.id } };

@@ -17,7 +17,15 @@ export interface ImageUse {
   source: 'pull' | 'load';
   /** Milliseconds since the epoch. */
   lastUsed: number;
+  /**
+   * Loaded from task artifacts: the reserved name of each artifact (`source.ts`) and the sha256
+   * (hex) of that artifact, so a reuse, even by a restarted worker, can still certify it.
+   */
+  artifacts?: Record<string, string>;
 }
+
+const isHashes = (v: unknown): v is Record<string, string> =>
+  typeof v === 'object' && v !== null && Object.values(v).every((h) => typeof h === 'string');
 
 export const IMAGE_USAGE_FILE = 'image-usage.json';
 
@@ -32,8 +40,11 @@ export class ImageUsage {
     const usage = new ImageUsage(join(workDir, IMAGE_USAGE_FILE));
     try {
       const parsed = JSON.parse(await readFile(usage.file, 'utf8')) as { images?: ImageUse[] };
-      for (const e of parsed.images ?? [])
-        if (typeof e?.id === 'string' && typeof e.lastUsed === 'number') usage.entries.set(e.id, e);
+      for (const e of parsed.images ?? []) {
+        if (typeof e?.id !== 'string' || typeof e.lastUsed !== 'number') continue;
+        if (e.artifacts !== undefined && !isHashes(e.artifacts)) delete e.artifacts;
+        usage.entries.set(e.id, e);
+      }
     } catch {
       // a first start, or a torn file: nothing known yet
     }
@@ -53,11 +64,27 @@ export class ImageUsage {
     return this.entries.get(id);
   }
 
-  /** Records that a task used `id` now (a new entry, or a later lastUsed for a known one). */
+  /**
+   * Records that a task used `id` now (a new entry, or a later lastUsed for a known one); the
+   * artifact hashes of `use` are added to those known.
+   */
   async touch(use: ImageUse): Promise<void> {
     const known = this.entries.get(use.id);
-    this.entries.set(use.id, known ? { ...known, ref: use.ref, lastUsed: use.lastUsed } : use);
+    const artifacts =
+      known?.artifacts || use.artifacts ? { ...known?.artifacts, ...use.artifacts } : undefined;
+    this.entries.set(use.id, {
+      ...(known ?? use),
+      ref: use.ref,
+      lastUsed: use.lastUsed,
+      ...(artifacts ? { artifacts } : {}),
+    });
     await this.save();
+  }
+
+  /** The sha256 of the artifact image `id` was loaded from as `name`, if this record has it. */
+  artifactSha256(id: string, name: string): string | undefined {
+    const artifacts = this.entries.get(id)?.artifacts;
+    return artifacts && Object.hasOwn(artifacts, name) ? artifacts[name] : undefined;
   }
 
   async forget(id: string): Promise<void> {

@@ -20,6 +20,11 @@ export interface ResolvedImage {
   reused: boolean;
   /** Set when this worker pulled or loaded it (now or earlier): the image GC may remove it. */
   source?: 'pull' | 'load';
+  /**
+   * The sha256 (hex) of the artifact it was loaded from (task-image, indexed-image): measured
+   * while it downloaded, or remembered from that load when the image is reused.
+   */
+  artifactSha256?: string;
 }
 
 export interface ImageSource<Ref> {

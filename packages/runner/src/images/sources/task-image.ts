@@ -41,8 +41,19 @@ class DownloadError extends Error {
   }
 }
 
+/** A loaded artifact: the engine's image id and the artifact's sha256 (hex). */
+interface Loaded {
+  id: string;
+  sha256: string;
+}
+
 /** Loads shared by concurrent runs of one worker, per engine and reserved name. */
-const inflight = new WeakMap<ImageEngine, Map<string, Promise<string>>>();
+const inflight = new WeakMap<ImageEngine, Map<string, Promise<Loaded>>>();
+/**
+ * The artifact hashes of the loads this process made, per engine and reserved name: what a reuse
+ * certifies when the run has no image-usage record (the record keeps them across restarts).
+ */
+const loadedHashes = new WeakMap<ImageEngine, Map<string, string>>();
 
 const errorMessage = (body: string): string => {
   try {
@@ -52,12 +63,7 @@ const errorMessage = (body: string): string => {
   }
 };
 
-async function loadOnce(
-  run: TaskRun,
-  ref: TaskImageRef,
-  format: ImageFormat,
-  what: string,
-): Promise<{ id: string; sha256: string }> {
+async function loadOnce(run: TaskRun, ref: TaskImageRef, format: ImageFormat, what: string): Promise<Loaded> {
   const url = await artifactUrl(run.rootUrl, ref.taskId, ref.path, {
     ...(run.credentials ? { credentials: run.credentials } : {}),
     scopes: run.task.scopes,
@@ -131,7 +137,7 @@ async function download(
   format: ImageFormat,
   name: string,
   what: string,
-): Promise<string> {
+): Promise<Loaded> {
   run.liveLog.info(`Downloading ${what}`);
   try {
     const { id, sha256 } = await withBackoff(run, {
@@ -144,7 +150,7 @@ async function download(
     });
     await run.docker.imageEngine.tag(id, TASK_IMAGE_REPO, name.slice(TASK_IMAGE_REPO.length + 1));
     run.liveLog.info(`Loaded ${what} (artifact sha256:${sha256}) as ${name}`);
-    return id;
+    return { id, sha256 };
   } catch (err) {
     run.signal.throwIfAborted();
     if (err instanceof AttemptsExhausted)
@@ -174,13 +180,22 @@ export async function resolveArtifactImage(
       `payload.image: ${what} needs a Taskcluster deployment, and this worker has no root URL; set rootUrl in the worker config (or TASKCLUSTER_ROOT_URL)`,
     );
   const name = taskImageName(run.rootUrl, ref.taskId, ref.path);
+  const engine = run.docker.imageEngine;
+  const hashes = loadedHashes.get(engine) ?? new Map<string, string>();
+  loadedHashes.set(engine, hashes);
   const present = await run.docker.inspectImage(name);
   if (present) {
     run.liveLog.info(`Reusing ${what}, loaded earlier as ${name}: nothing to download`);
-    return { id: present.id, ref: name, reused: true, source: 'load' };
+    const sha256 = run.imageUsage?.artifactSha256(present.id, name) ?? hashes.get(name);
+    return {
+      id: present.id,
+      ref: name,
+      reused: true,
+      source: 'load',
+      ...(sha256 ? { artifactSha256: sha256 } : {}),
+    };
   }
-  const engine = run.docker.imageEngine;
-  const loads = inflight.get(engine) ?? new Map<string, Promise<string>>();
+  const loads = inflight.get(engine) ?? new Map<string, Promise<Loaded>>();
   inflight.set(engine, loads);
   const pending = loads.get(name);
   if (pending) {
@@ -191,13 +206,16 @@ export async function resolveArtifactImage(
       run.signal.addEventListener('abort', () => reject(run.signal.reason as Error), { once: true });
     });
     cancel.catch(() => undefined);
-    const id = await Promise.race([pending.catch(() => undefined), cancel]);
-    if (id) return { id, ref: name, reused: true, source: 'load' };
+    const loaded = await Promise.race([pending.catch(() => undefined), cancel]);
+    if (loaded)
+      return { id: loaded.id, ref: name, reused: true, source: 'load', artifactSha256: loaded.sha256 };
   }
   const load = download(run, ref, format, name, what);
   loads.set(name, load);
   try {
-    return { id: await load, ref: name, reused: false, source: 'load' };
+    const { id, sha256 } = await load;
+    hashes.set(name, sha256);
+    return { id, ref: name, reused: false, source: 'load', artifactSha256: sha256 };
   } finally {
     if (loads.get(name) === load) loads.delete(name);
   }
