@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decryptEnvVars, EncryptedEnvError, encryptEnvVar, readPrivateKey } from './index.js';
 import type { EncryptedEnvIncident, EncryptedEnvRule, PrivateKey } from './index.js';
-import { DECRYPT_FAILED } from './decrypt.js';
+import { DECRYPT_FAILED, MAX_PLAINTEXT_BYTES } from './decrypt.js';
 import { eccKeys, encryptRaw } from '../test-support/pgp.js';
 import { expectSecretAbsent } from '../test-support/secrets.js';
 
@@ -211,6 +211,25 @@ describe('decryptEnvVars rules (one test each, secret never in the error)', () =
     // One error for every decryption failure: no cause, one detail (see rsa-session-key.test.ts).
     expect(err.cause).toBeUndefined();
     expect(incident.detail).toBe(DECRYPT_FAILED);
+  });
+
+  it('size: a message whose plaintext passes 1 MiB, compressed (a bomb) or not; 1 MiB itself decrypts', async () => {
+    const padded = (bytes: number) => message({ value: SECRET + 'x'.repeat(bytes - message().length) });
+    // 64 MiB of plaintext in a message of ~70 KB: decompression stops at 1 MiB.
+    const bomb = await encryptRaw(keys.publicKey, padded(64 * 2 ** 20), { compressed: true });
+    expect(bomb.length).toBeLessThan(200_000);
+    const { err, incident } = await expectViolation([bomb], 'size');
+    expect(err.message).toContain('encryptedEnv[0] decrypts to more than 1 MiB');
+    expect(incident.detail).toBe(
+      `the plaintext passes ${MAX_PLAINTEXT_BYTES} bytes (decompression stopped there)`,
+    );
+    await expectViolation([await encryptRaw(keys.publicKey, padded(MAX_PLAINTEXT_BYTES + 1))], 'size');
+    for (const compressed of [false, true]) {
+      const { run } = await decrypt([
+        await encryptRaw(keys.publicKey, padded(MAX_PLAINTEXT_BYTES), { compressed }),
+      ]);
+      expect((await run)[NAME]).toHaveLength(SECRET.length + MAX_PLAINTEXT_BYTES - message().length);
+    }
   });
 
   it('json: plaintext that is not JSON (JSON.parse would quote it)', async () => {

@@ -45,8 +45,24 @@ type Opened =
   | { ok: true; plaintext: Uint8Array }
   | { ok: false; rule: EncryptedEnvRule; detail: string; cause?: unknown };
 
+/**
+ * The largest plaintext a message may have (the JSON around the value included), enforced while it
+ * is decompressed: a compressed OpenPGP message of 1 MB can hold 1 GiB (openpgp would buffer all
+ * of it; 2.1 GB of peak RSS measured), and no environment variable comes near this (Linux passes
+ * at most 128 KiB per variable to a process).
+ */
+export const MAX_PLAINTEXT_BYTES = 2 ** 20;
+// openpgp's words for it (zlib and zip; bzip2): the tests pin both, so a change of wording shows.
+const TOO_LARGE = /Maximum decompressed (message )?size exceeded/;
+
 // Lenient like Node's decoder (whitespace, no padding, URL-safe `-`/`_`), but not any text at all.
 const BASE64ISH = /^[A-Za-z0-9+/\-_=\s]+$/;
+
+const tooLarge: Opened = {
+  ok: false,
+  rule: 'size',
+  detail: `the plaintext passes ${MAX_PLAINTEXT_BYTES} bytes (decompression stopped there)`,
+};
 
 async function open(
   item: unknown,
@@ -71,12 +87,18 @@ async function open(
   try {
     // RSA session keys natively, with implicit rejection (rsa-session-key.ts); otherwise openpgp.js.
     const sessionKeys = rsaSessionKeys(message, rsaKeys);
+    // Decompressed, the plaintext comes with its literal packet's header: room for that.
+    const config = { maxDecompressedMessageSize: MAX_PLAINTEXT_BYTES + 4096 };
     const { data } =
       sessionKeys.length > 0
-        ? await openpgp.decrypt({ message, sessionKeys, format: 'binary' })
-        : await openpgp.decrypt({ message, decryptionKeys: key, format: 'binary' });
+        ? await openpgp.decrypt({ message, sessionKeys, format: 'binary', config })
+        : await openpgp.decrypt({ message, decryptionKeys: key, format: 'binary', config });
+    if (data.length > MAX_PLAINTEXT_BYTES) return tooLarge;
     return { ok: true, plaintext: data };
-  } catch {
+  } catch (err) {
+    // Decompression comes after the integrity check: the message opened, so saying so tells an
+    // attacker nothing about the key.
+    if (err instanceof Error && TOO_LARGE.test(err.message)) return tooLarge;
     // One answer for every decryption failure (bad padding, bad checksum, wrong key, corrupt data):
     // which step failed is exactly what a padding-oracle attacker wants to learn, so neither the
     // task's error nor the worker's log says it, and openpgp's error is not kept as the cause.

@@ -10,6 +10,7 @@ export const RULES = [
   'base64',
   'openpgp',
   'decrypt',
+  'size',
   'json',
   'shape',
   'version',
@@ -35,6 +36,8 @@ export function publicMessage(rule: EncryptedEnvRule, index: number): string {
       return `${at} is not an OpenPGP message; encrypt the JSON with the worker's public key, then base64-encode it`;
     case 'decrypt':
       return `${at} could not be decrypted with the worker's private key; encrypt it to this worker pool's public key`;
+    case 'size':
+      return `${at} decrypts to more than 1 MiB (it may be compressed); encrypt a smaller value (Linux passes at most 128 KiB per environment variable)`;
     case 'json':
       return `${at} did not decrypt to JSON; encrypt a JSON object {messageVersion, taskId, startTime, endTime, name, value}`;
     case 'shape':

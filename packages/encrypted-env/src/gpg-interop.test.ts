@@ -139,6 +139,29 @@ describe('gpg compression', () => {
     });
     expect(env).toEqual({ COMPRESSED: 'value of COMPRESSED\nline 2' });
   });
+
+  it.each(['zlib', 'bzip2'] as const)(
+    'a %s bomb from gpg (64 MiB in a few KB) is refused as too large, decompression stopped at 1 MiB',
+    async (compress) => {
+      const bytes = gpg.encrypt(
+        'ecc@example.com',
+        JSON.stringify({ ...plain('BOMB'), value: 'x'.repeat(64 * 2 ** 20) }),
+        {
+          compress,
+        },
+      );
+      expect(bytes.length).toBeLessThan(400_000);
+      const decrypted = decryptEnvVars({
+        privateKey: gpg.exportSecret('ecc@example.com'),
+        taskId: TASK,
+        env: {},
+        encryptedEnv: [bytes.toString('base64')],
+        now: NOW,
+      });
+      await expect(decrypted).rejects.toMatchObject({ rule: 'size', index: 0 });
+    },
+    60_000,
+  );
 });
 
 describe('keys made by encrypted-env keygen, used by gpg', () => {

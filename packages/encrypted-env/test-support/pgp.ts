@@ -15,13 +15,25 @@ export async function rsaKeys(bits = 2048): Promise<{ privateKey: string; public
   return openpgp.generateKey({ type: 'rsa', rsaBits: bits, userIDs: [{ name: 'test' }], format: 'armored' });
 }
 
-/** base64 of a binary OpenPGP message holding exactly `plaintext` (any text, JSON or not). */
-export async function encryptRaw(publicKey: string, plaintext: string | Uint8Array): Promise<string> {
+/**
+ * base64 of a binary OpenPGP message holding exactly `plaintext` (any text, JSON or not);
+ * `compressed`: in a zlib Compressed Data packet, as gpg makes them by default.
+ */
+export async function encryptRaw(
+  publicKey: string,
+  plaintext: string | Uint8Array,
+  opts: { compressed?: boolean } = {},
+): Promise<string> {
   const encryptionKeys = await openpgp.readKey({ armoredKey: publicKey });
   const message =
     typeof plaintext === 'string'
       ? await openpgp.createMessage({ text: plaintext })
       : await openpgp.createMessage({ binary: plaintext });
-  const bytes = await openpgp.encrypt({ message, encryptionKeys, format: 'binary' });
+  const bytes = await openpgp.encrypt({
+    message,
+    encryptionKeys,
+    format: 'binary',
+    ...(opts.compressed ? { config: { preferredCompressionAlgorithm: openpgp.enums.compression.zlib } } : {}),
+  });
   return Buffer.from(bytes).toString('base64');
 }
