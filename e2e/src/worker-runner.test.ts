@@ -204,9 +204,18 @@ describe('workers started by worker-runner', () => {
     const runner = await startWorker(poolId, w, { renewBeforeSeconds: 3600 - 3 }); // renew 3 s after start
     const long = await createTask(poolId, ['/bin/sh', '-c', 'sleep 6; echo long done']);
     while (runner.credentialsRenewed === 0) await new Promise((r) => setTimeout(r, 100));
-    const after = await createTask(poolId, ['/bin/sh', '-c', 'echo after renewal']);
+    // The instance's facts worker-runner wrote (its provider's metadata) reach the task.
+    const after = await createTask(poolId, [
+      '/bin/sh',
+      '-c',
+      'echo "after renewal ip=$TASKCLUSTER_PUBLIC_IP type=$TASKCLUSTER_INSTANCE_TYPE location=$TASKCLUSTER_WORKER_LOCATION"',
+    ]);
     expect((await settled(long)).map((r) => r.state)).toEqual(['completed']);
     expect((await settled(after)).map((r) => r.state)).toEqual(['completed']);
+    const log = await fetch(admin.buildUrl(admin.getArtifact, after, '0', 'public/logs/live.log')).then((r) =>
+      r.text(),
+    );
+    expect(log).toContain('after renewal ip=127.0.0.1 type=static location={"cloud":"static"}');
     expect(runner.stderr.join('\n')).toContain('worker credentials renewed');
     await runner.gracefulTermination(true);
     expect(await runner.exited).toBe(0);

@@ -29,7 +29,13 @@ describe('chainOfTrust', () => {
       const { run, dir } = fakeRun({
         docker,
         payload: { features: { chainOfTrust: true } },
-        config: { keys: { ed25519SigningKey: keys[format] }, chainOfTrust: { region: 'eu-west-9' } },
+        config: {
+          keys: { ed25519SigningKey: keys[format] },
+          chainOfTrust: { region: 'eu-west-9' },
+          // Not repeated under chainOfTrust: the worker's own facts serve.
+          publicIp: '192.0.2.7',
+          instanceType: 'c5.xlarge',
+        },
       });
       const handle = await startFeature(chainOfTrust, run);
       const id = await docker.createContainer({
@@ -68,6 +74,8 @@ describe('chainOfTrust', () => {
           imageHash: 'sha256:debian:bookworm-slim',
           imageArtifactHash: `sha256:${sha256('the image artifact')}`,
           region: 'eu-west-9',
+          publicIpAddress: '192.0.2.7',
+          instanceType: 'c5.xlarge',
         },
       });
       const altered = Buffer.from(json);

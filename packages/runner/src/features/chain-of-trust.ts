@@ -57,17 +57,22 @@ async function certify(run: TaskRun, key: KeyObject, outcome: Outcome): Promise<
   const environment: Record<string, string> = {};
   const facts = config.chainOfTrust;
   const privateIp = facts.privateIp ?? firstPrivateIp();
-  if (facts.publicIp) environment.publicIpAddress = facts.publicIp;
+  // chainOfTrust.* first, else the same facts the worker config gives the tasks (TASKCLUSTER_PUBLIC_IP, …).
+  const publicIp = facts.publicIp ?? (config.publicIp || undefined);
+  if (publicIp) environment.publicIpAddress = publicIp;
   if (privateIp) environment.privateIpAddress = privateIp;
   const imageHash = await imageOf(run, outcome);
   if (imageHash) environment.imageHash = imageHash;
   // The artifact a task image was loaded from, as docker-worker certified it (scriptworker checks it
   // against the chain of trust of the task that made the image).
   if (run.imageArtifactSha256) environment.imageArtifactHash = `sha256:${run.imageArtifactSha256}`;
-  for (const tag of ['instanceId', 'instanceType', 'region'] as const) {
-    const value = facts[tag];
+  const instanceType = facts.instanceType ?? (config.instanceType || undefined);
+  for (const [tag, value] of [
+    ['instanceId', facts.instanceId],
+    ['instanceType', instanceType],
+    ['region', facts.region],
+  ] as const)
     if (value) environment[tag] = value;
-  }
   const certificate = {
     chainOfTrustVersion: 1,
     artifacts,

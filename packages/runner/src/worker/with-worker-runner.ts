@@ -5,7 +5,10 @@
  * (`rootURL`, `clientId`, `accessToken`, `certificate`, `provisionerId`, `workerType`, `workerGroup`,
  * `workerId`, `publicIP`, `instanceType`, ... merged with the pool's `workerConfig`). Our own config
  * comes from its `dockerWorker` object, over the file named by `dockerWorkerConfigFile` when given;
- * the generic-worker keys we do not use are ignored. The protocol runs on stdin/stdout (stdout
+ * the instance's facts worker-runner adds from its provider (`publicIP`, `privateIP`, `instanceID`,
+ * `instanceType`, `region`, `workerLocation`) override them, as they do generic-worker's config:
+ * the tasks' TASKCLUSTER_PUBLIC_IP, TASKCLUSTER_INSTANCE_TYPE and TASKCLUSTER_WORKER_LOCATION, and
+ * the chain of trust's environment. The generic-worker keys we do not use are ignored. The protocol runs on stdin/stdout (stdout
  * carries nothing else; the operator log is on stderr): `new-credentials` swaps the worker's own
  * credentials, `graceful-termination` stops claiming (finish-tasks) or aborts the tasks as
  * worker-shutdown; when the worker ends it sends `shutdown`; an error it cannot recover from goes
@@ -45,12 +48,34 @@ export async function configFromWorkerRunner(file: string): Promise<WorkerConfig
       : {};
   const provisionerId = str('provisionerId');
   const workerType = str('workerType');
+  const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const obj = (v: unknown): object => (isObject(v) ? v : {});
+  // The instance's facts, from worker-runner's provider (genericworker.go's metadata keys).
+  const facts = Object.fromEntries(
+    (
+      [
+        ['publicIp', 'publicIP'],
+        ['privateIp', 'privateIP'],
+        ['instanceId', 'instanceID'],
+        ['instanceType', 'instanceType'],
+        ['region', 'region'],
+      ] as const
+    ).flatMap(([ours, theirs]) => (str(theirs) ? [[ours, str(theirs)]] : [])),
+  ) as Record<string, string>;
   const merged: Record<string, unknown> = {
     ...base,
     ...own,
+    ...(facts.publicIp ? { publicIp: facts.publicIp } : {}),
+    ...(facts.instanceType ? { instanceType: facts.instanceType } : {}),
+    ...(str('workerLocation') ? { workerLocation: str('workerLocation') } : {}),
+    // Merged with chainOfTrust.* of the config; one that is no object is left for the check to name.
+    ...(Object.keys(facts).length > 0 &&
+    [base.chainOfTrust, own.chainOfTrust].every((c) => c === undefined || isObject(c))
+      ? { chainOfTrust: { ...obj(base.chainOfTrust), ...obj(own.chainOfTrust), ...facts } }
+      : {}),
     ...(str('rootURL') ? { rootUrl: str('rootURL') } : {}),
     taskcluster: {
-      ...(typeof base.taskcluster === 'object' ? (base.taskcluster as object) : {}),
+      ...obj(base.taskcluster),
       ...(str('clientId') ? { clientId: str('clientId') } : {}),
       ...(str('accessToken') ? { accessToken: str('accessToken') } : {}),
       ...(str('certificate') ? { certificate: str('certificate') } : {}),

@@ -68,9 +68,16 @@ describe('configFromWorkerRunner', () => {
         workerGroup: 'g',
         workerId: 'w1',
         publicIP: '203.0.113.9',
+        privateIP: '10.0.0.9',
+        instanceID: 'i-0abc',
+        instanceType: 'm5.large',
+        region: 'us-east-1',
+        availabilityZone: 'us-east-1a',
+        workerLocation: '{"cloud":"aws","region":"us-east-1","availabilityZone":"us-east-1a"}',
         cachesDir: '/generic-worker/caches', // generic-worker's own: ignored
         dockerWorkerConfigFile: join(dir, 'dw.yml'),
-        dockerWorker: { capacity: 4 },
+        // The instance's facts override the pool's, as in generic-worker's config.
+        dockerWorker: { capacity: 4, publicIp: '198.51.100.1', chainOfTrust: { region: 'pool-region' } },
       }),
     );
     const config = await configFromWorkerRunner(join(dir, 'runner.json'));
@@ -86,6 +93,17 @@ describe('configFromWorkerRunner', () => {
       workerId: 'w1',
       capacity: 4,
       pollingIntervalMs: 2000,
+      // TASKCLUSTER_PUBLIC_IP, TASKCLUSTER_INSTANCE_TYPE, TASKCLUSTER_WORKER_LOCATION
+      publicIp: '203.0.113.9',
+      instanceType: 'm5.large',
+      workerLocation: '{"cloud":"aws","region":"us-east-1","availabilityZone":"us-east-1a"}',
+      chainOfTrust: {
+        publicIp: '203.0.113.9',
+        privateIp: '10.0.0.9',
+        instanceId: 'i-0abc',
+        instanceType: 'm5.large',
+        region: 'us-east-1',
+      },
     });
   });
 
