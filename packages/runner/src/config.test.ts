@@ -25,6 +25,21 @@ describe('worker config', () => {
     expect(c.testdroid.password).toBeUndefined();
   });
 
+  it('takes the provisioner and worker type from taskQueueId when only that is given', () => {
+    expect(buildConfig({ taskQueueId: 'my-provisioner/my-worker-type' })).toMatchObject({
+      provisionerId: 'my-provisioner',
+      workerType: 'my-worker-type',
+      taskQueueId: 'my-provisioner/my-worker-type',
+    });
+    // Given explicitly, each keeps its own value; the queue is derived from them when absent.
+    expect(buildConfig({ taskQueueId: 'p/q', workerType: 'other' })).toMatchObject({
+      provisionerId: 'docker-worker',
+      workerType: 'other',
+      taskQueueId: 'p/q',
+    });
+    expect(buildConfig({ provisionerId: 'p', workerType: 'w' }).taskQueueId).toBe('p/w');
+  });
+
   it('reads YAML and lists every problem in one line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     writeFileSync(join(dir, 'ok.yml'), 'workerId: w1\ncapabilities:\n  privileged: true\n');

@@ -115,6 +115,13 @@ export type WorkerConfigInput = {
 /** Validates `input`, fills defaults and derived values. Throws UsageError listing every problem. */
 export function buildConfig(input: unknown = {}, source = 'config'): WorkerConfig {
   const copy = structuredClone(input ?? {}) as Record<string, unknown>;
+  // Given only the task queue, the worker type and provisioner are its halves (TASKCLUSTER_WORKER_TYPE,
+  // the log's header, the chain of trust), not the defaults.
+  const queue = typeof copy.taskQueueId === 'string' ? /^([^/]+)\/([^/]+)$/.exec(copy.taskQueueId) : null;
+  if (queue && copy.provisionerId === undefined && copy.workerType === undefined) {
+    copy.provisionerId = queue[1];
+    copy.workerType = queue[2];
+  }
   if (!validate(copy)) {
     const problems = (validate.errors ?? []).map((e) =>
       e.keyword === 'additionalProperties'
