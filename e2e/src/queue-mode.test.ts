@@ -159,6 +159,37 @@ describe('docker-worker start (a running worker)', () => {
     expect(most).toBeGreaterThan(1); // they did run side by side
   });
 
+  it('two tasks with the same cache at once get an instance each, as in docker-worker; a later one reuses one', async () => {
+    // A task that finds another's mark in its cache fails: it would be sharing the checkout.
+    const script = (n: string) =>
+      sh(
+        `if [ -e /c/busy ]; then echo SHARED; exit 1; fi; touch /c/busy; echo ${n} >> /c/seen; sleep 3; rm /c/busy; echo seen=$(cat /c/seen | tr '\\n' ,)`,
+      );
+    const task = (n: string) =>
+      q.createTask(
+        { command: script(n), cache: { 'e2e-shared': '/c' } },
+        { scopes: ['docker-worker:cache:e2e-shared'] },
+      );
+    const ids = await Promise.all([task('one'), task('two')]);
+    const worker = await q.startWorker({ capacity: 2 });
+    for (const id of ids) expect(await q.resolved(id)).toBe('completed');
+    const logs = await Promise.all(
+      ids.map(async (id) => (await q.artifact(id, 'public/logs/live.log')).body),
+    );
+    expect(logs.map((l) => /seen=(\S*)/.exec(l)?.[1]).sort()).toEqual(['one,', 'two,']);
+    expect(
+      logs.filter((l) =>
+        /using cache "e2e-shared" -> \/c \(volume \S+-cache-e2e-shared--[0-9a-f]{8}\)/.test(l),
+      ),
+    ).toHaveLength(1);
+    // Both instances free again: the next task finds one of them with what its task left.
+    const later = await task('three');
+    expect(await q.resolved(later)).toBe('completed');
+    expect((await q.artifact(later, 'public/logs/live.log')).body).toMatch(/seen=(one|two),three,/);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+  });
+
   it('cancellation mid-run: the next reclaim gets 409, the container is killed, nothing more is uploaded or reported', async () => {
     const c = await QueueSession.start(`${q.workerId}-c`, { claimTimeoutSeconds: 4 });
     try {

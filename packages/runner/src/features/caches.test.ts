@@ -41,4 +41,58 @@ describe('caches', () => {
     await handle.afterCleanup(outcome(1));
     expect([...docker.resources.values()].map((r) => r.labels['org.docker-worker.role'])).toEqual(['cache']);
   });
+
+  it('gives runs at the same time an instance each, reusing the first one once it is free again', async () => {
+    const docker = new FakeDocker();
+    const runOf = () =>
+      fakeRun({
+        docker,
+        scopes: ['docker-worker:cache:c'],
+        payload: { cache: { c: '/c' } },
+        config: { cacheVolumePrefix: 'p-' },
+      }).run;
+    const [a, b] = [runOf(), runOf()];
+    const [ha, hb] = await Promise.all([startFeature(cache, a), startFeature(cache, b)]);
+    const [va, vb] = [ha, hb].map((h) => (h.contribution.binds?.[0] ?? '').split(':')[0]!);
+    expect(va).toBe('p-c');
+    expect(vb).toMatch(/^p-c--[0-9a-f]{8}$/);
+    expect(docker.resources.get(vb)?.labels).toMatchObject({
+      'org.docker-worker.role': 'cache',
+      'org.docker-worker.cache': 'c',
+    });
+    // The lease ends once the run's containers are removed (finish comes after the removal starts).
+    await a.removeEverything();
+    await ha.finish(outcome(0));
+    await new Promise((r) => setImmediate(r));
+    const c = runOf();
+    expect((await startFeature(cache, c)).contribution.binds).toEqual(['p-c:/c']);
+    // b still holds its instance: a fourth run gets neither.
+    const d = runOf();
+    const vd = ((await startFeature(cache, d)).contribution.binds?.[0] ?? '').split(':')[0];
+    expect([va, vb]).not.toContain(vd);
+    // Both instances stay on the engine: caches outlive their runs.
+    expect(docker.resources.has(va) && docker.resources.has(vb)).toBe(true);
+  });
+
+  it('a purge removes the instance the run used, not one another run holds', async () => {
+    const docker = new FakeDocker();
+    const runOf = () =>
+      fakeRun({
+        docker,
+        scopes: ['docker-worker:cache:c'],
+        payload: { cache: { c: '/c' }, onExitStatus: { purgeCaches: [5] } },
+        config: { cacheVolumePrefix: 'p-' },
+      }).run;
+    const [a, b] = [runOf(), runOf()];
+    const [ha, hb] = [await startFeature(cache, a), await startFeature(cache, b)];
+    const vb = (hb.contribution.binds?.[0] ?? '').split(':')[0]!;
+    await a.removeEverything();
+    await ha.afterCleanup(outcome(5));
+    expect(docker.resources.has('p-c')).toBe(false);
+    expect(docker.resources.has(vb)).toBe(true);
+    // The purged name is free again: the next run makes a fresh, empty first instance.
+    const c = runOf();
+    expect((await startFeature(cache, c)).contribution.binds).toEqual(['p-c:/c']);
+    expect(docker.resources.has('p-c')).toBe(true);
+  });
 });

@@ -2,17 +2,19 @@
  * @module features/caches
  * payload.cache (name → mount path) backed by named Docker volumes that persist across runs,
  * labelled as caches (the run's clean-up never removes them). Needs docker-worker:cache:<name> or
- * docker-worker:cache:<name>:<workerPoolId>. The volume is `<cacheVolumePrefix><name>`: names
- * outside the volume-name pattern are refused by the payload check, never rewritten.
- * After a non-zero exit listed in onExitStatus.purgeCaches, the task's cache volumes are removed
- * once the run's containers are gone.
+ * docker-worker:cache:<name>:<workerPoolId>. Each run leases an instance of each cache that no other
+ * run holds (`caches/instances.ts`: `<cacheVolumePrefix><name>` when free, as docker-worker gave
+ * concurrent tasks a copy each); names outside the volume-name pattern are refused by the payload
+ * check, never rewritten. The leases end once the run's containers are removed; after a non-zero
+ * exit listed in onExitStatus.purgeCaches, the run's instances are removed then.
  */
+import { CacheInstances } from '../caches/instances.js';
 import { LABEL } from '../docker/labels.js';
 import type { TaskDefinition } from '../task.js';
 import type { Feature, Outcome, TaskRun } from './feature.js';
 import { assertPoolScopes } from './scope-forms.js';
 
-/** The volume of a cache (the payload check has refused names that are no volume name). */
+/** The first volume of a cache (the payload check has refused names that are no volume name). */
 export const cacheVolumeName = (prefix: string, cache: string): string => `${prefix}${cache}`;
 
 const caches = (task: TaskDefinition): [string, string][] => Object.entries(task.payload.cache ?? {});
@@ -24,35 +26,60 @@ export const cache: Feature = {
   async start(run) {
     const names = caches(run.task).map(([name]) => `docker-worker:cache:${name}`);
     assertPoolScopes(run.task.scopes, names, run.config.taskQueueId, "'cache'");
+    const instances = CacheInstances.of(run.docker);
+    const leased: string[] = [];
     const binds: string[] = [];
-    for (const [name, path] of caches(run.task)) {
-      const volume = cacheVolumeName(run.config.cacheVolumePrefix, name);
-      await run.docker.createVolume(volume, {
-        [LABEL.managed]: 'true',
-        [LABEL.role]: 'cache',
-        [LABEL.cache]: name,
-        [LABEL.workerId]: run.config.workerId,
-      });
-      run.liveLog.info(`using cache "${name}" -> ${path}`);
-      binds.push(`${volume}:${path}`);
+    let released: Promise<void> | undefined;
+    const release = (): Promise<void> =>
+      (released ??= Promise.all(leased.map((v) => instances.release(v))).then(() => undefined));
+    try {
+      for (const [name, path] of caches(run.task)) {
+        const volume = await instances.lease(run.config.cacheVolumePrefix, name, {
+          [LABEL.managed]: 'true',
+          [LABEL.role]: 'cache',
+          [LABEL.cache]: name,
+          [LABEL.workerId]: run.config.workerId,
+        });
+        leased.push(volume);
+        const copy =
+          volume === cacheVolumeName(run.config.cacheVolumePrefix, name) ? '' : ` (volume ${volume})`;
+        run.liveLog.info(`using cache "${name}" -> ${path}${copy}`);
+        binds.push(`${volume}:${path}`);
+      }
+    } catch (err) {
+      await release();
+      throw err;
     }
-    // Only a task that may purge waits for its containers' removal (the volumes must be free).
+    // A task that may purge waits for its containers' removal (the volumes must be free), and the
+    // leases end after it; otherwise they end once the removal is over, without holding up the report.
     const purges = (run.task.payload.onExitStatus?.purgeCaches ?? []).length > 0;
     return {
       contribution: { binds },
-      ...(purges ? { afterCleanup: (outcome: Outcome) => purgeIfAsked(run, outcome) } : {}),
+      ...(purges
+        ? {
+            afterCleanup: async (outcome: Outcome) => {
+              if (purgeAsked(run, outcome)) for (const v of leased) instances.purge(v);
+              await release();
+            },
+          }
+        : {
+            // The removal has started by now (finish comes after it in both modes).
+            finish: async () =>
+              void run
+                .removeEverything()
+                .then(release, release)
+                .catch(() => undefined),
+          }),
     };
   },
 };
 
-/** The task container used the volumes: this runs once it is gone. */
-async function purgeIfAsked(run: TaskRun, outcome: Outcome): Promise<void> {
+/** Whether the exit code is one of onExitStatus.purgeCaches (non-zero); says so in the log. */
+function purgeAsked(run: TaskRun, outcome: Outcome): boolean {
   const code = outcome.exitCode;
   const purge = run.task.payload.onExitStatus?.purgeCaches ?? [];
-  if (code === null || code === 0 || !purge.includes(code)) return;
+  if (code === null || code === 0 || !purge.includes(code)) return false;
   const names = caches(run.task).map(([name]) => name);
   run.liveLog.info(`Purging caches (exit code ${code} is in onExitStatus.purgeCaches): ${names.join(', ')}`);
-  for (const name of names) {
-    await run.docker.remove({ kind: 'volume', id: cacheVolumeName(run.config.cacheVolumePrefix, name) });
-  }
+  return true;
 }
