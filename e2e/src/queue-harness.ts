@@ -58,7 +58,11 @@ export class QueueSession {
     tc.store.addClient({
       clientId: `worker/${workerId}`,
       accessToken: 'worker-token-0123456789',
-      scopes: [`queue:claim-work:${this.taskQueueId}`, `queue:worker-id:${this.workerGroup}/*`],
+      scopes: [
+        `queue:claim-work:${this.taskQueueId}`,
+        `queue:worker-id:${this.workerGroup}/*`,
+        `purge-cache:purge-requests::${this.taskQueueId}`,
+      ],
     });
   }
 

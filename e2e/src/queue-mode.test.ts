@@ -2,9 +2,10 @@
  * Queue mode against fake-taskcluster and the real engine: `docker-worker start` claims tasks
  * created with taskcluster-client, runs them, uploads their artifacts and logs and resolves them.
  */
+import taskcluster from 'taskcluster-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, newSession } from './docker.js';
-import { QueueSession } from './queue-harness.js';
+import { ADMIN, QueueSession } from './queue-harness.js';
 import { sweepStaleSessions } from './runner-harness.js';
 
 const sh = (script: string): string[] => ['/bin/sh', '-c', script];
@@ -117,6 +118,31 @@ describe('docker-worker start --once', () => {
     expect(log).toContain('`task.payload` format is invalid json schema errors:');
     expect(log).toContain('/maxRunTime: must be integer');
     expect(log).toContain('"nope" is not part of valid features');
+  });
+
+  it('honours the purge-cache service: a cache made before a purge request is gone for the next task', async () => {
+    const withCache = (script: string) =>
+      q.createTask(
+        { command: sh(script), cache: { 'e2e-purged': '/c' } },
+        { scopes: ['docker-worker:cache:e2e-purged'] },
+      );
+    const first = await withCache('echo kept > /c/marker');
+    const w1 = await q.startWorker({}, ['--once']);
+    expect(await w1.exited).toBe(0);
+    expect(await q.resolved(first)).toBe('completed');
+    const again = await withCache('cat /c/marker');
+    const w2 = await q.startWorker({}, ['--once']);
+    expect(await w2.exited).toBe(0);
+    expect((await q.artifact(again, 'public/logs/live.log')).body).toContain('kept\n'); // a cache, kept
+    // "Purge caches" (Treeherder, `taskcluster purge-cache`): the purge-cache service's request.
+    const purge = new taskcluster.PurgeCache({ rootUrl: q.tc.rootUrl, credentials: ADMIN });
+    await purge.purgeCache(q.taskQueueId, { cacheName: 'e2e-purged' });
+    const after = await withCache('test ! -e /c/marker && echo fresh cache');
+    const w3 = await q.startWorker({}, ['--once']);
+    expect(await w3.exited).toBe(0);
+    expect(await q.resolved(after)).toBe('completed');
+    expect((await q.artifact(after, 'public/logs/live.log')).body).toContain('fresh cache');
+    expect(w3.stderr()).toMatch(/"cacheName":"e2e-purged".*"done":"removed".*"msg":"cache purged"/);
   });
 
   it('uploads as s3 artifacts with the backing log gzip-encoded when configured', async () => {

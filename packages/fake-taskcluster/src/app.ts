@@ -24,6 +24,7 @@ import { artifactDownloadRoutes } from './routes/artifact-download.js';
 import { objectRoutes } from './routes/object.js';
 import { storageRoutes } from './routes/storage.js';
 import { indexRoutes } from './routes/index-service.js';
+import { purgeCacheRoutes } from './routes/purge-cache.js';
 import { workerManagerRoutes } from './routes/worker-manager.js';
 import { createServices } from './services.js';
 import type { Services } from './services.js';
@@ -112,6 +113,7 @@ export function createApp(deps: FakeTaskclusterDeps): Express {
   );
   app.use('/api/object/v1', objectRoutes(ctx));
   app.use('/api/index/v1', indexRoutes(ctx));
+  app.use('/api/purge-cache/v1', purgeCacheRoutes(ctx));
   app.use('/api/worker-manager/v1', workerManagerRoutes(ctx));
   app.use(STORAGE_PREFIX.slice(0, -1), storageRoutes(ctx));
   app.use('/api/fake/v1', fakeRoutes(ctx));

@@ -9,6 +9,7 @@ import type { IssuerCredentials } from './auth/issue-credentials.js';
 import type { ClientStore } from './clients.js';
 import { Faults } from './faults.js';
 import { IndexStore } from './index-store.js';
+import { PurgeStore } from './purge-store.js';
 import { ArtifactStore } from './queue/artifact-store.js';
 import { TaskQueue } from './queue/task-queue.js';
 import { BlobStore } from './storage/blob-store.js';
@@ -41,6 +42,8 @@ export interface Services {
   blobs: BlobStore;
   signer: UrlSigner;
   index: IndexStore;
+  /** The purge-cache service's open requests. */
+  purges: PurgeStore;
   faults: Faults;
   workerManager: WorkerManager;
 }
@@ -61,6 +64,7 @@ export function createServices(o: ServicesOptions): Services {
     blobs: new BlobStore(o.storageDir),
     signer: new UrlSigner(),
     index: new IndexStore(),
+    purges: new PurgeStore(),
     faults: new Faults(),
     workerManager: new WorkerManager({
       issuer: wmIssuer,

@@ -95,6 +95,16 @@ declare module 'taskcluster-client' {
     ): Promise<{ namespace: string; taskId: string; rank: number; data: Json; expires: string }>;
     insertTask(namespace: string, body: Json): Promise<{ namespace: string; taskId: string; rank: number }>;
   }
+  export class PurgeCache {
+    constructor(options: ClientOptions);
+    purgeCache(workerPoolId: string, body: { cacheName: string }): Promise<Json>;
+    purgeRequests(
+      workerPoolId: string,
+      query?: { since?: string },
+    ): Promise<{
+      requests: { provisionerId: string; workerType: string; cacheName: string; before: string }[];
+    }>;
+  }
   export interface WorkerCredentialsResponse {
     expires: string;
     credentials: { clientId: string; accessToken: string; certificate?: string };
@@ -136,6 +146,7 @@ declare module 'taskcluster-client' {
     Queue: typeof Queue;
     Object: typeof Object;
     Index: typeof Index;
+    PurgeCache: typeof PurgeCache;
     WorkerManager: typeof WorkerManager;
     upload: typeof upload;
     downloadArtifact: typeof downloadArtifact;

@@ -70,6 +70,24 @@ export class CacheInstances {
     }
   }
 
+  /**
+   * Removes `volume` now when no run holds it (held meanwhile, so no lease takes it), else marks it
+   * for removal at its release.
+   */
+  async purgeWhenFree(volume: string): Promise<'removed' | 'marked'> {
+    if (this.held.has(volume)) {
+      this.purging.add(volume);
+      return 'marked';
+    }
+    this.held.add(volume);
+    try {
+      await this.docker.remove({ kind: 'volume', id: volume });
+      return 'removed';
+    } finally {
+      this.held.delete(volume);
+    }
+  }
+
   /** Whether `volume` is leased now. */
   isHeld(volume: string): boolean {
     return this.held.has(volume);

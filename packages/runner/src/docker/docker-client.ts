@@ -67,6 +67,8 @@ export interface Resource {
   kind: ResourceKind;
   id: string;
   labels: Record<string, string>;
+  /** When the engine made it (volumes: `CreatedAt`), when it says. */
+  created?: string;
 }
 
 export interface DockerClient {
@@ -376,7 +378,14 @@ export function createDockerClient(docker: Docker = defaultEngine()): DockerClie
           return list.map((n) => ({ kind, id: n.Id, labels: n.Labels ?? {} }));
         }
         const { Volumes } = await docker.listVolumes({ filters });
-        return (Volumes ?? []).map((v) => ({ kind, id: v.Name, labels: v.Labels ?? {} }));
+        return (Volumes ?? []).map((v) => ({
+          kind,
+          id: v.Name,
+          labels: v.Labels ?? {},
+          ...((v as { CreatedAt?: string }).CreatedAt
+            ? { created: (v as { CreatedAt?: string }).CreatedAt }
+            : {}),
+        }));
       }),
 
     remove: ({ kind, id }) =>

@@ -53,7 +53,8 @@ describe('caches', () => {
       }).run;
     const [a, b] = [runOf(), runOf()];
     const [ha, hb] = await Promise.all([startFeature(cache, a), startFeature(cache, b)]);
-    const [va, vb] = [ha, hb].map((h) => (h.contribution.binds?.[0] ?? '').split(':')[0]!);
+    const volumeOf = (h: typeof ha): string => (h.contribution.binds?.[0] ?? '').split(':')[0] ?? '';
+    const [va, vb] = [volumeOf(ha), volumeOf(hb)];
     expect(va).toBe('p-c');
     expect(vb).toMatch(/^p-c--[0-9a-f]{8}$/);
     expect(docker.resources.get(vb)?.labels).toMatchObject({

@@ -85,8 +85,10 @@ export class FakeDocker implements DockerClient {
       icc: this.networkIcc.get(name) ?? true,
     };
   }
+  /** As the engine: a volume of that name is kept as it is. */
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
-    this.resources.set(name, { kind: 'volume', id: name, labels });
+    if (!this.resources.has(name))
+      this.resources.set(name, { kind: 'volume', id: name, labels, created: new Date().toJSON() });
   }
   async createContainer(spec: ContainerSpec): Promise<string> {
     const id = `c${++this.next}`;

@@ -15,6 +15,7 @@ import { sharedNetworkFor } from '../docker/shared-network.js';
 import { UsageError } from '../errors.js';
 import type { Credentials } from '../features/feature.js';
 import { builtinFeatures } from '../features/index.js';
+import { cachePurgePoll } from '../caches/purge-requests.js';
 import { betweenTasksGc } from '../gc/between-tasks.js';
 import { ImageUsage } from '../images/image-usage.js';
 import { prepareDirectory } from '../local/output-paths.js';
@@ -103,8 +104,10 @@ export async function startWorker(opts: {
     log.warn({ reason }, "task containers can reach this host's ports (the live log server among them)");
   const imageUsage = await ImageUsage.open(config.workDir);
   const betweenTasks = betweenTasksGc({ docker, usage: imageUsage, config, clock: systemClock, log });
+  const beforeClaim = cachePurgePoll({ docker, clients, config, clock: systemClock, log });
   const worker = new Worker({
     ...(betweenTasks ? { betweenTasks } : {}),
+    ...(beforeClaim ? { beforeClaim } : {}),
     docker,
     clients,
     ...(firewall ? { firewall } : {}),

@@ -82,8 +82,16 @@ export interface ObjectUpload {
 }
 
 /** Builds the real clients for one root URL. */
+/** An open request of the purge-cache service: caches `cacheName` made before `before` are to go. */
+export interface PurgeRequest {
+  cacheName: string;
+  before: string;
+}
+
 export interface TaskclusterClients {
   queue(credentials: Credentials): QueueClient;
+  /** The purge-cache service's open requests for a worker pool, made since `since` (all when absent). */
+  purgeRequests?(credentials: Credentials, workerPoolId: string, since?: string): Promise<PurgeRequest[]>;
   /** The object service upload (createUpload, PUT with retries on the same URL, finishUpload with hashes). */
   uploadObject(upload: ObjectUpload): Promise<void>;
   /** `queue.buildUrl(getArtifact, ...)`: where a queue artifact is read. */
@@ -96,6 +104,9 @@ interface TaskclusterModule {
     getArtifact: unknown;
   };
   Object: new (options: Record<string, unknown>) => unknown;
+  PurgeCache: new (options: Record<string, unknown>) => {
+    purgeRequests(workerPoolId: string, query: { since?: string }): Promise<{ requests: PurgeRequest[] }>;
+  };
   upload(options: Record<string, unknown>): Promise<unknown>;
 }
 
@@ -128,6 +139,10 @@ export async function taskclusterClients(rootUrl: string): Promise<TaskclusterCl
     keepAlive(new tc.Queue({ rootUrl, credentials, retries: 0 }), agents);
   return {
     queue,
+    async purgeRequests(credentials, workerPoolId, since) {
+      const purge = keepAlive(new tc.PurgeCache({ rootUrl, credentials, retries: 0 }), agents);
+      return (await purge.purgeRequests(workerPoolId, since ? { since } : {})).requests;
+    },
     async uploadObject(u) {
       const object = keepAlive(new tc.Object({ rootUrl, credentials: u.credentials, retries: 0 }), agents);
       await tc.upload({

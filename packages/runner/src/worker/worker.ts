@@ -28,6 +28,8 @@ export interface WorkerDeps extends Omit<ClaimDeps, 'secrets'> {
   onStatus?: (status: WorkerStatus) => void;
   /** Awaited before a claim while no task runs (the image GC, `gc/between-tasks.ts`). */
   betweenTasks?: (state: { diskShort: boolean }) => Promise<void>;
+  /** Awaited before every claim, with the worker's credentials (the purge-cache poll, `caches/purge-requests.ts`). */
+  beforeClaim?: (credentials: Credentials) => Promise<void>;
 }
 
 export interface WorkerStatus {
@@ -103,6 +105,7 @@ export class Worker {
         await clock.sleep(config.pollingIntervalMs, signal).catch(() => undefined);
         continue;
       }
+      await deps.beforeClaim?.(this.credentials);
       if (queueFor !== this.credentials) {
         queueFor = this.credentials; // new-credentials from worker-runner: claim with them from now on
         queue = deps.clients.queue(queueFor);
