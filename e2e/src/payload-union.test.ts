@@ -69,16 +69,21 @@ describe('payload union (the last docker-worker v99 payload)', () => {
     expect(r.stdout).toContain(`pool=${POOL} ip=[]`);
     // The header in the last docker-worker's order, the footer last.
     const worker = r.stdout.split('\n').filter((l) => l.startsWith('[taskcluster'));
-    const keys = worker.slice(0, 7).map((l) => /\] ([^:]+):/.exec(l)?.[1]);
+    const keys = worker.slice(0, 10).map((l) => /\] ([^:]+):/.exec(l)?.[1]);
     expect(keys).toEqual([
       'Task ID',
       'Worker ID',
       'Worker Group',
       'Worker Node Type',
-      'Worker Type',
+      'Worker Pool',
+      'Worker Version',
       'Public IP',
       'Hostname',
+      'Worker Type',
+      'Run ID',
     ]);
+    expect(worker[4]).toContain(`Worker Pool: ${POOL}`);
+    expect(worker[5]).toMatch(/Worker Version: \d+\.\d+\.\d+/);
     expect(worker.at(-1)).toMatch(/Successful task run with exit code: 0 completed in [0-9.]+ seconds$/);
     // features.artifacts false: the file artifact is not uploaded; the logs are.
     const names = r.result.artifacts.map((a) => a.name).sort();

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { VERSION } from './version.js';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { systemClock } from './clock.js';
@@ -25,7 +25,6 @@ import type { TaskRun } from './run-context.js';
 import { StageTimer } from './stage-timer.js';
 
 // src/cli.ts and dist/cli.js both sit one level below the package's own package.json.
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 const EXIT = { completed: 0, failed: 1, exception: 2, usage: 64 } as const;
 
@@ -187,7 +186,7 @@ export async function main(argv: string[], early: EarlyWork = {}): Promise<numbe
   let debug = argv.includes('--debug');
   const program = new Command('docker-worker')
     .description("Taskcluster's docker-worker: run docker-worker tasks on the local Docker engine")
-    .version(version, '-V, --version', 'print the version of docker-worker')
+    .version(VERSION, '-V, --version', 'print the version of docker-worker')
     .exitOverride()
     .configureOutput({
       writeErr: (s) => process.stderr.write(s),

@@ -15,6 +15,7 @@ import { posix } from 'node:path';
 import { featureEnabled } from '../config.js';
 import { storeBulkLog } from './bulk-log.js';
 import type { Feature, Outcome, TaskRun } from './feature.js';
+import { VERSION } from '../version.js';
 
 const DEFAULT_NAME = 'public/logs/live.log';
 
@@ -61,18 +62,19 @@ export const liveLog: Feature = {
   },
 };
 
-/** The last docker-worker's header lines in its order, then ours. */
+/** The last docker-worker's header lines in its order (task.js writeLogHeader), then ours. */
 function header({ config, task }: TaskRun): string[] {
   return [
     `Task ID: ${task.taskId}`,
     `Worker ID: ${config.workerId}`,
     `Worker Group: ${config.workerGroup}`,
     `Worker Node Type: ${config.instanceType}`,
-    `Worker Type: ${config.workerType}`,
+    `Worker Pool: ${config.taskQueueId}`,
+    `Worker Version: ${VERSION}`,
     `Public IP: ${config.publicIp}`,
     `Hostname: ${hostname()}`,
+    `Worker Type: ${config.workerType}`,
     `Run ID: ${task.runId}`,
-    `Worker Pool: ${config.taskQueueId}`,
   ];
 }
 
