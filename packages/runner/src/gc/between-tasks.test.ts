@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildConfig, type WorkerConfigInput } from '../config.js';
+import { CacheInstances } from '../caches/instances.js';
 import { ImageUsage } from '../images/image-usage.js';
+import { FakeDocker } from '../testing/fake-docker.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { fakeWorker } from '../testing/fake-worker.js';
 import { Worker } from '../worker/worker.js';
@@ -72,6 +74,60 @@ describe('betweenTasksGc', () => {
     await clock.advance(POLL);
     await gc?.({ diskShort: false }); // space is back: the interval again
     expect(results).toHaveLength(2);
+  });
+
+  it("removes the worker's caches no run holds when the disk is still short after the images", async () => {
+    const docker = new FakeDocker();
+    const config = buildConfig({
+      workerId: 'w1',
+      cacheVolumePrefix: 'p-',
+      capacityManagement: { diskspaceThreshold: 10_000 },
+    });
+    let free = 1_000;
+    const { log, lines } = recordingLog();
+    const gc = betweenTasksGc({
+      docker,
+      usage: ImageUsage.memory(),
+      config,
+      clock: new FakeClock(),
+      log,
+      freeBytes: async () => free,
+    })!;
+    const labels = (name: string, workerId = 'w1') => ({
+      'org.docker-worker.role': 'cache',
+      'org.docker-worker.cache': name,
+      'org.docker-worker.worker-id': workerId,
+    });
+    const instances = CacheInstances.of(docker);
+    const held = await instances.lease('p-', 'held', labels('held'));
+    await docker.createVolume('p-idle', labels('idle'));
+    await docker.createVolume('q-other', labels('other', 'w2')); // another worker's
+    await gc({ diskShort: false }); // not short: nothing of the caches is touched
+    expect(['p-held', 'p-idle', 'q-other'].every((v) => docker.resources.has(v))).toBe(true);
+    free = 50_000;
+    const roomy = betweenTasksGc({
+      docker,
+      usage: ImageUsage.memory(),
+      config,
+      clock: new FakeClock(),
+      log,
+      freeBytes: async () => free,
+    })!;
+    await roomy({ diskShort: true }); // short at the last check, but the images made room
+    expect(docker.resources.has('p-idle')).toBe(true);
+    free = 1_000;
+    const short = betweenTasksGc({
+      docker,
+      usage: ImageUsage.memory(),
+      config,
+      clock: new FakeClock(),
+      log,
+      freeBytes: async () => free,
+    })!;
+    await short({ diskShort: true });
+    expect(docker.resources.has('p-idle')).toBe(false);
+    expect(docker.resources.has(held) && docker.resources.has('q-other')).toBe(true);
+    expect(lines.at(-1)).toMatchObject({ volumes: ['p-idle'] });
   });
 
   it('never runs twice at once: a call while one runs waits for that one', async () => {
