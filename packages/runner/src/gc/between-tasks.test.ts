@@ -85,14 +85,16 @@ describe('betweenTasksGc', () => {
     });
     let free = 1_000;
     const { log, lines } = recordingLog();
-    const gc = betweenTasksGc({
-      docker,
-      usage: ImageUsage.memory(),
-      config,
-      clock: new FakeClock(),
-      log,
-      freeBytes: async () => free,
-    })!;
+    // A fresh hook each time (each collects at once).
+    const gc = () =>
+      betweenTasksGc({
+        docker,
+        usage: ImageUsage.memory(),
+        config,
+        clock: new FakeClock(),
+        log,
+        freeBytes: async () => free,
+      })!;
     const labels = (name: string, workerId = 'w1') => ({
       'org.docker-worker.role': 'cache',
       'org.docker-worker.cache': name,
@@ -102,29 +104,13 @@ describe('betweenTasksGc', () => {
     const held = await instances.lease('p-', 'held', labels('held'));
     await docker.createVolume('p-idle', labels('idle'));
     await docker.createVolume('q-other', labels('other', 'w2')); // another worker's
-    await gc({ diskShort: false }); // not short: nothing of the caches is touched
+    await gc()({ diskShort: false }); // not short: nothing of the caches is touched
     expect(['p-held', 'p-idle', 'q-other'].every((v) => docker.resources.has(v))).toBe(true);
     free = 50_000;
-    const roomy = betweenTasksGc({
-      docker,
-      usage: ImageUsage.memory(),
-      config,
-      clock: new FakeClock(),
-      log,
-      freeBytes: async () => free,
-    })!;
-    await roomy({ diskShort: true }); // short at the last check, but the images made room
+    await gc()({ diskShort: true }); // short at the last check, but the images made room
     expect(docker.resources.has('p-idle')).toBe(true);
     free = 1_000;
-    const short = betweenTasksGc({
-      docker,
-      usage: ImageUsage.memory(),
-      config,
-      clock: new FakeClock(),
-      log,
-      freeBytes: async () => free,
-    })!;
-    await short({ diskShort: true });
+    await gc()({ diskShort: true });
     expect(docker.resources.has('p-idle')).toBe(false);
     expect(docker.resources.has(held) && docker.resources.has('q-other')).toBe(true);
     expect(lines.at(-1)).toMatchObject({ volumes: ['p-idle'] });
