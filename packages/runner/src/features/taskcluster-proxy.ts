@@ -22,6 +22,9 @@ import type { Credentials, Feature, TaskRun } from './feature.js';
 
 /** How long one `PUT /credentials` to the sidecar may take. */
 const CREDENTIALS_TIMEOUT_MS = 10_000;
+/** Attempts of one update (a failed connection or a 5xx), 0.5 s apart and doubling, as docker-worker retried it. */
+const CREDENTIALS_ATTEMPTS = 5;
+const CREDENTIALS_FIRST_DELAY_MS = 500;
 
 export const taskclusterProxy: Feature = {
   name: 'taskclusterProxy',
@@ -90,28 +93,47 @@ export const taskclusterProxy: Feature = {
   },
 };
 
-/** `PUT /credentials` on the sidecar; a failure is logged (the old set still works until it expires). */
-async function putCredentials(
-  run: TaskRun,
-  sidecar: Sidecar,
+/**
+ * `PUT /credentials` on the sidecar, tried again on a failed connection or a 5xx; a last failure
+ * is logged (the old set still works until it expires).
+ */
+export async function putCredentials(
+  run: Pick<TaskRun, 'log' | 'clock' | 'signal'>,
+  sidecar: Pick<Sidecar, 'ip'>,
   secret: string,
   next: Credentials,
 ): Promise<void> {
-  try {
-    const res = await fetch(`http://${sidecar.ip}/credentials`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        clientId: next.clientId,
-        accessToken: next.accessToken,
-        certificate: next.certificate ?? '',
-      }),
-      signal: AbortSignal.timeout(CREDENTIALS_TIMEOUT_MS),
-    });
-    await res.body?.cancel();
-    if (res.ok) run.log.debug({ clientId: next.clientId }, 'proxy credentials updated');
-    else run.log.warn({ status: res.status }, 'proxy refused new credentials');
-  } catch (err) {
-    run.log.warn({ err }, 'proxy credentials update failed');
+  for (let attempt = 1; ; attempt++) {
+    let failure: Record<string, unknown>;
+    try {
+      const res = await fetch(`http://${sidecar.ip}/credentials`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          clientId: next.clientId,
+          accessToken: next.accessToken,
+          certificate: next.certificate ?? '',
+        }),
+        signal: AbortSignal.timeout(CREDENTIALS_TIMEOUT_MS),
+      });
+      await res.body?.cancel();
+      if (res.ok)
+        return void run.log.debug({ clientId: next.clientId, attempt }, 'proxy credentials updated');
+      if (res.status < 500) return void run.log.warn({ status: res.status }, 'proxy refused new credentials');
+      failure = { status: res.status };
+    } catch (err) {
+      failure = { err: String(err) };
+    }
+    if (attempt >= CREDENTIALS_ATTEMPTS || run.signal.aborted)
+      return void run.log.warn({ ...failure, attempts: attempt }, 'proxy credentials update failed');
+    const delay = CREDENTIALS_FIRST_DELAY_MS * 2 ** (attempt - 1);
+    run.log.debug({ ...failure, attempt, delayMs: delay }, 'proxy credentials update failed; trying again');
+    if (
+      !(await run.clock.sleep(delay, run.signal).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
   }
 }
