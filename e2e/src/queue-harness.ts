@@ -62,6 +62,7 @@ export class QueueSession {
         `queue:claim-work:${this.taskQueueId}`,
         `queue:worker-id:${this.workerGroup}/*`,
         `purge-cache:purge-requests::${this.taskQueueId}`,
+        'auth:expand-scopes',
       ],
     });
   }

@@ -145,6 +145,18 @@ describe('docker-worker start --once', () => {
     expect(w3.stderr()).toMatch(/"cacheName":"e2e-purged".*"done":"removed".*"msg":"cache purged"/);
   });
 
+  it("takes a cache scope the task's assume: scope grants through a role (the worker expands it)", async () => {
+    q.tc.store.addRole({ roleId: 'project:e2e:caches', scopes: ['docker-worker:cache:e2e-role-*'] });
+    const taskId = await q.createTask(
+      { command: sh('echo in the cache > /c/f && cat /c/f'), cache: { 'e2e-role-cache': '/c' } },
+      { scopes: ['assume:project:e2e:caches'] },
+    );
+    const worker = await q.startWorker({}, ['--once']);
+    expect(await worker.exited).toBe(0);
+    expect(await q.resolved(taskId)).toBe('completed');
+    expect((await q.artifact(taskId, 'public/logs/live.log')).body).toContain('in the cache');
+  });
+
   it('uploads as s3 artifacts with the backing log gzip-encoded when configured', async () => {
     const taskId = await q.createTask({
       command: sh('mkdir -p /out; printf "s3 body" > /out/s.txt; echo logged'),

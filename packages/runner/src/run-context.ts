@@ -43,6 +43,8 @@ export interface RunDeps {
   stages?: StageTimer;
   /** The worker's record of the images it pulled or loaded (one per worker process). */
   imageUsage?: ImageUsage;
+  /** The auth service's expandScopes (queue mode, with the worker's credentials): roles the task's `assume:` scopes name. */
+  expandScopes?: (scopes: string[]) => Promise<string[]>;
 }
 
 const credentialSecrets = (c: Credentials | undefined): string[] =>
@@ -77,6 +79,8 @@ export class TaskRun {
   private readonly firewall: HostFirewall | undefined;
   private fence: Promise<FirewallHandle | undefined> | undefined;
   private removal: Promise<void> | undefined;
+  private readonly expandScopes: ((scopes: string[]) => Promise<string[]>) | undefined;
+  private expanded: Promise<readonly string[]> | undefined;
 
   constructor(
     readonly task: TaskDefinition,
@@ -94,6 +98,7 @@ export class TaskRun {
     this.shared = deps.sharedNetwork;
     if (deps.liveLogUrl) this.liveLogUrl = deps.liveLogUrl;
     if (deps.imageUsage) this.imageUsage = deps.imageUsage;
+    this.expandScopes = deps.expandScopes;
     // Every secret the worker knows is redacted from the task's log, whoever prints it.
     for (const secret of [
       ...credentialSecrets(deps.credentials),
@@ -186,6 +191,21 @@ export class TaskRun {
    * container either, then). The shared network stays. Done once: later calls share the first
    * one's promise (queue mode awaits the removal the lifecycle started).
    */
+  /**
+   * The task's scopes with the roles its `assume:` scopes name expanded (asked once, and only when
+   * it has such a scope), which the cache and device checks use, as docker-worker's did; the
+   * task's own scopes when there is no expansion or it failed (warned).
+   */
+  grantScopes(): Promise<readonly string[]> {
+    const own = this.task.scopes;
+    const expand = this.expandScopes;
+    if (!expand || !own.some((s) => s.startsWith('assume:'))) return Promise.resolve(own);
+    return (this.expanded ??= expand([...own]).catch((err: unknown) => {
+      this.log.warn({ err: String(err) }, "expanding the task's roles failed: its own scopes are checked");
+      return own;
+    }));
+  }
+
   removeEverything(): Promise<void> {
     return (this.removal ??= this.remove());
   }

@@ -5,25 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConfig } from '../config.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { FakeDocker } from '../testing/fake-docker.js';
+import { startFakeTaskcluster, type FakeTaskclusterHandle } from '../testing/fake-taskcluster.js';
 import { taskclusterClients } from '../worker/taskcluster.js';
 import { CacheInstances } from './instances.js';
 import { cachePurgePoll } from './purge-requests.js';
 
-interface FakeTaskcluster {
-  rootUrl: string;
-  requests: { method: string; path: string; status: number }[];
-  close(): Promise<void>;
-}
-const FAKE: string = '@docker-worker/fake-taskcluster';
 const ADMIN = { clientId: 'admin', accessToken: 'admin-token-0123456789' };
 const WORKER = { clientId: 'worker', accessToken: 'worker-token-0123456789' };
 const POOL = 'proj/wt';
 
-let tc: FakeTaskcluster;
+let tc: FakeTaskclusterHandle;
 beforeAll(async () => {
-  const { startFakeTaskcluster } = (await import(FAKE)) as {
-    startFakeTaskcluster(o: unknown): Promise<FakeTaskcluster>;
-  };
   tc = await startFakeTaskcluster({
     clients: [
       { ...ADMIN, scopes: ['*'] },

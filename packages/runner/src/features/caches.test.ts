@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordingLog } from '../gc/testing.js';
+import { startFakeTaskcluster, type FakeTaskclusterHandle } from '../testing/fake-taskcluster.js';
+import { taskclusterClients } from '../worker/taskcluster.js';
 import { FakeDocker } from '../testing/fake-docker.js';
 import { fakeOutcome, fakeRun, startFeature } from '../testing/fake-run.js';
 import { cache } from './caches.js';
@@ -95,5 +98,51 @@ describe('caches', () => {
     const c = runOf();
     expect((await startFeature(cache, c)).contribution.binds).toEqual(['p-c:/c']);
     expect(docker.resources.has('p-c')).toBe(true);
+  });
+});
+
+describe('caches granted through a role', () => {
+  const WORKER = { clientId: 'worker', accessToken: 'worker-token-0123456789' };
+  const LESSER = { clientId: 'lesser', accessToken: 'lesser-token-0123456789' };
+  let tc: FakeTaskclusterHandle;
+  beforeAll(async () => {
+    tc = await startFakeTaskcluster({
+      clients: [
+        { ...WORKER, scopes: ['auth:expand-scopes'] },
+        { ...LESSER, scopes: [] },
+      ],
+      roles: [{ roleId: 'project:x:caches', scopes: ['docker-worker:cache:x-*'] }],
+    });
+  });
+  afterAll(() => tc.close());
+
+  const runWith = async (credentials: typeof WORKER | undefined) => {
+    const clients = await taskclusterClients(tc.rootUrl);
+    const { log, lines } = recordingLog();
+    const { run } = fakeRun({
+      docker: new FakeDocker(),
+      log,
+      scopes: ['assume:project:x:caches'],
+      payload: { cache: { 'x-checkouts': '/c' } },
+      ...(credentials ? { expandScopes: (s: string[]) => clients.expandScopes!(credentials, s) } : {}),
+    });
+    return { run, lines };
+  };
+
+  it("accepts a cache scope the task's assume: scope grants, as docker-worker expanded them", async () => {
+    const { run } = await runWith(WORKER);
+    expect((await startFeature(cache, run)).contribution.binds).toEqual([
+      'docker-worker-cache-x-checkouts:/c',
+    ]);
+  });
+
+  it("refuses it on the task's own scopes: without an expansion, or when the worker may not expand (warned)", async () => {
+    const { run: plain } = await runWith(undefined);
+    await expect(startFeature(cache, plain)).rejects.toThrow(/docker-worker:cache:x-checkouts/);
+    const { run, lines } = await runWith(LESSER);
+    await expect(startFeature(cache, run)).rejects.toThrow(/docker-worker:cache:x-checkouts/);
+    expect(lines.map((l) => l.msg)).toContain(
+      "expanding the task's roles failed: its own scopes are checked",
+    );
   });
 });

@@ -25,7 +25,7 @@ export const cache: Feature = {
   isRequested: (task) => caches(task).length > 0,
   async start(run) {
     const names = caches(run.task).map(([name]) => `docker-worker:cache:${name}`);
-    assertPoolScopes(run.task.scopes, names, run.config.taskQueueId, "'cache'");
+    assertPoolScopes(await run.grantScopes(), names, run.config.taskQueueId, "'cache'");
     const instances = CacheInstances.of(run.docker);
     const leased: string[] = [];
     const binds: string[] = [];

@@ -39,7 +39,7 @@ export const capabilities: Feature = {
       ...(seccompOff ? [`${PREFIX}disableSeccomp`] : []),
       ...kinds.map((k) => `${PREFIX}device:${k}`),
     ];
-    assertPoolScopes(task.scopes, scopes, config.taskQueueId, "'capabilities'");
+    assertPoolScopes(await run.grantScopes(), scopes, config.taskQueueId, "'capabilities'");
     const problems: string[] = [];
     if (privileged && !config.capabilities.privileged)
       problems.push(

@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createLocalSink } from '../artifacts/local-sink.js';
 import { buildConfig, type WorkerConfigInput } from '../config.js';
 import type { DockerClient } from '../docker/docker-client.js';
@@ -32,6 +32,10 @@ export interface FakeRunOptions {
   sharedNetwork?: SharedNetwork;
   /** The worker's record of the images it pulled or loaded. */
   imageUsage?: ImageUsage;
+  /** The operator log (default: silent). */
+  log?: Logger;
+  /** The run's expandScopes (queue mode gives the worker's). */
+  expandScopes?: (scopes: string[]) => Promise<string[]>;
 }
 
 export function fakeTask(
@@ -62,7 +66,7 @@ export function fakeRun(opts: FakeRunOptions = {}): {
   const run = new TaskRun(fakeTask(opts, clock.now()), {
     docker,
     clock,
-    log: pino({ level: 'silent' }),
+    log: opts.log ?? pino({ level: 'silent' }),
     config,
     artifacts: createLocalSink(join(dir, 'artifacts')),
     liveLog: new LiveLog(join(dir, 'live.log'), clock),
@@ -70,6 +74,7 @@ export function fakeRun(opts: FakeRunOptions = {}): {
     rootUrl: opts.rootUrl,
     ...(opts.sharedNetwork ? { sharedNetwork: opts.sharedNetwork } : {}),
     ...(opts.imageUsage ? { imageUsage: opts.imageUsage } : {}),
+    ...(opts.expandScopes ? { expandScopes: opts.expandScopes } : {}),
   });
   return { run, docker, clock, dir };
 }

@@ -44,6 +44,8 @@ export interface ClaimDeps {
   secrets?: string[];
   /** The worker's record of the images it pulled or loaded (one for the worker process). */
   imageUsage?: ImageUsage;
+  /** The auth service's expandScopes with the worker's credentials (the runs' `grantScopes`). */
+  expandScopes?: (scopes: string[]) => Promise<string[]>;
 }
 
 export interface ClaimResult {
@@ -153,6 +155,7 @@ export class ClaimedRun {
       ...(deps.firewall ? { firewall: deps.firewall } : {}),
       ...(deps.sharedNetwork ? { sharedNetwork: deps.sharedNetwork } : {}),
       ...(deps.imageUsage ? { imageUsage: deps.imageUsage } : {}),
+      ...(deps.expandScopes ? { expandScopes: deps.expandScopes } : {}),
     });
     this.run = run;
     if (this.pendingAbort) run.abort(this.pendingAbort);

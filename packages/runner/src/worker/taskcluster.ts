@@ -90,6 +90,8 @@ export interface PurgeRequest {
 
 export interface TaskclusterClients {
   queue(credentials: Credentials): QueueClient;
+  /** The auth service's expandScopes (`auth:expand-scopes`): `scopes` with every role they assume. */
+  expandScopes?(credentials: Credentials, scopes: string[]): Promise<string[]>;
   /** The purge-cache service's open requests for a worker pool, made since `since` (all when absent). */
   purgeRequests?(credentials: Credentials, workerPoolId: string, since?: string): Promise<PurgeRequest[]>;
   /** The object service upload (createUpload, PUT with retries on the same URL, finishUpload with hashes). */
@@ -104,6 +106,9 @@ interface TaskclusterModule {
     getArtifact: unknown;
   };
   Object: new (options: Record<string, unknown>) => unknown;
+  Auth: new (options: Record<string, unknown>) => {
+    expandScopes(body: { scopes: string[] }): Promise<{ scopes: string[] }>;
+  };
   PurgeCache: new (options: Record<string, unknown>) => {
     purgeRequests(workerPoolId: string, query: { since?: string }): Promise<{ requests: PurgeRequest[] }>;
   };
@@ -139,6 +144,10 @@ export async function taskclusterClients(rootUrl: string): Promise<TaskclusterCl
     keepAlive(new tc.Queue({ rootUrl, credentials, retries: 0 }), agents);
   return {
     queue,
+    async expandScopes(credentials, scopes) {
+      const auth = keepAlive(new tc.Auth({ rootUrl, credentials, retries: 0 }), agents);
+      return (await auth.expandScopes({ scopes })).scopes;
+    },
     async purgeRequests(credentials, workerPoolId, since) {
       const purge = keepAlive(new tc.PurgeCache({ rootUrl, credentials, retries: 0 }), agents);
       return (await purge.purgeRequests(workerPoolId, since ? { since } : {})).requests;

@@ -187,9 +187,12 @@ export class Worker {
   private start(claim: Claim): void {
     const { deps } = this;
     const { accessToken, certificate } = this.credentials;
+    const expand = deps.clients.expandScopes?.bind(deps.clients);
     const run = new ClaimedRun(claim, {
       ...deps,
       secrets: [accessToken, ...(certificate ? [certificate] : [])],
+      // With the worker's credentials of the moment (worker-runner may renew them).
+      ...(expand ? { expandScopes: (scopes: string[]) => expand(this.credentials, scopes) } : {}),
     });
     const key = `${run.taskId}/${run.runId}`;
     deps.log.info({ taskId: run.taskId, runId: run.runId }, 'claimed');
