@@ -40,6 +40,36 @@ describe('worker config', () => {
     expect(buildConfig({ provisionerId: 'p', workerType: 'w' }).taskQueueId).toBe('p/w');
   });
 
+  it("takes the last docker-worker's names for the same settings, ours winning", () => {
+    expect(
+      buildConfig({
+        dockerConfig: { delayFactor: 2000, randomizationFactor: 0.25 },
+        shutdown: { enabled: true },
+        ed25519SigningKeyLocation: '/etc/cot.key',
+      }),
+    ).toMatchObject({
+      dockerConfig: { delayFactorMs: 2000 },
+      shutdown: { afterIdleSeconds: 300 },
+      keys: { ed25519SigningKey: '/etc/cot.key' },
+    });
+    expect(
+      buildConfig({ shutdown: { enabled: false, afterIdleSeconds: 900 } }).shutdown.afterIdleSeconds,
+    ).toBe(0);
+    expect(
+      buildConfig({ shutdown: { enabled: true, afterIdleSeconds: 900 } }).shutdown.afterIdleSeconds,
+    ).toBe(900);
+    expect(
+      buildConfig({
+        dockerConfig: { delayFactor: 1, delayFactorMs: 7 },
+        ed25519SigningKeyLocation: 'a',
+        keys: { ed25519SigningKey: 'b' },
+      }),
+    ).toMatchObject({ dockerConfig: { delayFactorMs: 7 }, keys: { ed25519SigningKey: 'b' } });
+    expect(() => buildConfig({ shutdown: { enabled: 'yes' } })).toThrow(
+      /\/shutdown\/enabled must be boolean/,
+    );
+  });
+
   it('reads YAML and lists every problem in one line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     writeFileSync(join(dir, 'ok.yml'), 'workerId: w1\ncapabilities:\n  privileged: true\n');

@@ -112,6 +112,29 @@ export type WorkerConfigInput = {
   [K in keyof WorkerConfig]?: WorkerConfig[K] extends object ? Partial<WorkerConfig[K]> : WorkerConfig[K];
 };
 
+const section = (v: unknown): Record<string, unknown> | undefined =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+
+/**
+ * The last docker-worker's names for settings we name otherwise (a pool's workerConfig moved over
+ * as it is): `dockerConfig.delayFactor`, `shutdown.enabled`, `ed25519SigningKeyLocation`; ours win
+ * when both are given. (`dockerConfig.allowPrivileged` and `workerNodeType` are read after the check.)
+ */
+function lastWorkerNames(copy: Record<string, unknown>): void {
+  const docker = section(copy.dockerConfig);
+  if (docker && docker.delayFactor !== undefined && docker.delayFactorMs === undefined)
+    docker.delayFactorMs = docker.delayFactor;
+  const shutdown = section(copy.shutdown);
+  if (shutdown?.enabled === false) shutdown.afterIdleSeconds = 0;
+  else if (shutdown?.enabled === true && shutdown.afterIdleSeconds === undefined)
+    shutdown.afterIdleSeconds = 300; // its default
+  if (typeof copy.ed25519SigningKeyLocation === 'string') {
+    if (copy.keys === undefined) copy.keys = {};
+    const keys = section(copy.keys);
+    if (keys && keys.ed25519SigningKey === undefined) keys.ed25519SigningKey = copy.ed25519SigningKeyLocation;
+  }
+}
+
 /** Validates `input`, fills defaults and derived values. Throws UsageError listing every problem. */
 export function buildConfig(input: unknown = {}, source = 'config'): WorkerConfig {
   const copy = structuredClone(input ?? {}) as Record<string, unknown>;
@@ -122,6 +145,7 @@ export function buildConfig(input: unknown = {}, source = 'config'): WorkerConfi
     copy.provisionerId = queue[1];
     copy.workerType = queue[2];
   }
+  lastWorkerNames(copy);
   if (!validate(copy)) {
     const problems = (validate.errors ?? []).map((e) =>
       e.keyword === 'additionalProperties'
