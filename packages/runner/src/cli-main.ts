@@ -6,7 +6,6 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { VERSION } from './version.js';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { systemClock } from './clock.js';
@@ -23,8 +22,7 @@ import type { LiveLogSink } from './live-log-stream.js';
 import { createOperatorLog } from './operator-log.js';
 import type { TaskRun } from './run-context.js';
 import { StageTimer } from './stage-timer.js';
-
-// src/cli.ts and dist/cli.js both sit one level below the package's own package.json.
+import { VERSION } from './version.js';
 
 const EXIT = { completed: 0, failed: 1, exception: 2, usage: 64 } as const;
 

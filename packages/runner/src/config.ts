@@ -112,7 +112,8 @@ export type WorkerConfigInput = {
   [K in keyof WorkerConfig]?: WorkerConfig[K] extends object ? Partial<WorkerConfig[K]> : WorkerConfig[K];
 };
 
-const section = (v: unknown): Record<string, unknown> | undefined =>
+/** `v` when it is a plain object (a config section), else undefined. */
+export const section = (v: unknown): Record<string, unknown> | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 
 /**

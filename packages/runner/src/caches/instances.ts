@@ -12,6 +12,13 @@ import { randomBytes } from 'node:crypto';
 import type { DockerClient } from '../docker/docker-client.js';
 import { LABEL } from '../docker/labels.js';
 
+/** The first volume of a cache (the payload check has refused names that are no volume name). */
+export const cacheVolumeName = (prefix: string, cache: string): string => `${prefix}${cache}`;
+
+/** Whether `volume` is one of the instances of cache `name` under `prefix`. */
+export const isInstanceOf = (volume: string, prefix: string, name: string): boolean =>
+  volume === cacheVolumeName(prefix, name) || volume.startsWith(`${cacheVolumeName(prefix, name)}--`);
+
 export class CacheInstances {
   /** Volumes leased now. */
   private readonly held = new Set<string>();
@@ -31,7 +38,7 @@ export class CacheInstances {
 
   /** Leases a free instance of cache `name` (made when there is none, labelled `labels`); its volume. */
   async lease(prefix: string, name: string, labels: Record<string, string>): Promise<string> {
-    const first = `${prefix}${name}`;
+    const first = cacheVolumeName(prefix, name);
     let volume = first;
     // Reserved before any await, so a concurrent lease of the same cache sees it held.
     if (this.held.has(first)) {
@@ -41,7 +48,7 @@ export class CacheInstances {
       ]);
       const free = listed
         .map((v) => v.id)
-        .filter((v) => v.startsWith(`${first}--`) && !this.held.has(v))
+        .filter((v) => v !== first && isInstanceOf(v, prefix, name) && !this.held.has(v))
         .sort();
       volume = free[0] ?? `${first}--${randomBytes(4).toString('hex')}`;
     }

@@ -15,7 +15,7 @@ import type { DockerClient } from '../docker/docker-client.js';
 import { LABEL } from '../docker/labels.js';
 import type { Credentials } from '../features/feature.js';
 import type { PurgeRequest, TaskclusterClients } from '../worker/taskcluster.js';
-import { CacheInstances } from './instances.js';
+import { CacheInstances, isInstanceOf } from './instances.js';
 
 const SKEW_MS = 5 * 60_000;
 
@@ -53,7 +53,6 @@ export function cachePurgePoll(deps: PurgeDeps): ((credentials: Credentials) => 
 /** Removes (or marks, when held) this worker's instances of the cache made before the request. */
 async function purgeCache({ docker, config, log }: PurgeDeps, request: PurgeRequest): Promise<void> {
   const before = Date.parse(request.before);
-  const first = `${config.cacheVolumePrefix}${request.cacheName}`;
   const instances = CacheInstances.of(docker);
   const volumes = await docker
     .listByLabel('volume', [`${LABEL.role}=cache`, `${LABEL.cache}=${request.cacheName}`])
@@ -62,7 +61,7 @@ async function purgeCache({ docker, config, log }: PurgeDeps, request: PurgeRequ
       return [];
     });
   for (const v of volumes) {
-    if (v.id !== first && !v.id.startsWith(`${first}--`)) continue; // another worker's prefix
+    if (!isInstanceOf(v.id, config.cacheVolumePrefix, request.cacheName)) continue; // another worker's prefix
     if (!(Date.parse(v.created ?? '') < before)) continue; // made after the request (or unknown)
     try {
       const done = await instances.purgeWhenFree(v.id);

@@ -378,14 +378,10 @@ export function createDockerClient(docker: Docker = defaultEngine()): DockerClie
           return list.map((n) => ({ kind, id: n.Id, labels: n.Labels ?? {} }));
         }
         const { Volumes } = await docker.listVolumes({ filters });
-        return (Volumes ?? []).map((v) => ({
-          kind,
-          id: v.Name,
-          labels: v.Labels ?? {},
-          ...((v as { CreatedAt?: string }).CreatedAt
-            ? { created: (v as { CreatedAt?: string }).CreatedAt }
-            : {}),
-        }));
+        return (Volumes ?? []).map((v) => {
+          const created = (v as { CreatedAt?: string }).CreatedAt; // the engine sends it; the types lack it
+          return { kind, id: v.Name, labels: v.Labels ?? {}, ...(created ? { created } : {}) };
+        });
       }),
 
     remove: ({ kind, id }) =>

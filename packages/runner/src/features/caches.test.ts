@@ -5,6 +5,16 @@ import { taskclusterClients } from '../worker/taskcluster.js';
 import { FakeDocker } from '../testing/fake-docker.js';
 import { fakeOutcome, fakeRun, startFeature } from '../testing/fake-run.js';
 import { cache } from './caches.js';
+import type { TaskRun } from './feature.js';
+
+/** Runs of one task with cache `c` (prefix `p-`) on `docker`. */
+const runsOn = (docker: FakeDocker, onExitStatus?: { purgeCaches: number[] }) => (): TaskRun =>
+  fakeRun({
+    docker,
+    scopes: ['docker-worker:cache:c'],
+    payload: { cache: { c: '/c' }, ...(onExitStatus ? { onExitStatus } : {}) },
+    config: { cacheVolumePrefix: 'p-' },
+  }).run;
 
 const outcome = (exitCode: number) => fakeOutcome({ state: 'failed', reasonResolved: 'failed', exitCode });
 
@@ -47,13 +57,7 @@ describe('caches', () => {
 
   it('gives runs at the same time an instance each, reusing the first one once it is free again', async () => {
     const docker = new FakeDocker();
-    const runOf = () =>
-      fakeRun({
-        docker,
-        scopes: ['docker-worker:cache:c'],
-        payload: { cache: { c: '/c' } },
-        config: { cacheVolumePrefix: 'p-' },
-      }).run;
+    const runOf = runsOn(docker);
     const [a, b] = [runOf(), runOf()];
     const [ha, hb] = await Promise.all([startFeature(cache, a), startFeature(cache, b)]);
     const volumeOf = (h: typeof ha): string => (h.contribution.binds?.[0] ?? '').split(':')[0] ?? '';
@@ -80,13 +84,7 @@ describe('caches', () => {
 
   it('a purge removes the instance the run used, not one another run holds', async () => {
     const docker = new FakeDocker();
-    const runOf = () =>
-      fakeRun({
-        docker,
-        scopes: ['docker-worker:cache:c'],
-        payload: { cache: { c: '/c' }, onExitStatus: { purgeCaches: [5] } },
-        config: { cacheVolumePrefix: 'p-' },
-      }).run;
+    const runOf = runsOn(docker, { purgeCaches: [5] });
     const [a, b] = [runOf(), runOf()];
     const [ha, hb] = [await startFeature(cache, a), await startFeature(cache, b)];
     const vb = (hb.contribution.binds?.[0] ?? '').split(':')[0]!;

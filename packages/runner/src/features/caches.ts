@@ -8,14 +8,13 @@
  * check, never rewritten. The leases end once the run's containers are removed; after a non-zero
  * exit listed in onExitStatus.purgeCaches, the run's instances are removed then.
  */
-import { CacheInstances } from '../caches/instances.js';
+import { CacheInstances, cacheVolumeName } from '../caches/instances.js';
 import { LABEL } from '../docker/labels.js';
 import type { TaskDefinition } from '../task.js';
 import type { Feature, Outcome, TaskRun } from './feature.js';
 import { assertPoolScopes } from './scope-forms.js';
 
-/** The first volume of a cache (the payload check has refused names that are no volume name). */
-export const cacheVolumeName = (prefix: string, cache: string): string => `${prefix}${cache}`;
+export { cacheVolumeName };
 
 const caches = (task: TaskDefinition): [string, string][] => Object.entries(task.payload.cache ?? {});
 

@@ -128,12 +128,10 @@ export async function putCredentials(
       return void run.log.warn({ ...failure, attempts: attempt }, 'proxy credentials update failed');
     const delay = CREDENTIALS_FIRST_DELAY_MS * 2 ** (attempt - 1);
     run.log.debug({ ...failure, attempt, delayMs: delay }, 'proxy credentials update failed; trying again');
-    if (
-      !(await run.clock.sleep(delay, run.signal).then(
-        () => true,
-        () => false,
-      ))
-    )
-      return;
+    try {
+      await run.clock.sleep(delay, run.signal);
+    } catch {
+      return; // the run ended meanwhile
+    }
   }
 }

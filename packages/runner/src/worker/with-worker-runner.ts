@@ -15,7 +15,7 @@
  * as `error-report` first.
  */
 import type { Logger } from 'pino';
-import { buildConfig, type WorkerConfig } from '../config.js';
+import { buildConfig, section, type WorkerConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { readYamlFile } from '../yaml-file.js';
 import { startWorker } from './start.js';
@@ -48,8 +48,7 @@ export async function configFromWorkerRunner(file: string): Promise<WorkerConfig
       : {};
   const provisionerId = str('provisionerId');
   const workerType = str('workerType');
-  const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const obj = (v: unknown): object => (isObject(v) ? v : {});
+  const obj = (v: unknown): object => section(v) ?? {};
   // The instance's facts, from worker-runner's provider (genericworker.go's metadata keys).
   const facts = Object.fromEntries(
     (
@@ -70,7 +69,7 @@ export async function configFromWorkerRunner(file: string): Promise<WorkerConfig
     ...(str('workerLocation') ? { workerLocation: str('workerLocation') } : {}),
     // Merged with chainOfTrust.* of the config; one that is no object is left for the check to name.
     ...(Object.keys(facts).length > 0 &&
-    [base.chainOfTrust, own.chainOfTrust].every((c) => c === undefined || isObject(c))
+    [base.chainOfTrust, own.chainOfTrust].every((c) => c === undefined || section(c))
       ? { chainOfTrust: { ...obj(base.chainOfTrust), ...obj(own.chainOfTrust), ...facts } }
       : {}),
     ...(str('rootURL') ? { rootUrl: str('rootURL') } : {}),
