@@ -184,7 +184,13 @@ describe('workers started by worker-runner', () => {
     await victim.exited;
     const survivor = await startWorker(poolId, b);
     const runs = await Promise.all(ids.map(settled));
-    for (const r of runs) {
+    for (const [i, r] of runs.entries()) {
+      if (r.slice(0, -1).some((x) => x.workerId !== a.id))
+        // What the survivor said about a run it lost, for whoever reads a failure.
+        console.log(
+          JSON.stringify(r),
+          survivor.stderr.filter((line) => line.includes(ids[i]!)),
+        );
       expect(r.at(-1)?.state).toBe('completed');
       for (const earlier of r.slice(0, -1))
         expect(earlier).toMatchObject({

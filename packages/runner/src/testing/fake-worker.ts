@@ -51,11 +51,14 @@ export interface FakeWorker {
 }
 
 export function fakeWorker(
-  opts: { config?: WorkerConfigInput; features?: readonly Feature[] } = {},
+  opts: { config?: WorkerConfigInput; features?: readonly Feature[]; claimTimeoutMs?: number } = {},
 ): FakeWorker {
   const clock = new FakeClock();
   const docker = new FakeDocker();
-  const memory = new MemoryQueue({ now: () => clock.now() });
+  const memory = new MemoryQueue({
+    now: () => clock.now(),
+    ...(opts.claimTimeoutMs !== undefined ? { claimTimeoutMs: opts.claimTimeoutMs } : {}),
+  });
   const config = buildConfig({
     workerId: 'test-worker',
     workerGroup: 'test-group',

@@ -138,6 +138,21 @@ describe('ClaimedRun reclaims', () => {
     expect(f.memory.reports).toHaveLength(1);
   });
 
+  it('retries a reclaim of a short claim too (6 s, reclaimed 3 s before it ends)', async () => {
+    const f = fakeWorker({ claimTimeoutMs: 6_000 });
+    const { run, containerId, takenUntil } = await longRun(f);
+    f.memory.next('reclaimTask', networkError('ECONNRESET'));
+    await f.clock.advance(3_000);
+    await f.memory.waitFor('reclaimTask');
+    await f.clock.advance(500); // 200 ms ±25 %: within the last third of the claim's time left
+    const second = await f.memory.waitFor('reclaimTask', 2);
+    expect(second.error).toBeUndefined();
+    expect(second.at).toBeLessThanOrEqual(takenUntil - 1_000);
+    expect(f.docker.kills).toEqual([]);
+    f.docker.exit(containerId, 0);
+    expect((await run.done).report).toBe('completed');
+  });
+
   it('stops retrying a reclaim once the run has ended (nothing keeps the worker busy after it)', async () => {
     const f = fakeWorker();
     const { run, containerId } = await longRun(f);

@@ -55,8 +55,14 @@ export interface ClaimResult {
   report: Report;
 }
 
-/** Reclaims stop this long before takenUntil (a late reclaim would find the claim expired). */
+/**
+ * A reclaim's retries stop this long before takenUntil (a late reclaim would find the claim
+ * expired), or a third of the time left when it starts if that is shorter: with a short claim
+ * (6 s in a test, reclaimed 3 s before it ends) a fixed 5 s left no retry at all, and one reset
+ * connection cost the run.
+ */
 const RECLAIM_MARGIN_MS = 5_000;
+const reclaimMargin = (left: number): number => Math.min(RECLAIM_MARGIN_MS, Math.max(0, left) / 3);
 
 export class ClaimedRun {
   readonly taskId: string;
@@ -176,7 +182,7 @@ export class ClaimedRun {
       try {
         const next = await withRetries(() => queue().reclaimTask(task.taskId, String(task.runId)), {
           clock,
-          until: takenUntil - RECLAIM_MARGIN_MS,
+          until: takenUntil - reclaimMargin(takenUntil - clock.now()),
           signal: reclaims.signal,
           onRetry: (err, attempt, delayMs) =>
             log.warn({ err: String(err), attempt, delayMs }, 'reclaim failed; retrying'),
