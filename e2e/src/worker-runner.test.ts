@@ -175,7 +175,9 @@ describe('workers started by worker-runner', () => {
     const { poolId, workers } = pool(2);
     const [a, b] = workers as [{ id: string; secret: string }, { id: string; secret: string }];
     const ids = await Promise.all(
-      Array.from({ length: 4 }, () => createTask(poolId, ['/bin/sh', '-c', 'sleep 3'])),
+      // Short tasks: the survivor's end well before their first reclaim (at 3 s of a 6 s claim),
+      // so the only claims that expire are the victim's (reclaims have tests of their own).
+      Array.from({ length: 4 }, () => createTask(poolId, ['/bin/sh', '-c', 'sleep 1'])),
     );
     const victim = await startWorker(poolId, a);
     while (ids.every((id) => tc.queue.statusOf(id)?.runs[0]?.workerId !== a.id))
