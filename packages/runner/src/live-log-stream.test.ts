@@ -16,6 +16,17 @@ function newLog() {
 }
 
 describe('LiveLog', () => {
+  it('settled(): every byte given so far is in the file and counted in bytesWritten', async () => {
+    const { log, path } = newLog();
+    const line = `${'y'.repeat(4095)}\n`;
+    for (let i = 0; i < 1024; i++) void log.output(line); // 4 MiB without waiting for the file
+    await log.flush();
+    await log.settled();
+    expect(log.bytesWritten).toBe(1024 * line.length);
+    expect(readFileSync(path).length).toBe(1024 * line.length);
+    await log.close();
+  });
+
   it('writes docker-worker style lines to the file and the sink', async () => {
     const { log, path, seen } = newLog();
     log.info('Task ID: abc');

@@ -181,6 +181,16 @@ export class LiveLog {
     if (rest) await this.emitLines(rest.endsWith('\n') ? rest : `${rest}\n`, prefix ?? src.prefix);
   }
 
+  /**
+   * Resolves once every byte given to the file so far is in it (`bytesWritten` counts it): a
+   * reader of the file up to `bytesWritten` right after `flush()` could miss writes in flight.
+   */
+  async settled(): Promise<void> {
+    if (this.closed || this.failure || this.file.destroyed) return;
+    // Writes complete in order: the callback of an empty one runs after every earlier one's.
+    await new Promise<void>((resolve) => this.file.write(Buffer.alloc(0), () => resolve()));
+  }
+
   /** Flushes every source and closes the backing file. */
   async close(): Promise<void> {
     if (this.closed) return;

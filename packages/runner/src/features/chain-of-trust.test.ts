@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { naclSecretKey, parsePublicKey, parseSigningKey, verifyBytes } from '../cot/ed25519.js';
 import { FakeDocker } from '../testing/fake-docker.js';
@@ -83,6 +83,36 @@ describe('chainOfTrust', () => {
       expect(verifyBytes(altered, sig, keys.publicKey)).toBe(false);
     },
   );
+
+  it('streams the certified log from the log file, never the whole log in one buffer', async () => {
+    const probe = fakeRun();
+    const { pem } = keyFiles(probe.dir);
+    const { run, dir } = fakeRun({
+      payload: { features: { chainOfTrust: true } },
+      config: { keys: { ed25519SigningKey: pem } },
+    });
+    const handle = await startFeature(chainOfTrust, run);
+    const line = 'x'.repeat(1023);
+    for (let i = 0; i < 4096; i++) await run.liveLog.output(`${line}\n`); // 4 MiB of task output
+    let largest = 0;
+    const putFile = run.artifacts.putFile.bind(run.artifacts);
+    run.artifacts.putFile = (name, body, meta) => {
+      if (name !== 'public/logs/certified.log') return putFile(name, body, meta);
+      const tap = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          largest = Math.max(largest, chunk.length);
+          done(null, chunk);
+        },
+      });
+      return putFile(name, body.pipe(tap), meta);
+    };
+    await handle.stop(fakeOutcome());
+    const log = readFileSync(join(dir, 'artifacts', 'public/logs/certified.log'));
+    expect(log.length).toBeGreaterThanOrEqual(4096 * 1024);
+    expect(log.equals(readFileSync(run.liveLog.path).subarray(0, log.length))).toBe(true);
+    expect(largest).toBeGreaterThan(0);
+    expect(largest).toBeLessThanOrEqual(1024 * 1024);
+  });
 
   it('is malformed-payload naming the config key when the worker has no signing key', async () => {
     const { run } = fakeRun({ payload: { features: { chainOfTrust: true } } });

@@ -8,7 +8,7 @@
  * bytes with the key at worker config `keys.ed25519SigningKey`. A cancelled run signs nothing.
  */
 import type { KeyObject } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { Readable } from 'node:stream';
 import { featureEnabled } from '../config.js';
@@ -46,7 +46,7 @@ async function certify(run: TaskRun, key: KeyObject, outcome: Outcome): Promise<
   const { artifacts: sink, task, config } = run;
   const expires = task.expires;
   await sink.settle(); // every artifact of the run is stored (and hashed) before it is listed
-  await sink.putFile(CERTIFIED_LOG_NAME, Readable.from([await logSoFar(run)]), {
+  await sink.putFile(CERTIFIED_LOG_NAME, await logSoFar(run), {
     contentType: 'text/plain; charset=utf-8',
     expires,
     gzip: true,
@@ -107,18 +107,16 @@ async function imageOf(run: TaskRun, outcome: Outcome): Promise<string | undefin
   return info?.image;
 }
 
-/** The live log as it is in its file now (everything the task and the worker wrote so far). */
-async function logSoFar(run: TaskRun): Promise<Buffer> {
+/**
+ * The live log as it is in its file now (everything the task and the worker wrote so far), read
+ * from the file as it is stored: the log of a task may be gigabytes (it was read into one buffer).
+ */
+async function logSoFar(run: TaskRun): Promise<Readable> {
   await run.liveLog.flush();
+  await run.liveLog.settled();
   const length = run.liveLog.bytesWritten;
-  const file = await open(run.liveLog.path, 'r');
-  try {
-    const buffer = Buffer.alloc(length);
-    const { bytesRead } = await file.read(buffer, 0, length, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await file.close();
-  }
+  if (length === 0) return Readable.from([]);
+  return createReadStream(run.liveLog.path, { start: 0, end: length - 1 });
 }
 
 function firstPrivateIp(): string | undefined {
