@@ -157,10 +157,11 @@ describe('docker-worker start --once', () => {
     expect((await q.artifact(taskId, 'public/logs/live.log')).body).toContain('in the cache');
   });
 
-  it('uploads as s3 artifacts with the backing log gzip-encoded when configured', async () => {
+  it('uploads as s3 artifacts with the backing log and the bulk log gzip-encoded when configured', async () => {
     const taskId = await q.createTask({
       command: sh('mkdir -p /out; printf "s3 body" > /out/s.txt; echo logged'),
       artifacts: { 'public/s.txt': { type: 'file', path: '/out/s.txt' } },
+      features: { bulkLog: true },
     });
     const worker = await q.startWorker({ artifacts: { storageType: 's3' } }, ['--once']);
     expect(await worker.exited).toBe(0);
@@ -172,12 +173,27 @@ describe('docker-worker start --once', () => {
     const backing = await q.artifact(taskId, 'public/logs/live_backing.log');
     expect(backing).toMatchObject({ status: 200, storage: 's3', encoding: 'gzip' });
     expect(backing.body).toContain('logged\n'); // fetch decoded the gzip
+    // The bulk log as docker-worker stored it: text, gzip-encoded (a browser shows the text).
+    const bulk = await q.artifact(taskId, 'public/logs/terminal_bulk.log.gz');
+    expect(bulk).toMatchObject({
+      status: 200,
+      storage: 's3',
+      encoding: 'gzip',
+      type: 'text/plain; charset=utf-8',
+    });
+    expect(bulk.body).toContain('logged\n');
+    expect(bulk.body).toMatch(/Successful task run with exit code: 0/);
     expect(
       q.tc.queue
         .artifactsOf(taskId, 0)
         .map((a) => `${a.name} ${a.storageType}`)
         .sort(),
-    ).toEqual(['public/logs/live.log link', 'public/logs/live_backing.log s3', 'public/s.txt s3']);
+    ).toEqual([
+      'public/logs/live.log link',
+      'public/logs/live_backing.log s3',
+      'public/logs/terminal_bulk.log.gz s3',
+      'public/s.txt s3',
+    ]);
   });
 });
 

@@ -33,6 +33,8 @@ export interface FileMeta {
 }
 
 export interface ArtifactSink {
+  /** Whether `putFile` with `gzip: true` stores it with `Content-Encoding: gzip` (queue mode, s3). */
+  readonly encodesGzip?: boolean;
   putFile(name: string, body: Readable, meta: FileMeta): Promise<ArtifactRecord>;
   /**
    * Optional: stores the file at `path`, which the caller no longer needs, by moving it where a

@@ -1,7 +1,7 @@
 /**
  * @module features/bulk-log
  * payload.features.bulkLog: the whole task log, gzipped, as `public/logs/terminal_bulk.log.gz`
- * (as the last docker-worker). The feature only checks that the worker allows it (worker config
+ * (as the last docker-worker; see `storeBulkLog` for its encoding). The feature only checks that the worker allows it (worker config
  * features.bulkLog.enabled); the live log feature stores it with its backing log, after the footer,
  * through `storeBulkLog`, so it holds every line.
  */
@@ -26,13 +26,27 @@ export const bulkLog: Feature = {
   },
 };
 
-/** Stores the closed log file at `path` gzipped, when the task asked for it and the worker allows it. */
+/**
+ * Stores the closed log file at `path` gzipped, when the task asked for it and the worker allows
+ * it: as the last docker-worker did, text with `Content-Encoding: gzip` (a browser or the UI shows
+ * the text, `curl` without `--compressed` gets the gzip) where the sink can (s3); elsewhere (the
+ * object service, a local directory) as gzip bytes, application/gzip.
+ */
 export async function storeBulkLog(run: TaskRun, path: string): Promise<void> {
   if (!wanted(run)) return;
+  const expires = run.task.expires;
+  if (run.artifacts.encodesGzip) {
+    await run.artifacts.putFile(BULK_LOG_NAME, createReadStream(path), {
+      contentType: 'text/plain; charset=utf-8',
+      expires,
+      gzip: true,
+    });
+    return;
+  }
   const gz = new PassThrough();
   const compressing = pipeline(createReadStream(path), createGzip(), gz);
   await Promise.all([
-    run.artifacts.putFile(BULK_LOG_NAME, gz, { contentType: 'application/gzip', expires: run.task.expires }),
+    run.artifacts.putFile(BULK_LOG_NAME, gz, { contentType: 'application/gzip', expires }),
     compressing,
   ]);
 }

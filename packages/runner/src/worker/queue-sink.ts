@@ -127,6 +127,7 @@ export async function createQueueSink(opts: QueueSinkOptions): Promise<QueueSink
   return {
     records,
     errors,
+    encodesGzip: opts.storageType === 's3',
     async putFile(name: string, body: Readable, meta: FileMeta): Promise<ArtifactRecord> {
       // Only s3 uploads carry a Content-Encoding; the object service fixes its own headers.
       const gzip = meta.gzip === true && opts.storageType === 's3';
