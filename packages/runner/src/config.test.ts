@@ -70,6 +70,59 @@ describe('worker config', () => {
     );
   });
 
+  it('takes a whole workerConfig of the last docker-worker: its other names moved, its keys with no counterpart named', () => {
+    const config = buildConfig({
+      capacity: 2,
+      garbageCollection: { imageExpiration: 90_000_000, interval: 30_000, containerExpiration: 1_800_000 },
+      interactive: { minTime: 300, expirationAfterSession: 1800, ssl: true, artifactName: 'private/dw/' },
+      task: { reclaimDivisor: 3, dequeueCount: 15 },
+      taskQueue: { pollInterval: 5000 },
+      instanceId: 'i-0abc',
+      region: 'us-west-2',
+      logging: { secureLiveLogging: false, liveLogChunkInterval: 5000 },
+      alivenessCheckInterval: 30_000,
+      dockerVolume: '/mnt',
+      cache: { volumeCachePath: '/mnt/var/cache/docker-worker' },
+      artifacts: { skipCompressionExtensions: ['.gz'] },
+      statelessHostname: { enabled: false },
+    });
+    expect(config).toMatchObject({
+      capacity: 2,
+      garbageCollection: { imageExpirationSeconds: 90_000, intervalSeconds: 30 },
+      interactive: {
+        minTimeSeconds: 300,
+        expirationAfterSessionSeconds: 1800,
+        artifactName: 'private/dw/shell.html',
+      },
+      reclaimDivisor: 3,
+      pollingIntervalMs: 5000,
+      chainOfTrust: { instanceId: 'i-0abc', region: 'us-west-2' },
+    });
+    expect([...(config.ignoredKeys ?? [])].sort()).toEqual([
+      'alivenessCheckInterval',
+      'artifacts.skipCompressionExtensions',
+      'cache',
+      'dockerVolume',
+      'garbageCollection.containerExpiration',
+      'interactive.ssl',
+      'logging',
+      'statelessHostname',
+      'task.dequeueCount',
+    ]);
+    // Ours win; a value of the wrong type is still named by the check.
+    expect(
+      buildConfig({
+        garbageCollection: { interval: 5000, intervalSeconds: 9 },
+        region: 'a',
+        chainOfTrust: { region: 'b' },
+      }),
+    ).toMatchObject({ garbageCollection: { intervalSeconds: 9 }, chainOfTrust: { region: 'b' } });
+    expect(() => buildConfig({ interactive: { minTime: 'long' } })).toThrow(
+      /\/interactive\/minTime is not a config key/,
+    );
+    expect(buildConfig({}).ignoredKeys).toBeUndefined();
+  });
+
   it('reads YAML and lists every problem in one line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     writeFileSync(join(dir, 'ok.yml'), 'workerId: w1\ncapabilities:\n  privileged: true\n');

@@ -10,6 +10,11 @@ import { UsageError } from './errors.js';
 import { readYamlFile } from './yaml-file.js';
 
 export interface WorkerConfig {
+  /**
+   * Keys of the last docker-worker's config that have no counterpart here, given and ignored
+   * (the worker warns once at start); see `lastWorkerNames`.
+   */
+  ignoredKeys?: string[];
   rootUrl: string;
   /** Queue mode: the worker's own credentials (the TASKCLUSTER_* variables win). */
   taskcluster: { clientId?: string; accessToken?: string; certificate?: string };
@@ -116,12 +121,99 @@ export type WorkerConfigInput = {
 export const section = (v: unknown): Record<string, unknown> | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 
+/** The last docker-worker's keys with no counterpart here: accepted, ignored, named in a warning. */
+const IGNORED_TOP = [
+  'alivenessCheckInterval', // the engine is pinged before every claim
+  'dockerVolume', // images and caches live in the engine's data root
+  'logging', // secureLiveLogging: the live log's TLS is liveLog.tls / liveLog.publicUrl
+  'cache', // volumeCachePath: caches are named volumes
+  'dockerSave', // expiration: artifacts expire with the task
+  'dindImage',
+  'statelessHostname',
+  'monitorProject',
+  'testMode',
+  'createQueue',
+  'pulse',
+  'metricsCollection',
+  'influx',
+  'schema',
+  'host',
+] as const;
+const IGNORED_IN: Record<string, readonly string[]> = {
+  garbageCollection: ['containerExpiration'], // a run's containers are removed as it ends
+  interactive: ['ssl'],
+  artifacts: ['skipCompressionExtensions'],
+};
+
+/**
+ * Moves the number `from[a]` (times `scale`) to `to[b]` unless `to[b]` is set; a value of another
+ * type stays where it is, for the schema check to name.
+ */
+function move(
+  from: Record<string, unknown> | undefined,
+  a: string,
+  to: Record<string, unknown> | undefined,
+  b: string,
+  scale = 1,
+): void {
+  const value = from?.[a];
+  if (!from || !to || typeof value !== 'number') return;
+  if (to[b] === undefined) to[b] = scale === 1 ? value : Math.round(value * scale);
+  delete from[a];
+}
+
+/** `parent[key]` as a section, made when absent (somewhere for a moved key to go). */
+function sectionOf(parent: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
+  if (parent[key] === undefined) parent[key] = {};
+  return section(parent[key]);
+}
+
+/** Removes `key` from `sec` when there, noting it in `ignored` as `name`. */
+function drop(sec: Record<string, unknown> | undefined, key: string, name: string, ignored: string[]): void {
+  if (!sec || !(key in sec)) return;
+  ignored.push(name);
+  delete sec[key];
+}
+
 /**
  * The last docker-worker's names for settings we name otherwise (a pool's workerConfig moved over
- * as it is): `dockerConfig.delayFactor`, `shutdown.enabled`, `ed25519SigningKeyLocation`; ours win
- * when both are given. (`dockerConfig.allowPrivileged` and `workerNodeType` are read after the check.)
+ * as it is): `dockerConfig.delayFactor`, `shutdown.enabled`, `ed25519SigningKeyLocation`,
+ * `garbageCollection.imageExpiration`/`interval` (ms), `interactive.minTime`/`expirationAfterSession`
+ * and its `artifactName` base path, `task.reclaimDivisor`, `taskQueue.pollInterval`, `instanceId`,
+ * `region`; ours win when both are given. Its keys with no counterpart (`IGNORED_TOP`, `IGNORED_IN`,
+ * `task.dequeueCount`) are removed and returned. (`dockerConfig.allowPrivileged` and
+ * `workerNodeType` are read after the check.)
  */
-function lastWorkerNames(copy: Record<string, unknown>): void {
+function lastWorkerNames(copy: Record<string, unknown>): string[] {
+  const ignored: string[] = [];
+  for (const key of IGNORED_TOP) drop(copy, key, key, ignored);
+  for (const [name, keys] of Object.entries(IGNORED_IN))
+    for (const key of keys) drop(section(copy[name]), key, `${name}.${key}`, ignored);
+  const gc = section(copy.garbageCollection);
+  move(gc, 'imageExpiration', gc, 'imageExpirationSeconds', 1 / 1000);
+  move(gc, 'interval', gc, 'intervalSeconds', 1 / 1000);
+  const interactive = section(copy.interactive);
+  move(interactive, 'minTime', interactive, 'minTimeSeconds');
+  move(interactive, 'expirationAfterSession', interactive, 'expirationAfterSessionSeconds');
+  // Its artifactName was the folder of shell.html (default `private/docker-worker/`).
+  if (interactive && typeof interactive.artifactName === 'string' && interactive.artifactName.endsWith('/'))
+    interactive.artifactName += 'shell.html';
+  for (const [name, key, ours] of [
+    ['task', 'reclaimDivisor', 'reclaimDivisor'],
+    ['taskQueue', 'pollInterval', 'pollingIntervalMs'],
+  ] as const) {
+    const sec = section(copy[name]);
+    if (!sec) continue;
+    move(sec, key, copy, ours);
+    if (name === 'task') drop(sec, 'dequeueCount', 'task.dequeueCount', ignored);
+    if (Object.keys(sec).length === 0) delete copy[name];
+  }
+  for (const key of ['instanceId', 'region'])
+    if (typeof copy[key] === 'string') {
+      const cot = sectionOf(copy, 'chainOfTrust');
+      if (cot && cot[key] === undefined) cot[key] = copy[key];
+      delete copy[key];
+    }
   const docker = section(copy.dockerConfig);
   if (docker && docker.delayFactor !== undefined && docker.delayFactorMs === undefined)
     docker.delayFactorMs = docker.delayFactor;
@@ -134,6 +226,7 @@ function lastWorkerNames(copy: Record<string, unknown>): void {
     const keys = section(copy.keys);
     if (keys && keys.ed25519SigningKey === undefined) keys.ed25519SigningKey = copy.ed25519SigningKeyLocation;
   }
+  return ignored;
 }
 
 /** Validates `input`, fills defaults and derived values. Throws UsageError listing every problem. */
@@ -146,7 +239,7 @@ export function buildConfig(input: unknown = {}, source = 'config'): WorkerConfi
     copy.provisionerId = queue[1];
     copy.workerType = queue[2];
   }
-  lastWorkerNames(copy);
+  const ignoredKeys = lastWorkerNames(copy);
   if (!validate(copy)) {
     const problems = (validate.errors ?? []).map((e) =>
       e.keyword === 'additionalProperties'
@@ -164,6 +257,7 @@ export function buildConfig(input: unknown = {}, source = 'config'): WorkerConfi
   // The last docker-worker's names for the same settings.
   if (config.dockerConfig.allowPrivileged) config.capabilities.privileged = true;
   if (!config.instanceType) config.instanceType = config.workerNodeType;
+  if (ignoredKeys.length > 0) config.ignoredKeys = ignoredKeys;
   return config;
 }
 

@@ -139,6 +139,11 @@ export async function startWorker(opts: {
     },
     'worker started',
   );
+  if (config.ignoredKeys)
+    log.warn(
+      { ignored: config.ignoredKeys },
+      "config keys of the last docker-worker with no counterpart here: ignored (see the runner README's config table)",
+    );
   try {
     const results = await worker.run({ once: opts.once });
     const last = results.at(-1);
