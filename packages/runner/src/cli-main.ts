@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { systemClock } from './clock.js';
-import { loadConfig } from './config.js';
+import { loadConfig, warnIgnoredKeys } from './config.js';
 import { createDockerClient } from './docker/docker-client.js';
 import { hostFirewallFor, type ProbedFirewall } from './docker/host-firewall.js';
 import { sharedNetworkFor } from './docker/shared-network.js';
@@ -49,6 +49,7 @@ async function run(taskFile: string, flags: RunFlags, early: EarlyWork): Promise
   // Since the process started: node's own start-up and loading this CLI's modules.
   stages.add('load_modules', performance.now());
   const config = await loadConfig(flags.config);
+  warnIgnoredKeys(config, log);
   const task = toTaskDefinition(await readTaskFile(taskFile), {
     taskId: flags.taskId,
     runId: flags.runId,
@@ -287,6 +288,7 @@ Example:
       debug = flags.debug === true;
       const log = await createOperatorLog({ debug, level: process.env.LOG_LEVEL });
       const config = await loadConfig(flags.config);
+      warnIgnoredKeys(config, log);
       const { gcCommand } = await import('./commands/gc.js');
       const docker = createDockerClient();
       const opts = { config, dryRun: flags.dryRun === true, docker, clock: systemClock, log };

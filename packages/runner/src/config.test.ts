@@ -75,7 +75,7 @@ describe('worker config', () => {
       capacity: 2,
       garbageCollection: { imageExpiration: 90_000_000, interval: 30_000, containerExpiration: 1_800_000 },
       interactive: { minTime: 300, expirationAfterSession: 1800, ssl: true, artifactName: 'private/dw/' },
-      task: { reclaimDivisor: 3, dequeueCount: 15 },
+      task: { reclaimDivisor: 3, dequeueCount: 15, maxSetupTime: 600 },
       taskQueue: { pollInterval: 5000 },
       instanceId: 'i-0abc',
       region: 'us-west-2',
@@ -85,6 +85,7 @@ describe('worker config', () => {
       cache: { volumeCachePath: '/mnt/var/cache/docker-worker' },
       artifacts: { skipCompressionExtensions: ['.gz'] },
       statelessHostname: { enabled: false },
+      dockerConfig: { defaultRegistry: 'registry.hub.docker.com', maxAttempts: 5 },
     });
     expect(config).toMatchObject({
       capacity: 2,
@@ -102,13 +103,22 @@ describe('worker config', () => {
       'alivenessCheckInterval',
       'artifacts.skipCompressionExtensions',
       'cache',
+      'dockerConfig.defaultRegistry',
       'dockerVolume',
       'garbageCollection.containerExpiration',
       'interactive.ssl',
       'logging',
       'statelessHostname',
       'task.dequeueCount',
+      'task.maxSetupTime',
     ]);
+    // Milliseconds round up to whole seconds (0 s would mean something else); 0 or less stays, named.
+    expect(buildConfig({ garbageCollection: { interval: 400 } }).garbageCollection.intervalSeconds).toBe(1);
+    expect(() => buildConfig({ garbageCollection: { imageExpiration: -1 } })).toThrow(
+      /\/garbageCollection\/imageExpiration is not a config key/,
+    );
+    // Not an object at all: the check's usage error, not a crash.
+    expect(() => buildConfig('foo')).toThrow(/config is invalid: \/ must be object/);
     // Ours win; a value of the wrong type is still named by the check.
     expect(
       buildConfig({

@@ -141,24 +141,27 @@ const IGNORED_TOP = [
 ] as const;
 const IGNORED_IN: Record<string, readonly string[]> = {
   garbageCollection: ['containerExpiration'], // a run's containers are removed as it ends
+  dockerConfig: ['defaultRegistry'], // an image name without a registry is Docker Hub's
   interactive: ['ssl'],
   artifacts: ['skipCompressionExtensions'],
 };
 
 /**
- * Moves the number `from[a]` (times `scale`) to `to[b]` unless `to[b]` is set; a value of another
- * type stays where it is, for the schema check to name.
+ * Moves the number `from[a]` to `to[b]` unless `to[b]` is set; `ms: true` turns milliseconds into
+ * whole seconds, rounded up (400 ms is 1 s, not 0, which means something else for our keys). A
+ * value of another type, or a non-positive number of milliseconds, stays where it is, for the
+ * schema check to name as the user wrote it.
  */
 function move(
   from: Record<string, unknown> | undefined,
   a: string,
   to: Record<string, unknown> | undefined,
   b: string,
-  scale = 1,
+  ms = false,
 ): void {
   const value = from?.[a];
-  if (!from || !to || typeof value !== 'number') return;
-  if (to[b] === undefined) to[b] = scale === 1 ? value : Math.round(value * scale);
+  if (!from || !to || typeof value !== 'number' || (ms && !(value > 0))) return;
+  if (to[b] === undefined) to[b] = ms ? Math.ceil(value / 1000) : value;
   delete from[a];
 }
 
@@ -181,17 +184,18 @@ function drop(sec: Record<string, unknown> | undefined, key: string, name: strin
  * `garbageCollection.imageExpiration`/`interval` (ms), `interactive.minTime`/`expirationAfterSession`
  * and its `artifactName` base path, `task.reclaimDivisor`, `taskQueue.pollInterval`, `instanceId`,
  * `region`; ours win when both are given. Its keys with no counterpart (`IGNORED_TOP`, `IGNORED_IN`,
- * `task.dequeueCount`) are removed and returned. (`dockerConfig.allowPrivileged` and
+ * `task.{dequeueCount, maxSetupTime}`) are removed and returned. (`dockerConfig.allowPrivileged` and
  * `workerNodeType` are read after the check.)
  */
 function lastWorkerNames(copy: Record<string, unknown>): string[] {
   const ignored: string[] = [];
+  if (!section(copy)) return ignored; // not an object: the schema check says so
   for (const key of IGNORED_TOP) drop(copy, key, key, ignored);
   for (const [name, keys] of Object.entries(IGNORED_IN))
     for (const key of keys) drop(section(copy[name]), key, `${name}.${key}`, ignored);
   const gc = section(copy.garbageCollection);
-  move(gc, 'imageExpiration', gc, 'imageExpirationSeconds', 1 / 1000);
-  move(gc, 'interval', gc, 'intervalSeconds', 1 / 1000);
+  move(gc, 'imageExpiration', gc, 'imageExpirationSeconds', true);
+  move(gc, 'interval', gc, 'intervalSeconds', true);
   const interactive = section(copy.interactive);
   move(interactive, 'minTime', interactive, 'minTimeSeconds');
   move(interactive, 'expirationAfterSession', interactive, 'expirationAfterSessionSeconds');
@@ -205,7 +209,8 @@ function lastWorkerNames(copy: Record<string, unknown>): string[] {
     const sec = section(copy[name]);
     if (!sec) continue;
     move(sec, key, copy, ours);
-    if (name === 'task') drop(sec, 'dequeueCount', 'task.dequeueCount', ignored);
+    if (name === 'task')
+      for (const key of ['dequeueCount', 'maxSetupTime']) drop(sec, key, `task.${key}`, ignored);
     if (Object.keys(sec).length === 0) delete copy[name];
   }
   for (const key of ['instanceId', 'region'])
@@ -227,6 +232,18 @@ function lastWorkerNames(copy: Record<string, unknown>): string[] {
     if (keys && keys.ed25519SigningKey === undefined) keys.ed25519SigningKey = copy.ed25519SigningKeyLocation;
   }
   return ignored;
+}
+
+/** Names the ignored keys of the last docker-worker's config (`ignoredKeys`) in one warning. */
+export function warnIgnoredKeys(
+  config: WorkerConfig,
+  log: { warn(fields: object, message: string): void },
+): void {
+  if (config.ignoredKeys)
+    log.warn(
+      { ignored: config.ignoredKeys },
+      "config keys of the last docker-worker with no counterpart here: ignored (see the runner README's config table)",
+    );
 }
 
 /** Validates `input`, fills defaults and derived values. Throws UsageError listing every problem. */

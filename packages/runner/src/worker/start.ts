@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { systemClock } from '../clock.js';
-import type { WorkerConfig } from '../config.js';
+import { warnIgnoredKeys, type WorkerConfig } from '../config.js';
 import { createDockerClient } from '../docker/docker-client.js';
 import { hostFirewallFor } from '../docker/host-firewall.js';
 import { sharedNetworkFor } from '../docker/shared-network.js';
@@ -139,11 +139,7 @@ export async function startWorker(opts: {
     },
     'worker started',
   );
-  if (config.ignoredKeys)
-    log.warn(
-      { ignored: config.ignoredKeys },
-      "config keys of the last docker-worker with no counterpart here: ignored (see the runner README's config table)",
-    );
+  warnIgnoredKeys(config, log);
   try {
     const results = await worker.run({ once: opts.once });
     const last = results.at(-1);
