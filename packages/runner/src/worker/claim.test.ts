@@ -153,6 +153,25 @@ describe('ClaimedRun reclaims', () => {
     expect((await run.done).report).toBe('completed');
   });
 
+  it('warns when the reclaim timer fires late (a held-up process), and reclaims', async () => {
+    const f = fakeWorker();
+    f.docker.script = { output: 'working\n' };
+    const claim = f.memory.addClaim();
+    // A clock whose timers fire 2 s after they are due, as in a process held up for 2 s.
+    const clock = Object.create(f.clock) as typeof f.clock;
+    clock.setTimer = (ms, fn) => f.clock.setTimer(ms + 2_000, fn);
+    const run = new ClaimedRun(claim, { ...f.deps, clock });
+    const [containerId = ''] = await f.docker.untilStarted(1);
+    await f.clock.advance(10 * MINUTE + 2_000);
+    await f.memory.waitFor('reclaimTask');
+    const late = f.logs.find(
+      (l) => l.msg === 'the reclaim timer fired late (the worker process was held up)',
+    );
+    expect(late).toMatchObject({ lateMs: 2_000 });
+    f.docker.exit(containerId, 0);
+    expect((await run.done).report).toBe('completed');
+  });
+
   it('stops retrying a reclaim once the run has ended (nothing keeps the worker busy after it)', async () => {
     const f = fakeWorker();
     const { run, containerId } = await longRun(f);

@@ -174,11 +174,17 @@ export class ClaimedRun {
     // until shortly before takenUntil, keeping even a `--once` worker alive for minutes.
     const reclaims = new AbortController();
     let cancelTimer = (): void => undefined;
+    let due = 0;
     const schedule = (): void => {
       const delay = Math.max(0, (takenUntil - clock.now()) / config.reclaimDivisor);
+      due = clock.now() + delay;
       cancelTimer = clock.setTimer(delay, () => void reclaim());
     };
     const reclaim = async (): Promise<void> => {
+      // A stalled process (or host) shows here before it costs the claim.
+      const lateMs = clock.now() - due;
+      if (lateMs > 1000)
+        log.warn({ lateMs }, 'the reclaim timer fired late (the worker process was held up)');
       try {
         const next = await withRetries(() => queue().reclaimTask(task.taskId, String(task.runId)), {
           clock,
