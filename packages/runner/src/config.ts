@@ -12,7 +12,7 @@ import { readYamlFile } from './yaml-file.js';
 export interface WorkerConfig {
   /**
    * Keys of the last docker-worker's config that have no counterpart here, given and ignored
-   * (the worker warns once at start); see `lastWorkerNames`.
+   * (`warnIgnoredKeys` names them where a command loads the config); see `lastWorkerNames`.
    */
   ignoredKeys?: string[];
   rootUrl: string;
@@ -144,6 +144,7 @@ const IGNORED_IN: Record<string, readonly string[]> = {
   dockerConfig: ['defaultRegistry'], // an image name without a registry is Docker Hub's
   interactive: ['ssl'],
   artifacts: ['skipCompressionExtensions'],
+  task: ['dequeueCount', 'maxSetupTime'],
 };
 
 /**
@@ -165,12 +166,6 @@ function move(
   delete from[a];
 }
 
-/** `parent[key]` as a section, made when absent (somewhere for a moved key to go). */
-function sectionOf(parent: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
-  if (parent[key] === undefined) parent[key] = {};
-  return section(parent[key]);
-}
-
 /** Removes `key` from `sec` when there, noting it in `ignored` as `name`. */
 function drop(sec: Record<string, unknown> | undefined, key: string, name: string, ignored: string[]): void {
   if (!sec || !(key in sec)) return;
@@ -183,8 +178,8 @@ function drop(sec: Record<string, unknown> | undefined, key: string, name: strin
  * as it is): `dockerConfig.delayFactor`, `shutdown.enabled`, `ed25519SigningKeyLocation`,
  * `garbageCollection.imageExpiration`/`interval` (ms), `interactive.minTime`/`expirationAfterSession`
  * and its `artifactName` base path, `task.reclaimDivisor`, `taskQueue.pollInterval`, `instanceId`,
- * `region`; ours win when both are given. Its keys with no counterpart (`IGNORED_TOP`, `IGNORED_IN`,
- * `task.{dequeueCount, maxSetupTime}`) are removed and returned. (`dockerConfig.allowPrivileged` and
+ * `region`; ours win when both are given. Its keys with no counterpart (`IGNORED_TOP`, `IGNORED_IN`)
+ * are removed and returned. (`dockerConfig.allowPrivileged` and
  * `workerNodeType` are read after the check.)
  */
 function lastWorkerNames(copy: Record<string, unknown>): string[] {
@@ -202,23 +197,20 @@ function lastWorkerNames(copy: Record<string, unknown>): string[] {
   // Its artifactName was the folder of shell.html (default `private/docker-worker/`).
   if (interactive && typeof interactive.artifactName === 'string' && interactive.artifactName.endsWith('/'))
     interactive.artifactName += 'shell.html';
-  for (const [name, key, ours] of [
-    ['task', 'reclaimDivisor', 'reclaimDivisor'],
-    ['taskQueue', 'pollInterval', 'pollingIntervalMs'],
-  ] as const) {
+  move(section(copy.task), 'reclaimDivisor', copy, 'reclaimDivisor');
+  move(section(copy.taskQueue), 'pollInterval', copy, 'pollingIntervalMs');
+  // Sections of theirs with nothing of ours: gone once emptied.
+  for (const name of ['task', 'taskQueue']) {
     const sec = section(copy[name]);
-    if (!sec) continue;
-    move(sec, key, copy, ours);
-    if (name === 'task')
-      for (const key of ['dequeueCount', 'maxSetupTime']) drop(sec, key, `task.${key}`, ignored);
-    if (Object.keys(sec).length === 0) delete copy[name];
+    if (sec && Object.keys(sec).length === 0) delete copy[name];
   }
-  for (const key of ['instanceId', 'region'])
-    if (typeof copy[key] === 'string') {
-      const cot = sectionOf(copy, 'chainOfTrust');
-      if (cot && cot[key] === undefined) cot[key] = copy[key];
-      delete copy[key];
-    }
+  for (const key of ['instanceId', 'region']) {
+    if (typeof copy[key] !== 'string') continue;
+    if (copy.chainOfTrust === undefined) copy.chainOfTrust = {};
+    const cot = section(copy.chainOfTrust);
+    if (cot && cot[key] === undefined) cot[key] = copy[key];
+    delete copy[key];
+  }
   const docker = section(copy.dockerConfig);
   if (docker && docker.delayFactor !== undefined && docker.delayFactorMs === undefined)
     docker.delayFactorMs = docker.delayFactor;

@@ -1,9 +1,9 @@
 /**
  * @module features/bulk-log
  * payload.features.bulkLog: the whole task log, gzipped, as `public/logs/terminal_bulk.log.gz`
- * (as the last docker-worker; see `storeBulkLog` for its encoding). The feature only checks that the worker allows it (worker config
- * features.bulkLog.enabled); the live log feature stores it with its backing log, after the footer,
- * through `storeBulkLog`, so it holds every line.
+ * (as the last docker-worker; see `storeBulkLog` for its encoding). The feature only checks that
+ * the worker allows it (worker config features.bulkLog.enabled); the live log feature stores it
+ * with its backing log, after the footer, through `storeBulkLog`, so it holds every line.
  */
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
